@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Install what ot_magic, its examples and its tests need: the package with its test extra
+# (editable) and Debian's Chromium for the browser test. Idempotent: a second run only checks.
+#   bash scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-$(command -v python || command -v python3)}"
+
+# True when this checkout is installed (editable) and every requirement, test extra included,
+# is satisfied by what is installed: then pip has nothing to do.
+installed() {
+  "$PYTHON" -I - <<'PY' 2>/dev/null
+import json, pathlib, sys, tomllib
+from importlib import metadata
+from pip._vendor.packaging.requirements import Requirement
+
+project = tomllib.loads(pathlib.Path("pyproject.toml").read_text())["project"]
+dist = metadata.distribution(project["name"])
+url = json.loads(dist.read_text("direct_url.json") or "{}")
+if url.get("url") != pathlib.Path.cwd().as_uri() or dist.version != project["version"]:
+    sys.exit(1)
+for spec in project["dependencies"] + project["optional-dependencies"]["test"]:
+    req = Requirement(spec)
+    if req.marker is None or req.marker.evaluate():
+        if not req.specifier.contains(metadata.version(req.name), prereleases=True):
+            sys.exit(1)
+PY
+}
+
+if installed; then
+  echo "setup: ot-magic and its test requirements are installed"
+else
+  echo "setup: pip install -e .[test]"
+  "$PYTHON" -m pip install --disable-pip-version-check -q -e ".[test]"
+fi
+
+if [ -x /usr/bin/chromium ]; then
+  echo "setup: $(/usr/bin/chromium --version 2>/dev/null | head -n 1)"
+else
+  echo "setup: installing Debian's chromium (for the browser test)"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends chromium
+fi
