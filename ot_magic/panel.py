@@ -1,0 +1,550 @@
+"""SessionsPanel: a widget form over the parameter table, bound to :class:`SessionsRequest`.
+
+Every user parameter of :data:`ot_magic.params.USER_PARAMS` gets a control chosen by its kind
+(a parameter added to the table appears here with no change to this module). The panel's
+``request`` is always the request its controls describe; Run fetches it in a background thread
+and binds the DataFrame to ``out`` in the user namespace::
+
+    >>> panel = SessionsPanel(out="visits", demo=True)            # doctest: +SKIP
+    >>> panel.request = SessionsRequest(date="2011-11-16", period="3d")  # doctest: +SKIP
+    >>> panel.run(); panel.wait(30).df.shape                         # doctest: +SKIP
+    (40, 69)
+    >>> print(panel.to_cell())                                       # doctest: +SKIP
+    %%otsessions --out visits --demo
+    date = 2011-11-16
+    period = 3d
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, ClassVar
+
+import ipywidgets as widgets
+
+from .errors import OpenTrackerError, ParameterError
+from .params import USER_PARAMS, Param, Period, country_codes
+from .request import SessionsRequest
+from .schema import FIELDS
+
+DEFAULT_OUT = "ot_sessions"
+_NAME_WIDTH = {"description_width": "190px"}
+_WIDE = widgets.Layout(width="520px")
+_NOT_SET = ""
+_IN_VIEW = {"common": None, "filter": "Filters"}  # other groups go under "Advanced"
+
+
+# ---------------------------------------------------------------- one control per parameter
+
+
+class Control:
+    """The widgets of one parameter: read the raw value, show a normal value, mark a message.
+
+    ``raw()`` is what the user entered (``None`` when not set), handed to ``Param.parse``;
+    ``show(value)`` displays a normal Python value (``None`` clears the control).
+    """
+
+    def __init__(self, param: Param, *inputs: widgets.DOMWidget) -> None:
+        self.param = param
+        self.inputs = inputs
+        for widget in inputs:
+            widget.tooltip = param.help
+        self.message = widgets.HTML()
+        self.row = widgets.HBox([*inputs, self.message])
+
+    def raw(self) -> Any:
+        value = self.inputs[0].value
+        return None if value is None or value in ("", []) else value
+
+    def show(self, value: Any) -> None:
+        self.inputs[0].value = _NOT_SET if value is None else self.param.render_cell(value)
+
+    def mark(self, message: str) -> None:
+        self.message.value = (
+            f'<span style="color:#b00020">{html.escape(message)}</span>' if message else ""
+        )
+
+
+def _placeholder(param: Param) -> str:
+    return f"default {param.default}" if param.default is not None else "not set"
+
+
+def _text(param: Param, widget_type: type = widgets.Text, **more: Any) -> Control:
+    widget = widget_type(
+        description=param.name, placeholder=_placeholder(param), style=_NAME_WIDTH, layout=_WIDE,
+        **more,
+    )  # fmt: skip
+    return Control(param, widget)
+
+
+def _choice(param: Param, choices: tuple[str, ...]) -> Control:
+    options = [(_placeholder(param), _NOT_SET), *((c, c) for c in choices)]
+    return Control(param, widgets.Dropdown(description=param.name, options=options,
+                                           style=_NAME_WIDTH))  # fmt: skip
+
+
+class _Tags(Control):
+    def __init__(self, param: Param, allowed: tuple[str, ...] | list[str]) -> None:
+        super().__init__(param, widgets.TagsInput(description=param.name, allowed_tags=list(allowed),
+                                                  placeholder=_placeholder(param), style=_NAME_WIDTH))  # fmt: skip
+
+    def show(self, value: Any) -> None:
+        self.inputs[0].value = [] if value is None else list(value)
+
+
+class _Date(Control):
+    def __init__(self, param: Param) -> None:
+        super().__init__(param, widgets.DatePicker(description=param.name, style=_NAME_WIDTH))
+
+    def show(self, value: Any) -> None:
+        self.inputs[0].value = value
+
+
+class _Period(Control):
+    """A count (limits from the table) and a unit; the unit "not set" leaves the period out."""
+
+    _UNITS = (("days", "d"), ("weeks", "w"), ("months", "m"))
+
+    def __init__(self, param: Param) -> None:
+        self.count = widgets.BoundedIntText(
+            description=param.name, min=param.minimum, max=param.maximum, value=param.minimum,
+            style=_NAME_WIDTH, layout=widgets.Layout(width="270px"), disabled=True,
+        )  # fmt: skip
+        self.unit = widgets.Dropdown(
+            options=[(_placeholder(param), _NOT_SET), *self._UNITS],
+            layout=widgets.Layout(width="140px"),
+        )
+        self.unit.observe(self._enable_count, names="value")
+        super().__init__(param, self.count, self.unit)
+
+    def _enable_count(self, change: Mapping[str, Any]) -> None:
+        self.count.disabled = change["new"] == _NOT_SET
+
+    def raw(self) -> Any:
+        return f"{self.count.value}{self.unit.value}" if self.unit.value else None
+
+    def show(self, value: Period | None) -> None:
+        if value is not None:
+            self.count.value = value.count
+        self.unit.value = _NOT_SET if value is None else value.unit
+
+
+class _Order(Control):
+    """A column of the sessions table, then nothing, asc or desc."""
+
+    def __init__(self, param: Param) -> None:
+        self.column = widgets.Dropdown(
+            description=param.name, options=[("not set", _NOT_SET), *((f, f) for f in FIELDS)],
+            style=_NAME_WIDTH,
+        )  # fmt: skip
+        self.direction = widgets.Dropdown(
+            options=[("", _NOT_SET), ("asc", "asc"), ("desc", "desc")],
+            layout=widgets.Layout(width="90px"),
+        )
+        super().__init__(param, self.column, self.direction)
+
+    def raw(self) -> Any:
+        return " ".join(filter(None, (self.column.value, self.direction.value))) or None
+
+    def show(self, value: str | None) -> None:
+        column, _, direction = (value or "").partition(" ")
+        self.column.value, self.direction.value = column, direction
+
+
+@cache
+def _locales() -> tuple[str, ...]:
+    """Babel's locales written the Java way (en_US) that the parameter table accepts."""
+    from babel.localedata import locale_identifiers
+
+    return tuple(sorted(i for i in locale_identifiers() if _accepts(USER_PARAMS["locale"], i)))
+
+
+def _accepts(param: Param, value: Any) -> bool:
+    try:
+        param.parse(value)
+    except ParameterError:
+        return False
+    return True
+
+
+def _zone_ids() -> tuple[str, ...]:
+    from .javatime import zone_ids
+
+    return tuple(zone_ids())
+
+
+# Kind name -> control. A kind not listed gets a Text box validated by the table.
+_CONTROLS: dict[str, Callable[[Param], Control]] = {
+    "date": _Date,
+    "period": _Period,
+    "order": _Order,
+    "bool": lambda p: _choice(p, ("true", "false")),
+    "countries": lambda p: _Tags(p, sorted(country_codes())),
+    "columns": lambda p: _Tags(p, FIELDS),
+    # Not ensure_option: Java also takes offsets such as GMT+1; the table's validator
+    # names the mistake instead of a silent red box.
+    "zone": lambda p: _text(p, widgets.Combobox, options=_zone_ids()),
+    "locale": lambda p: _text(p, widgets.Combobox, options=_locales()),
+}
+
+
+def build_control(param: Param) -> Control:
+    """The control for one parameter of the table: ``build_control(USER_PARAMS["limit"])``."""
+    if param.choices:
+        return _choice(param, param.choices)
+    return _CONTROLS.get(param.kind.name, _text)(param)
+
+
+# ---------------------------------------------------------------- the panel
+
+
+@dataclass(frozen=True)
+class _Memo:
+    request: SessionsRequest
+    all_pages: bool
+    max_rows: int
+
+
+class _Cancelled(Exception):
+    """Raised from the progress callback to stop a multi-page pull after the current page."""
+
+
+class SessionsPanel(widgets.VBox):
+    """A form over every user parameter, a Run/Cancel pair and a results area.
+
+    ``SessionsPanel(out="visits", demo=True)`` shows a panel whose results are bound to
+    ``visits``; ``SessionsPanel.from_request(request)`` starts from a request. ``panel.request``
+    is the request the controls describe; assigning it sets the controls. Re-running the
+    cell that creates a panel brings back the last values used under the same ``out``.
+    """
+
+    _memory: ClassVar[dict[str, _Memo]] = {}
+
+    def __init__(
+        self,
+        request: SessionsRequest | None = None,
+        *,
+        out: str = DEFAULT_OUT,
+        demo: bool = False,
+        client: Any = None,
+        namespace: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.out = out
+        self.demo = demo
+        self.result: Any = None
+        self._client = client
+        self._namespace = namespace
+        self._future: Future | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._cancel = threading.Event()
+        self._request: SessionsRequest | None = None
+        self._observing = False
+
+        self.controls: dict[str, Control] = {n: build_control(p) for n, p in USER_PARAMS.items()}
+        self.all_pages = widgets.Checkbox(
+            description="all pages", indent=False, layout=widgets.Layout(width="100px"),
+            tooltip="Follow nextToken until the last page (like --all).",
+        )  # fmt: skip
+        self.max_rows = widgets.BoundedIntText(
+            description="max rows", min=0, max=10**9, value=0, style={"description_width": "70px"},
+            layout=widgets.Layout(width="190px"), tooltip="Stop after this many rows (0: no limit).",
+        )  # fmt: skip
+        self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
+        self.cancel_button = widgets.Button(description="Cancel", icon="stop", disabled=True)
+        self.copy_button = widgets.Button(description="Copy as cell", icon="copy")
+        self.request_message = widgets.HTML()
+        self.status = widgets.HTML()
+        self.cell_text = widgets.Textarea(
+            layout=widgets.Layout(width="720px", height="160px", display="none")
+        )
+        self.results = widgets.VBox()
+
+        self.run_button.on_click(lambda _: self.run())
+        self.cancel_button.on_click(lambda _: self.cancel())
+        self.copy_button.on_click(lambda _: self._show_cell())
+
+        super().__init__(children=self._layout(), **kwargs)
+        memo = self._memory.get(out)
+        with self._quiet():
+            if request is not None:
+                self._show(request)
+            elif memo is not None:
+                self._show(memo.request)
+                self.all_pages.value, self.max_rows.value = memo.all_pages, memo.max_rows
+        self._refresh()
+        self._observe(True)
+
+    @classmethod
+    def from_request(cls, request: SessionsRequest, **kwargs: Any) -> SessionsPanel:
+        """A panel whose controls show ``request``: ``SessionsPanel.from_request(req, out="v")``."""
+        return cls(request, **kwargs)
+
+    # ------------------------------------------------------------ the request
+
+    @property
+    def request(self) -> SessionsRequest:
+        """The request the controls describe; ``ParameterError`` while a control is invalid."""
+        if self._request is None:
+            raise self._errors()[0]
+        return self._request
+
+    @request.setter
+    def request(self, request: SessionsRequest) -> None:
+        with self._quiet():
+            self._show(request)
+        self._refresh()
+
+    def to_cell(self) -> str:
+        """The ``%%otsessions`` cell that fetches what Run fetches (options included)."""
+        line = f"%%otsessions --out {self.out}"
+        if self.demo:
+            line += " --demo"
+        if self.all_pages.value:
+            line += " --all"
+        if self.max_rows.value:
+            line += f" --max-rows {self.max_rows.value}"
+        return self.request.to_cell(magic_line=line)
+
+    def to_new_cell(self) -> str:
+        """Put :meth:`to_cell` in a new notebook cell below the running one (call it from a cell)."""
+        text = self.to_cell()
+        shell = _shell()
+        if shell is not None:
+            shell.set_next_input(text)
+        return text
+
+    def _show(self, request: SessionsRequest) -> None:
+        values = request.params
+        for name, control in self.controls.items():
+            control.show(values.get(name))
+
+    def _errors(self) -> list[ParameterError]:
+        errors = []
+        for control in self.controls.values():
+            raw = control.raw()
+            try:
+                if raw is not None:
+                    control.param.parse(raw)
+            except ParameterError as error:
+                errors.append(error)
+        return errors
+
+    def _refresh(self, _change: Any = None) -> None:
+        """Validate every control, rebuild the request, enable Run only when it is valid."""
+        values, bad = {}, {}
+        for name, control in self.controls.items():
+            raw = control.raw()
+            try:
+                if raw is not None:
+                    values[name] = control.param.parse(raw)
+            except ParameterError as error:
+                bad[name] = str(error)
+        self._request, whole = None, ""
+        if not bad:
+            try:
+                self._request = SessionsRequest(**values)
+            except ParameterError as error:
+                if error.name in self.controls:
+                    bad[error.name] = str(error)
+                else:
+                    whole = str(error)
+        for name, control in self.controls.items():
+            control.mark(bad.get(name, ""))
+        self.request_message.value = _error_html(whole)
+        self.run_button.disabled = self._request is None or self.running
+        if self._request is not None:
+            self._memory[self.out] = _Memo(self._request, self.all_pages.value, self.max_rows.value)
+
+    def _on_control_change(self, change: Mapping[str, Any]) -> None:
+        self._refresh()
+
+    def _watched(self) -> Iterator[widgets.Widget]:
+        for control in self.controls.values():
+            yield from control.inputs
+        yield self.all_pages
+        yield self.max_rows
+
+    def _observe(self, on: bool) -> None:
+        if on == self._observing:
+            return
+        self._observing = on
+        for widget in self._watched():
+            if on:
+                widget.observe(self._on_control_change, names="value")
+            else:
+                widget.unobserve(self._on_control_change, names="value")
+
+    @contextmanager
+    def _quiet(self) -> Iterator[None]:
+        """Set values from code without running the panel's own handlers (no feedback loop)."""
+        was_observing = self._observing
+        self._observe(False)
+        try:
+            yield
+        finally:
+            self._observe(was_observing)
+
+    # ------------------------------------------------------------ running
+
+    @property
+    def running(self) -> bool:
+        """Whether a Run is in progress."""
+        return self._future is not None and not self._future.done()
+
+    def run(self) -> Future:
+        """Fetch :attr:`request` in a background thread; :meth:`wait` for the result."""
+        request = self.request
+        if self.running:
+            return self._future
+        self._cancel.clear()
+        self.run_button.disabled, self.cancel_button.disabled = True, False
+        self.status.value = _status_html("running…")
+        self.results.children = ()
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"ot-panel-{self.out}")
+        self._future = self._executor.submit(
+            self._fetch, request, self.all_pages.value, self.max_rows.value or None
+        )
+        return self._future
+
+    def cancel(self) -> None:
+        """Stop a multi-page pull after the page being read; the rows already read are kept."""
+        if self.running:
+            self._cancel.set()
+            self.cancel_button.disabled = True
+            self.status.value = _status_html("cancelling after this page…")
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """Wait for the last Run: its ``SessionsResult``, or ``None`` if it failed (see the panel).
+
+        Raises ``TimeoutError`` if it is still running after ``timeout`` seconds.
+        """
+        if self._future is None:
+            return None
+        try:
+            return self._future.result(timeout)
+        except FutureTimeout:
+            raise TimeoutError(f"the panel's run is still going after {timeout} s") from None
+
+    def _fetch(self, request: SessionsRequest, all_pages: bool, max_rows: int | None) -> Any:
+        try:
+            result = self._make_client().sessions(
+                request, all_pages=all_pages, max_rows=max_rows, progress=self._progress
+            )
+        except _Cancelled:
+            result = None
+            self.status.value = _status_html("cancelled")
+        except OpenTrackerError as error:
+            result = getattr(error, "partial", None)
+            self.status.value = _error_html(str(error))
+        except Exception as error:  # shown as one line, never a traceback
+            result = None
+            self.status.value = _error_html(f"{type(error).__name__}: {error}")
+        else:
+            self.status.value = _status_html(_summary(result, self.out, self._cancel.is_set()))
+        finally:
+            self.cancel_button.disabled = True
+            self.run_button.disabled = self._request is None
+        if result is not None:
+            self._bind(result)
+        return result
+
+    def _progress(self, rows: int, pages: int) -> None:
+        if self._cancel.is_set():
+            raise _Cancelled
+        self.status.value = _status_html(f"page {pages}: {rows} rows so far…")
+
+    def _make_client(self) -> Any:
+        if self._client is None:
+            from .client import OpenTrackerClient
+
+            return OpenTrackerClient("demo" if self.demo else None)
+        return self._client
+
+    def _bind(self, result: Any) -> None:
+        self.result = result
+        namespace = self._namespace
+        if namespace is None:
+            shell = _shell()
+            namespace = shell.user_ns if shell is not None else {}
+            self._namespace = namespace
+        namespace[self.out] = result.df
+        self.results.children = (_result_view(result),)
+
+    @property
+    def namespace(self) -> dict[str, Any] | None:
+        """Where Run binds the DataFrame: the user namespace, or the ``namespace=`` given."""
+        return self._namespace
+
+    # ------------------------------------------------------------ layout
+
+    def _layout(self) -> list[widgets.Widget]:
+        blocks: dict[str | None, list[widgets.Widget]] = {}
+        for control in self.controls.values():
+            title = _IN_VIEW.get(control.param.group, "Advanced")
+            blocks.setdefault(title, []).append(control.row)
+        folded = {title: rows for title, rows in blocks.items() if title is not None}
+        accordion = widgets.Accordion(
+            children=[widgets.VBox(rows) for rows in folded.values()], titles=tuple(folded)
+        )
+        buttons = widgets.HBox(
+            [self.run_button, self.cancel_button, self.all_pages, self.max_rows, self.copy_button]
+        )
+        title = widgets.HTML(f"<b>Opentracker sessions</b> → <code>{html.escape(self.out)}</code>")
+        return [
+            title,
+            *blocks.get(None, []),
+            accordion,
+            self.request_message,
+            buttons,
+            self.status,
+            self.cell_text,
+            self.results,
+        ]
+
+    def _show_cell(self) -> None:
+        try:
+            self.cell_text.value = self.to_cell()
+        except ParameterError as error:
+            self.cell_text.value = f"# {error}"
+        self.cell_text.layout.display = None
+
+
+def _shell() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return None
+    return get_ipython()
+
+
+def _error_html(message: str) -> str:
+    return f'<span style="color:#b00020">{html.escape(message)}</span>' if message else ""
+
+
+def _status_html(message: str) -> str:
+    return f"<span>{html.escape(message)}</span>"
+
+
+def _summary(result: Any, out: str, cancelled: bool) -> str:
+    rows, pages = len(result.df), getattr(result, "pages", 1)
+    text = f"{rows} sessions, {pages} page{'s' if pages != 1 else ''}"
+    text += f", {result.elapsed:.2f} s → {out}" if getattr(result, "elapsed", None) else f" → {out}"
+    return text + (" (cancelled: rows read so far)" if cancelled else "")
+
+
+def _result_view(result: Any) -> widgets.Widget:
+    """The result's own table and map; a plain HTML preview until the views exist."""
+    try:
+        return widgets.VBox([result.table, result.map])
+    except ImportError:
+        preview = result.df.head(20).to_html(max_cols=20, border=0)
+        return widgets.HTML(f'<div style="overflow:auto; max-height:420px">{preview}</div>')
