@@ -1,0 +1,393 @@
+"""Thin IPython glue: ``%%otsessions``/``%otsessions``, ``%otpanel``, ``%otlogin`` and ``OTMagic``.
+
+    %load_ext ot_magic
+    %config OTMagic.timeZone = "Europe/Amsterdam"     # defaults for parameters a cell leaves out
+
+    %%otsessions --demo --out visits
+    date = 2011-11-16
+    period = 3d
+
+    r = %otsessions --demo date=2011-11-16 "search=*google* ads"
+
+After a run the typed DataFrame is bound to the ``--out`` name (default ``ot_sessions``) and the
+magic returns the :class:`~ot_magic.result.SessionsResult`, so ``_`` holds it. ``--no-display``
+(or ``%config OTMagic.display = False``) still binds the DataFrame but returns nothing, so nothing
+is shown and no view is built; ``r = %otsessions ...;`` keeps the result without showing it.
+
+Most specific wins: magic options > ``%config OTMagic.<trait>`` > environment (``OT_API_URL``,
+``OT_SITE``, ``OT_TIMEZONE``, ``OT_LOCALE``, ``OT_LIMIT``, ``OT_TIMEOUT``) > the API's defaults;
+configured defaults fill only the parameters the cell does not set.
+
+User mistakes and API errors are one line (an IPython ``UsageError``: no traceback in a notebook,
+yet a failed cell for nbclient/papermill); ``%config OTMagic.short_errors = False`` raises the
+original :class:`~ot_magic.errors.OpenTrackerError` with its traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import keyword
+import os
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments
+from traitlets import Bool, Float, Int, TraitError, Unicode, validate
+
+from .errors import OpenTrackerError, ParameterError, PartialResultError
+
+DEFAULT_OUT = "ot_sessions"
+
+
+def usage_error(name: str) -> Callable[[str], UsageError]:
+    """A maker of ``UsageError``s called ``name``.
+
+    IPython shows a one-line message only for an exception whose type *is* ``UsageError``
+    (a subclass gets a traceback: IPython issue 14024), so each kind is a plain ``UsageError``
+    tagged with its own ``error_type`` rather than a subclass.
+    """
+
+    def make(message: str) -> UsageError:
+        error = UsageError(message)
+        error.error_type = name  # type: ignore[attr-defined]
+        return error
+
+    return make
+
+
+OptionError = usage_error("OptionError")
+PartialResultUsageError = usage_error("PartialResultError")
+
+
+def _as_usage_error(error: OpenTrackerError) -> UsageError:
+    return usage_error(type(error).__name__)(str(error))
+
+
+def _identifier(text: str) -> str:
+    if not text.isidentifier() or keyword.iskeyword(text):
+        raise argparse.ArgumentTypeError(
+            f"expected a Python variable name (an identifier, not a keyword), got {text!r}"
+        )
+    return text
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _parse_options(magic: Callable[..., Any], line: str) -> argparse.Namespace:
+    """The magic's options and ``name=value`` words, in any order; quotes as in a shell."""
+    try:
+        words = shlex.split(line)
+    except ValueError as error:  # an unclosed quote
+        raise OptionError(f"cannot read the magic's line: {error}") from None
+    return magic.parser.parse_intermixed_args(words)
+
+
+@magics_class
+class OTMagic(Magics):
+    """The ot_magic magics and their configuration: ``%config OTMagic.api_url = "demo"``."""
+
+    api_url = Unicode(
+        None, allow_none=True, help="Base URL of the API; 'demo' is the built-in emulator."
+    ).tag(config=True, env="OT_API_URL")
+    site = Unicode(None, allow_none=True, help="Default site(s) for requests.").tag(
+        config=True, env="OT_SITE"
+    )
+    timeZone = Unicode(None, allow_none=True, help="Default time zone (Java id).").tag(
+        config=True, env="OT_TIMEZONE"
+    )
+    locale = Unicode(None, allow_none=True, help="Default locale, such as en_US.").tag(
+        config=True, env="OT_LOCALE"
+    )
+    limit = Int(None, allow_none=True, help="Default number of sessions a page.").tag(
+        config=True, env="OT_LIMIT"
+    )
+    timeout = Float(None, allow_none=True, help="Seconds to wait for each answer.").tag(
+        config=True, env="OT_TIMEOUT"
+    )
+    short_errors = Bool(True, help="One line for user and API errors; False: tracebacks.").tag(
+        config=True
+    )
+    display = Bool(True, help="Show results (the --no-display option for every run).").tag(
+        config=True
+    )
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self._clients: dict[tuple[str | None, float | None], Any] = {}
+
+    @validate("site", "timeZone", "locale", "limit")
+    def _valid_parameter(self, proposal: Any) -> Any:
+        from .params import PARAMS
+
+        value = proposal["value"]
+        if value is not None:
+            try:
+                PARAMS[proposal["trait"].name].parse(value)
+            except ParameterError as error:
+                raise TraitError(str(error)) from None
+        return value
+
+    # ------------------------------------------------------------ %%otsessions / %otsessions
+
+    @magic_arguments()
+    @argument(
+        "-o",
+        "--out",
+        default=DEFAULT_OUT,
+        type=_identifier,
+        help=f"Variable that receives the DataFrame (default {DEFAULT_OUT}).",
+    )
+    @argument(
+        "--dry-run",
+        action="store_true",
+        help="Show the endpoint, the parameters (secrets as ***) and the cell; send nothing.",
+    )
+    @argument("--demo", action="store_true", help="Use the built-in emulator and its demo account.")
+    @argument(
+        "--all", dest="all_pages", action="store_true", help="Follow nextToken to the last page."
+    )
+    @argument(
+        "--max-rows",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="Stop after N rows (pages are followed up to N).",
+    )
+    @argument(
+        "--no-display",
+        action="store_true",
+        help="Bind the DataFrame but show nothing (and return nothing).",
+    )
+    @argument(
+        "--panel",
+        action="store_true",
+        help="Open the widget panel filled from the cell instead of fetching.",
+    )
+    @argument(
+        "params",
+        nargs="*",
+        metavar="name=value",
+        help="Parameters, in the line form: %%otsessions date=2011-11-16 period=3d.",
+    )
+    @no_var_expand
+    @line_cell_magic
+    def otsessions(self, line: str, cell: str | None = None) -> Any:
+        """Fetch Opentracker sessions into a typed DataFrame."""  # fmt: skip
+        args = _parse_options(self.otsessions, line)
+        try:
+            return self._sessions(args, cell)
+        except PartialResultError as error:
+            self._bind(args.out, error.partial)
+            if not self.short_errors:
+                raise
+            raise PartialResultUsageError(_partial_message(error, args.out)) from None
+        except OpenTrackerError as error:
+            if not self.short_errors:
+                raise
+            raise _as_usage_error(error) from None
+
+    def _sessions(self, args: argparse.Namespace, cell: str | None) -> Any:
+        request = self._request(args, cell)
+        if args.panel:
+            return self._panel(request, args.out, args.demo)
+        if args.dry_run:
+            print(self._dry_run(request, args.demo))
+            return None
+        progress = _Progress() if args.all_pages or args.max_rows else None
+        try:
+            result = self._client(args.demo).sessions(
+                request, all_pages=args.all_pages, max_rows=args.max_rows, progress=progress
+            )
+        finally:
+            if progress is not None:
+                progress.close()
+        self._bind(args.out, result)
+        if args.no_display or not self.display:
+            return None
+        return result
+
+    def _request(self, args: argparse.Namespace, cell: str | None) -> Any:
+        from .request import SessionsRequest
+
+        namespace = self.shell.user_ns
+        if cell is None:
+            request = SessionsRequest.from_arguments(args.params, namespace)
+        elif args.params:
+            raise OptionError(
+                "write the parameters in the cell, one a line, not on the %%otsessions line "
+                f"(got {args.params[0]!r})"
+            )
+        else:
+            request = SessionsRequest.from_cell(cell, namespace)
+        for name, (value, source) in self._defaults(args.demo).items():
+            if name not in request.params:
+                try:
+                    request = request.replace(**{name: value})
+                except ParameterError as error:
+                    raise ParameterError(
+                        name, error.accepted, value, message=f"{source}: {error}"
+                    ) from None
+        return request
+
+    def _defaults(self, demo: bool) -> dict[str, tuple[Any, str]]:
+        """The configured defaults of request parameters, each with where it came from."""
+        names = ["timeZone", "locale", "limit"] + ([] if demo else ["site"])
+        found = {}
+        for name in names:
+            value, source = self._setting(name)
+            if value is not None:
+                found[name] = (value, source)
+        return found
+
+    def _setting(self, name: str) -> tuple[Any, str]:
+        """A trait's value: ``%config`` first, then its environment variable; else ``None``."""
+        value = getattr(self, name)
+        if value is not None:
+            return value, f"%config OTMagic.{name}"
+        env = self.traits()[name].metadata.get("env")
+        if env and os.environ.get(env):
+            return os.environ[env], f"environment variable {env}"
+        return None, ""
+
+    def _client(self, demo: bool) -> Any:
+        """One client per API URL and timeout, so its connection pool is reused."""
+        from .client import OpenTrackerClient
+
+        api_url = "demo" if demo else self._setting("api_url")[0]
+        timeout = self._setting("timeout")[0]
+        key = (api_url, timeout)
+        if key not in self._clients:
+            kwargs = {"timeout": float(timeout)} if timeout is not None else {}
+            self._clients[key] = OpenTrackerClient(api_url, **kwargs)
+        return self._clients[key]
+
+    def _bind(self, out: str, result: Any) -> None:
+        if result is not None:
+            self.shell.user_ns[out] = result.df
+
+    def _dry_run(self, request: Any, demo: bool) -> str:
+        client = self._client(demo)
+        url, form = client.describe(request)
+        lines = [f"POST {url}"]
+        lines += [f"  {name} = {value}" for name, value in form.items()]
+        lines += ["", request.to_cell().rstrip("\n")]
+        return "\n".join(lines)
+
+    def _panel(self, request: Any, out: str, demo: bool) -> Any:
+        from .panel import SessionsPanel
+
+        return SessionsPanel.from_request(request, out=out, demo=demo, client=self._client(demo))
+
+    # ------------------------------------------------------------ %otpanel
+
+    @magic_arguments()
+    @argument(
+        "-o",
+        "--out",
+        default=DEFAULT_OUT,
+        type=_identifier,
+        help=f"Variable that receives the DataFrame (default {DEFAULT_OUT}).",
+    )
+    @argument("--demo", action="store_true", help="Use the built-in emulator and its demo account.")
+    @no_var_expand
+    @line_magic
+    def otpanel(self, line: str) -> Any:
+        """Show the widget panel: ``%otpanel --out visits --demo``."""  # fmt: skip
+        args = _parse_options(self.otpanel, line)
+        from .panel import SessionsPanel
+
+        return SessionsPanel(out=args.out, demo=args.demo, client=self._client(args.demo))
+
+    # ------------------------------------------------------------ %otlogin
+
+    @magic_arguments()
+    @argument(
+        "--ticket",
+        action="store_true",
+        help="Exchange login and password for an expiring ticket at once (login_user.jsp).",
+    )
+    @argument(
+        "--expires",
+        type=_positive_int,
+        default=None,
+        metavar="SECONDS",
+        help="How long the ticket stays valid (with --ticket).",
+    )
+    @no_var_expand
+    @line_magic
+    def otlogin(self, line: str) -> None:
+        """Ask for the Opentracker login and password; keep them in memory for this kernel."""  # fmt: skip
+        args = _parse_options(self.otlogin, line)
+        from . import credentials
+
+        login = input("Opentracker login (email): ").strip()
+        password = getpass.getpass("Opentracker password: ")
+        if not login or not password:
+            raise OptionError("login and password are both needed; nothing was kept")
+        credentials.remember(login, password)
+        if not args.ticket:
+            print(f"Logged in as {login} (kept in memory for this kernel only).")
+            return
+        try:
+            kwargs = {"expires": args.expires} if args.expires else {}
+            self._client(False).login_ticket(**kwargs)
+        except OpenTrackerError as error:
+            credentials.forget()
+            if not self.short_errors:
+                raise
+            raise _as_usage_error(error) from None
+        print(f"Logged in as {login} with a ticket (kept in memory; the password is dropped).")
+
+
+class _Progress:
+    """A progress bar for multi-page pulls: it appears with the second page, not before."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __call__(self, rows: int, pages: int) -> None:
+        if self.bar is None and pages < 2:
+            return
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(desc="otsessions", unit=" pages", leave=False)
+        self.bar.set_postfix_str(f"{rows} rows", refresh=False)
+        self.bar.update(pages - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _partial_message(error: PartialResultError, out: str) -> str:
+    rows = len(error.partial.df) if error.partial is not None else 0
+    message = f"{error} — kept the {rows} rows read before it in {out}"
+    if error.resume_token:
+        message += (
+            f"; to fetch the rest, add the line 'nextToken = {error.resume_token}'"
+            " to the cell and run it again with --all"
+        )
+    return message
+
+
+def register(ipython: Any) -> OTMagic:
+    """Register the magics and ``OTMagic``'s configuration (``%load_ext ot_magic`` calls this)."""
+    magics = OTMagic(shell=ipython)
+    ipython.register_magics(magics)
+    return magics
+
+
+__all__ = ["DEFAULT_OUT", "OTMagic", "register", "usage_error"]
