@@ -1,0 +1,348 @@
+"""Answer bytes → a typed pandas DataFrame, with the answer's labels, hidden columns and token.
+
+    >>> from ot_magic.frame import parse_sessions
+    >>> answer = parse_sessions(body, request=req, time_zone="EST")      # doctest: +SKIP
+    >>> answer.df["duration"].iloc[1], answer.next_token                 # doctest: +SKIP
+    (Timedelta('0 days 20:44:57'), '1321401600000.1321466400000')
+
+The rows are parsed column-wise by polars into Arrow buffers (near the payload's size, where
+``json.loads`` would build one Python string per value), typed there, and handed to pandas as
+Arrow-backed columns. Error answers (``Error: ...`` text, ``{"resultsList": [{"error": ...}]}``,
+HTML pages, bodies cut short) become :mod:`ot_magic.errors` exceptions with one-line messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+
+from . import schema
+from .errors import ApiError, AuthenticationError, ResponseError
+from .javatime import java_zone
+from .params import PARAMS
+
+# Text fields with few distinct values: pandas categories hold them in a byte or two a row.
+CATEGORY_FIELDS = frozenset(
+    {
+        "status",
+        "flag",
+        "country",
+        "country_code",
+        "country_name",
+        "browser",
+        "platform",
+        "connection",
+        "type",
+        "user_status",
+        "site",
+        "timezone",
+    }
+)
+VISITS_FIELD = "visits"
+PAGEVIEWS_FIELD = "pageviews"
+AUTHENTICATION_MESSAGES = ("Login/ site combination is not valid",)
+
+_META_SCHEMA = {
+    "rows": pl.Int64,
+    "field": pl.List(pl.String),
+    "label": pl.List(pl.String),
+    "hidden": pl.List(pl.String),
+    "profileColumns": pl.List(pl.String),
+    "expandUrl": pl.String,
+    "expand": pl.List(pl.List(pl.String)),
+    "nextToken": pl.String,
+}
+_ROWS_SCHEMA = {**_META_SCHEMA, "resultsList": pl.List(pl.List(pl.String))}
+_JSONP = re.compile(rb"^\s*(?:[A-Za-z_$][\w$.]*)?\s*\(")
+_ERROR_TEXT = re.compile(r"^Error:\s*(?:([\w.$]+(?:Exception|Error)\w*)\s*:\s*)?(.*)$", re.DOTALL)
+_DURATION = re.compile(r"^\s*(?:(\d+)d\s*)?(?:(\d+)h\s*)?(?:(\d+)m\s*)?(?:(\d+)s)?\s*$")
+_VISITS_PAGEVIEWS = r"^\s*(\d+)\s*\((\d+)\)\s*$"
+_TITLE = re.compile(rb"<title[^>]*>([^<]{0,200})", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ParsedAnswer:
+    """One parsed answer: the typed rows, the token to go on from (``None`` when done), the
+    answer's metadata (``field``, ``label``, ``hidden``, ``profileColumns``, ``expandUrl`` ...)."""
+
+    df: pd.DataFrame
+    next_token: str | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_sessions(
+    body: bytes | str, *, request: Any = None, time_zone: str | None = None
+) -> ParsedAnswer:
+    """Read a sessions answer (JSON or JSONP; rows as arrays or objects) into a typed frame.
+
+    ``request`` (a ``SessionsRequest`` or a dict of API parameters) is kept, without secrets,
+    in ``df.attrs["request"]``; its ``timeZone`` (or ``time_zone``) sets the datetime columns'
+    zone.
+
+        >>> parse_sessions(b'Error: java.lang.RuntimeException: Login/ site combination is not valid')
+        Traceback (most recent call last):
+        ...
+        ot_magic.errors.AuthenticationError: Login/ site combination is not valid
+    """
+    data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    params = redacted_params(request)
+    zone_name = time_zone or params.get("timeZone") or params.get("timezone")
+    data = _unwrap(data)
+    with _gc_paused():
+        strings, meta = _read_rows(data)
+        frame = _typed(strings)
+    df = _to_pandas(frame, java_zone(zone_name) if zone_name else dt.timezone.utc)
+    next_token = meta.get("nextToken") or None
+    columns = set(df.columns)
+    df.attrs.update(
+        labels=_labels(meta, columns),
+        hidden=list(dict.fromkeys(f for f in meta.get("hidden") or () if f in columns)),
+        profile_columns=list(meta.get("profileColumns") or ()),
+        expand_url=meta.get("expandUrl"),
+        expand=meta.get("expand"),
+        next_token=next_token,
+        request=params,
+        fetched_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        time_zone=zone_name or "UTC",
+    )
+    return ParsedAnswer(df, next_token, meta)
+
+
+def _labels(meta: dict[str, Any], columns: set[str]) -> dict[str, str]:
+    labels = dict(zip(meta.get("field") or (), meta.get("label") or (), strict=False))
+    labels.update({VISITS_FIELD: VISITS_FIELD, PAGEVIEWS_FIELD: PAGEVIEWS_FIELD})
+    return {name: text for name, text in labels.items() if name in columns}
+
+
+def redacted_params(request: Any) -> dict[str, str]:
+    """The API parameters of ``request`` without any credential (login, password, ticketId)."""
+    if request is None:
+        return {}
+    params = request.to_api_params() if hasattr(request, "to_api_params") else dict(request)
+    return {
+        str(name): str(value)
+        for name, value in params.items()
+        if name not in _CREDENTIAL_NAMES and str(name).lower() not in _CREDENTIAL_LOWER
+    }
+
+
+_CREDENTIAL_NAMES = frozenset(n for n, p in PARAMS.items() if p.group == "auth" and n != "expires")
+_CREDENTIAL_LOWER = frozenset(n.lower() for n in _CREDENTIAL_NAMES)
+
+
+def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Pages (or days) one after the other, keeping categories and the first page's attrs."""
+    frames = [f for f in frames if f is not None]
+    if not frames:
+        raise ValueError("no frames to concatenate")
+    if len(frames) == 1:
+        return frames[0]
+    out = pd.concat(frames, ignore_index=True)
+    for name, dtype in frames[0].dtypes.items():
+        if isinstance(dtype, pd.CategoricalDtype) and not isinstance(
+            out[name].dtype, pd.CategoricalDtype
+        ):
+            out[name] = pd.api.types.union_categoricals(
+                [f[name] for f in frames if name in f], ignore_order=True
+            )
+    out.attrs = dict(frames[0].attrs)
+    out.attrs["next_token"] = frames[-1].attrs.get("next_token")
+    return out
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Large parses allocate many objects that all survive: the collector only slows them."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _unwrap(data: bytes) -> bytes:
+    """Strip a JSONP wrapper, or raise the error the body carries instead of JSON."""
+    head = data[:512].lstrip()
+    if not head:
+        raise ResponseError("the API's answer is empty (expected JSON)")
+    if head[:1] in (b"{", b"["):
+        return data
+    if head[:6].lower() == b"error:":
+        raise _api_error(data.decode("utf-8", "replace").strip())
+    if head[:1] == b"<":
+        title = _TITLE.search(data[:4096])
+        shown = f" ({_one_line(title.group(1).decode('utf-8', 'replace'))})" if title else ""
+        raise ResponseError(f"the API answered with an HTML page{shown} instead of JSON")
+    start = _JSONP.match(data)
+    if start:
+        end = data.rstrip().rstrip(b";").rstrip()
+        if not end.endswith(b")"):
+            raise ResponseError("the API's JSONP answer has no closing ')': was it cut short?")
+        return end[start.end() : -1]
+    raise ResponseError(
+        f"expected JSON or JSONP from the API, got text starting {_one_line(head[:20].decode('utf-8', 'replace'))!r}"
+    )
+
+
+def _api_error(text: str) -> ApiError:
+    """``Error: java.lang.RuntimeException: Login/ site combination is not valid`` → ApiError."""
+    first = _one_line(text, limit=300)
+    match = _ERROR_TEXT.match(first)
+    exception, message = (match.group(1) or "", match.group(2).strip()) if match else ("", first)
+    message = message or exception or "the API reported an error without a message"
+    kind = AuthenticationError if message in AUTHENTICATION_MESSAGES else ApiError
+    return kind(message, exception=exception)
+
+
+def _stack_trace_error(trace: Any) -> ApiError:
+    """The first line of a Java stack trace (``{"resultsList": [{"error": ...}]}``)."""
+    return _api_error("Error: " + str(trace).strip())
+
+
+def _one_line(text: str, limit: int = 120) -> str:
+    line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _read_rows(data: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The rows as a frame of string columns named by ``field``, and the answer's metadata."""
+    try:
+        doc = pl.read_json(data, schema=_ROWS_SCHEMA)
+    except Exception:  # rows as objects, an error row, or bad JSON: read it the slow way
+        return _read_rows_python(data)
+    meta = {name: _plain(doc.get_column(name)[0]) for name in _META_SCHEMA}
+    rows = doc.get_column("resultsList").explode()
+    fields = list(meta["field"] or ())
+    if rows.null_count() == len(rows):
+        if doc.get_column("resultsList").null_count():
+            raise ResponseError("the API's answer has no resultsList (expected the sessions rows)")
+        return pl.DataFrame({f: pl.Series([], dtype=pl.String) for f in fields}), meta
+    lengths = rows.list.len()
+    width = len(fields)
+    if not fields or lengths.min() != width or lengths.max() != width:
+        return _read_rows_python(data)
+    values = rows.explode()
+    return pl.DataFrame(
+        [values.gather_every(width, i).alias(f) for i, f in enumerate(fields)]
+    ), meta
+
+
+def _plain(value: Any) -> Any:
+    return value.to_list() if isinstance(value, pl.Series) else value
+
+
+def _read_rows_python(data: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
+    try:
+        doc = json.loads(data)
+    except UnicodeDecodeError:
+        raise ResponseError("the API's answer is not UTF-8 text (expected JSON)") from None
+    except json.JSONDecodeError as error:
+        ends_early = error.pos >= len(data) - 1 or not data.rstrip().endswith((b"}", b"]"))
+        cut = "; it ends before the JSON closes: was it cut short?" if ends_early else ""
+        raise ResponseError(
+            f"the API's answer is not valid JSON ({error.msg.lower()} at byte {error.pos} "
+            f"of {len(data)}){cut}"
+        ) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("resultsList"), list):
+        raise ResponseError(
+            "expected a JSON object with a resultsList (the sessions rows) from the API"
+        )
+    rows = doc["resultsList"]
+    if rows and isinstance(rows[0], dict) and "error" in rows[0]:
+        raise _stack_trace_error(rows[0]["error"])
+    meta = {name: doc.get(name) for name in _META_SCHEMA}
+    fields = list(meta["field"] or (rows[0].keys() if rows and isinstance(rows[0], dict) else ()))
+    meta["field"] = fields
+    columns: dict[str, list[Any]] = {f: [] for f in fields}
+    for number, row in enumerate(rows, 1):
+        if isinstance(row, dict):
+            for f in fields:
+                columns[f].append(_text(row.get(f)))
+        elif isinstance(row, list) and len(row) == len(fields):
+            for f, value in zip(fields, row, strict=True):
+                columns[f].append(_text(value))
+        else:
+            size = len(row) if isinstance(row, list) else type(row).__name__
+            raise ResponseError(
+                f"row {number} of the API's answer has {size} values, expected {len(fields)} "
+                "(one per field)"
+            )
+    return pl.DataFrame({f: pl.Series(v, dtype=pl.String) for f, v in columns.items()}), meta
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+
+def _typed(strings: pl.DataFrame) -> pl.DataFrame:
+    """Each column in its type (see :mod:`ot_magic.schema`); empty text becomes missing."""
+    exprs = []
+    for name in strings.columns:
+        col = pl.col(name)
+        if name in schema.EPOCH_MS_FIELDS:
+            exprs.append(
+                col.str.strip_chars().cast(pl.Int64, strict=False).cast(pl.Datetime("ms", "UTC"))
+            )
+        elif name in schema.COUNT_FIELDS:
+            exprs.append(col.str.strip_chars().cast(pl.Int64, strict=False))
+        elif name in schema.FLOAT_FIELDS:
+            exprs.append(col.str.strip_chars().cast(pl.Float64, strict=False))
+        elif name in schema.DURATION_FIELDS:
+            exprs.append(_duration(col))
+        else:
+            text = pl.when(col.str.len_bytes() > 0).then(col)
+            exprs.append(
+                (text.cast(pl.Categorical) if name in CATEGORY_FIELDS else text).alias(name)
+            )
+            if name == schema.VISITS_PAGEVIEWS_FIELD:
+                exprs.append(
+                    col.str.extract(_VISITS_PAGEVIEWS, 1).cast(pl.Int64).alias(VISITS_FIELD)
+                )
+                exprs.append(
+                    col.str.extract(_VISITS_PAGEVIEWS, 2).cast(pl.Int64).alias(PAGEVIEWS_FIELD)
+                )
+    return strings.select(exprs)
+
+
+def _duration(col: pl.Expr) -> pl.Expr:
+    """``20s``, ``3m 16s``, ``20h 44m 57s`` → a duration; ``s.e.`` and anything else → null."""
+    seconds = pl.lit(0, pl.Int64)
+    for group, unit in ((1, 86400), (2, 3600), (3, 60), (4, 1)):
+        part = col.str.extract(_DURATION.pattern, group).cast(pl.Int64).fill_null(0)
+        seconds = seconds + part * unit
+    valid = col.str.contains(r"\d") & col.str.contains(_DURATION.pattern)
+    return pl.when(valid).then(seconds * 1000).cast(pl.Duration("ms")).alias(col.meta.output_name())
+
+
+def _arrow_to_pandas_dtype(arrow_type: pa.DataType) -> Any:
+    if pa.types.is_large_string(arrow_type) or pa.types.is_string(arrow_type):
+        return pd.StringDtype("pyarrow")
+    if pa.types.is_string_view(arrow_type):
+        return pd.StringDtype("pyarrow")
+    if pa.types.is_int64(arrow_type):
+        return pd.Int64Dtype()
+    return None
+
+
+def _to_pandas(frame: pl.DataFrame, zone: dt.tzinfo) -> pd.DataFrame:
+    table = frame.to_arrow()
+    del frame
+    df = table.to_pandas(types_mapper=_arrow_to_pandas_dtype, self_destruct=True, split_blocks=True)
+    for name in df.columns:
+        if isinstance(df[name].dtype, pd.DatetimeTZDtype):
+            df[name] = df[name].dt.tz_convert(zone)
+    return df

@@ -1,0 +1,231 @@
+"""Answer bytes → typed DataFrame, checked on the reference page's own sample rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ot_magic import schema
+from ot_magic.errors import ApiError, AuthenticationError, ResponseError
+from ot_magic.frame import concat_frames, parse_sessions
+
+SAMPLE_PATH = Path(__file__).parent / "data" / "reference_sample.json"
+SAMPLE = SAMPLE_PATH.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return parse_sessions(SAMPLE)
+
+
+def sample_doc() -> dict:
+    return json.loads(SAMPLE)
+
+
+def test_reference_rows_become_one_row_a_session_with_the_answer_field_names(sample):
+    assert len(sample.df) == 6
+    fields = list(sample_doc()["field"])
+    at = fields.index(schema.VISITS_PAGEVIEWS_FIELD) + 1
+    assert list(sample.df.columns) == [*fields[:at], "visits", "pageviews", *fields[at:]]
+
+
+def test_durations_are_timedeltas_and_single_event_visits_are_missing(sample):
+    duration = sample.df["duration"]
+    assert pd.api.types.is_timedelta64_dtype(duration)
+    assert duration[0] == pd.Timedelta(seconds=20)
+    assert duration[1] == pd.Timedelta(hours=20, minutes=44, seconds=57)
+    assert duration[4] == pd.Timedelta(minutes=4, seconds=14)
+    single_event = [i for i, row in enumerate(sample_doc()["resultsList"]) if row[1] == "s.e."]
+    assert single_event and duration[single_event].isna().all()
+
+
+def test_visits_pageviews_keeps_its_text_and_splits_into_two_integer_columns(sample):
+    df = sample.df
+    assert df["visits_pageviews"][1] == "12 (1169)"
+    assert (df["visits"][1], df["pageviews"][1]) == (12, 1169)
+    assert df["visits"].dtype == "Int64" and df["pageviews"].dtype == "Int64"
+
+
+def test_counts_are_nullable_integers_and_coordinates_floats(sample):
+    df = sample.df
+    for name in schema.COUNT_FIELDS:
+        assert df[name].dtype == "Int64", name
+    assert df["total_pages_viewed"][1] == 22073
+    assert df["latitude"].dtype == "float64" and df["longitude"].dtype == "float64"
+    assert df["latitude"][1] == pytest.approx(40.633194)
+    assert df["longitude"][1] == pytest.approx(-73.9967)
+
+
+def test_epoch_milliseconds_are_utc_aware_datetimes_by_default(sample):
+    start = sample.df["session_start_unix_timestamp"]
+    assert isinstance(start.dtype, pd.DatetimeTZDtype) and str(start.dt.tz) == "UTC"
+    assert start[1] == pd.Timestamp(1321397999803, unit="ms", tz="UTC")
+    for name in schema.EPOCH_MS_FIELDS:
+        assert isinstance(sample.df[name].dtype, pd.DatetimeTZDtype), name
+
+
+def test_datetimes_are_shown_in_the_requested_java_time_zone():
+    est = parse_sessions(SAMPLE, request={"timeZone": "EST"}).df["session_start_unix_timestamp"]
+    assert est[1].utcoffset() == pd.Timedelta(hours=-5)
+    assert est[1] == pd.Timestamp(1321397999803, unit="ms", tz="UTC")
+    berlin = parse_sessions(SAMPLE, time_zone="Europe/Berlin").df["eventUnixTimestamp"]
+    assert str(berlin.dt.tz) == "Europe/Berlin"
+
+
+def test_ids_stay_text_and_empty_text_is_missing(sample):
+    df = sample.df
+    for name in schema.ID_FIELDS:
+        assert pd.api.types.is_string_dtype(df[name]) and not pd.api.types.is_numeric_dtype(
+            df[name]
+        )
+    assert df["session_id"][1] == "1321397999803.180515048"
+    assert df["email"][1] is pd.NA
+    assert df["company_org"].isna()[1] and df["city"][1] == "Brooklyn"
+
+
+def test_attrs_carry_labels_hidden_columns_token_and_the_redacted_request():
+    request = {
+        "date": "2011-11-16",
+        "login": "me@x.org",
+        "password": "canary-pw",
+        "ticketId": "t-1",
+    }
+    answer = parse_sessions(SAMPLE, request=request)
+    attrs = answer.df.attrs
+    assert attrs["labels"]["visits_pageviews"] == "visits(pv)"
+    assert set(attrs["labels"]) <= set(answer.df.columns)
+    assert "latitude" in attrs["hidden"] and "countr" not in attrs["hidden"]
+    assert len(attrs["hidden"]) == len(set(attrs["hidden"]))
+    assert set(attrs["hidden"]) <= set(answer.df.columns)
+    assert attrs["request"] == {"date": "2011-11-16"}
+    assert "canary-pw" not in repr(attrs) and "me@x.org" not in repr(attrs)
+    assert answer.next_token == attrs["next_token"] == "1321401600000.1321466400000"
+    assert attrs["expand_url"].endswith("cassandraPageViews.jsp?jsoncallback=?")
+    assert attrs["expand"][0][0] == "filterByVisitId"
+    assert "visit_id" in attrs["profile_columns"]
+    assert pd.Timestamp(attrs["fetched_at"]).tzinfo is not None
+    assert attrs["time_zone"] == "UTC"
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    [b"callback(%s)", b"jQuery1710_22(\n%s\n);\n", b"(%s)", b"  cb_1 ( %s ) ; "],
+    ids=["named", "jquery-style-with-semicolon", "anonymous", "spaces"],
+)
+def test_jsonp_wrappers_are_stripped(wrapped, sample):
+    body = wrapped.replace(b"%s", SAMPLE.strip())
+    pd.testing.assert_frame_equal(parse_sessions(body).df, sample.df)
+
+
+def test_rows_given_as_objects_read_like_rows_given_as_arrays(sample):
+    doc = sample_doc()
+    doc["resultsList"] = [dict(zip(doc["field"], row, strict=True)) for row in doc["resultsList"]]
+    pd.testing.assert_frame_equal(parse_sessions(json.dumps(doc)).df, sample.df)
+
+
+def test_text_bodies_are_accepted_like_bytes(sample):
+    pd.testing.assert_frame_equal(parse_sessions(SAMPLE.decode()).df, sample.df)
+
+
+def test_filtered_company_is_a_column_when_the_answer_has_it():
+    doc = sample_doc()
+    doc["field"].append("filtered_company")
+    doc["label"].append("filtered company")
+    for row in doc["resultsList"]:
+        row.append("Acme")
+    df = parse_sessions(json.dumps(doc)).df
+    assert list(df["filtered_company"]) == ["Acme"] * 6
+
+
+def test_an_answer_without_rows_is_an_empty_frame_with_typed_columns():
+    doc = sample_doc()
+    doc["resultsList"], doc["nextToken"] = [], ""
+    answer = parse_sessions(json.dumps(doc))
+    assert len(answer.df) == 0 and answer.next_token is None
+    assert answer.df["visits"].dtype == "Int64"
+    assert isinstance(answer.df["session_start_unix_timestamp"].dtype, pd.DatetimeTZDtype)
+
+
+def test_pages_concatenate_keeping_categories(sample):
+    doc = sample_doc()
+    doc["resultsList"] = [[v.replace("Windows", "Linux") for v in r] for r in doc["resultsList"]]
+    other = parse_sessions(json.dumps(doc)).df
+    both = concat_frames([sample.df, other])
+    assert len(both) == 12 and isinstance(both["platform"].dtype, pd.CategoricalDtype)
+    assert set(both["platform"].dropna()) >= {"Windows 7", "Linux 7"}
+
+
+# --- error bodies ------------------------------------------------------------------------------
+
+
+def test_error_text_keeps_the_api_message_verbatim():
+    with pytest.raises(ApiError) as caught:
+        parse_sessions(b"Error: java.lang.IllegalArgumentException: Column fooBar does not exist\n")
+    assert str(caught.value) == "Column fooBar does not exist"
+    assert caught.value.exception == "java.lang.IllegalArgumentException"
+    assert not isinstance(caught.value, AuthenticationError)
+
+
+def test_invalid_login_is_an_authentication_error():
+    body = b"Error: java.lang.RuntimeException: Login/ site combination is not valid"
+    with pytest.raises(AuthenticationError, match=r"^Login/ site combination is not valid$"):
+        parse_sessions(body)
+
+
+def test_an_error_row_gives_the_first_line_of_the_java_stack_trace():
+    trace = (
+        "java.lang.NullPointerException: site is null\n\tat com.ot.Sessions.get(Sessions.java:42)\n"
+        "\tat com.ot.Servlet.doPost(Servlet.java:7)"
+    )
+    with pytest.raises(ApiError) as caught:
+        parse_sessions(json.dumps({"resultsList": [{"error": trace}]}))
+    assert str(caught.value) == "site is null"
+    assert caught.value.exception == "java.lang.NullPointerException"
+    assert "\n" not in str(caught.value)
+
+
+def test_an_html_page_is_a_one_line_response_error():
+    page = b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+    with pytest.raises(ResponseError) as caught:
+        parse_sessions(page)
+    assert "HTML" in str(caught.value) and "502 Bad Gateway" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.999])
+def test_a_body_cut_short_is_a_one_line_response_error_without_the_body(cut):
+    body = SAMPLE[: int(len(SAMPLE) * cut)]
+    with pytest.raises(ResponseError) as caught:
+        parse_sessions(body)
+    message = str(caught.value)
+    assert "not valid JSON" in message and "cut short" in message
+    assert "\n" not in message and "opentracker.net" not in message and len(message) < 200
+
+
+def test_a_jsonp_answer_cut_short_is_a_response_error():
+    with pytest.raises(ResponseError, match="cut short"):
+        parse_sessions(b"callback(" + SAMPLE[:5000])
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"false", "expected JSON"),
+        (b"[1, 2, 3]", "resultsList"),
+        (b'{"rows": 1}', "resultsList"),
+        (
+            b'{"field": ["a", "b"], "resultsList": [["x"]]}',
+            "row 1 of the API's answer has 1 values",
+        ),
+        (b"\xff\xfe{", "expected JSON"),
+    ],
+)
+def test_other_unreadable_answers_are_one_line_response_errors(body, expected):
+    with pytest.raises(ResponseError, match=expected) as caught:
+        parse_sessions(body)
+    assert "\n" not in str(caught.value)
