@@ -65,7 +65,7 @@ _META_SCHEMA = {
 _ROWS_SCHEMA = {**_META_SCHEMA, "resultsList": pl.List(pl.List(pl.String))}
 _JSONP = re.compile(rb"^\s*(?:[A-Za-z_$][\w$.]*)?\s*\(")
 _ERROR_TEXT = re.compile(r"^Error:\s*(?:([\w.$]+(?:Exception|Error)\w*)\s*:\s*)?(.*)$", re.DOTALL)
-_DURATION = re.compile(r"^\s*(?:(\d+)d\s*)?(?:(\d+)h\s*)?(?:(\d+)m\s*)?(?:(\d+)s)?\s*$")
+_DURATION = r"^\s*(?:\d+[dhms]\s*)+$"
 _VISITS_PAGEVIEWS = r"^\s*(\d+)\s*\((\d+)\)\s*$"
 _TITLE = re.compile(rb"<title[^>]*>([^<]{0,200})", re.IGNORECASE)
 
@@ -321,11 +321,15 @@ def _typed(strings: pl.DataFrame) -> pl.DataFrame:
 def _duration(col: pl.Expr) -> pl.Expr:
     """``20s``, ``3m 16s``, ``20h 44m 57s`` → a duration; ``s.e.`` and anything else → null."""
     seconds = pl.lit(0, pl.Int64)
-    for group, unit in ((1, 86400), (2, 3600), (3, 60), (4, 1)):
-        part = col.str.extract(_DURATION.pattern, group).cast(pl.Int64).fill_null(0)
-        seconds = seconds + part * unit
-    valid = col.str.contains(r"\d") & col.str.contains(_DURATION.pattern)
-    return pl.when(valid).then(seconds * 1000).cast(pl.Duration("ms")).alias(col.meta.output_name())
+    for unit, factor in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        seconds = seconds + col.str.extract(rf"(\d+){unit}", 1).cast(pl.Int64).fill_null(0) * factor
+    valid = col.str.contains(_DURATION)
+    return (
+        pl.when(valid)
+        .then(seconds * 1000)
+        .cast(pl.Duration("ms"))
+        .alias(col.meta.output_name())
+    )
 
 
 def _arrow_to_pandas_dtype(arrow_type: pa.DataType) -> Any:
