@@ -7,13 +7,17 @@
 datetime.timezone(datetime.timedelta(seconds=3600), 'GMT+01:00')
 >>> java_zone("EST")
 datetime.timezone(datetime.timedelta(days=-1, seconds=68400), 'EST')
+>>> format_java_ms(1321472680399, "MMM dd hh:mm a", "EST")
+'Nov 16 02:44 PM'
+>>> format_java_ms(1321472680399, "yyyy-dd-MM HH:mm", "GMT+1", "de_DE")
+'2011-16-11 20:44'
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta, timezone, tzinfo
-from functools import cache
+from datetime import datetime, timedelta, timezone, tzinfo
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 # java.time.ZoneId.SHORT_IDS, with the three fixed ones java.util.TimeZone keeps fixed.
@@ -84,3 +88,34 @@ def _zone_names() -> frozenset[str]:
 def zone_ids() -> list[str]:
     """Every id :func:`java_zone` accepts by name (offsets like ``GMT+1`` aside), sorted."""
     return sorted({*_zone_names(), *JAVA_SHORT_IDS, *JAVA_FIXED_IDS, "GMT", "UTC"})
+
+
+# The API's own pattern for lastEvent and firstMeasurement ("Nov 17 12:44 AM").
+API_DATE_PATTERN = "MMM dd hh:mm a"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Java SimpleDateFormat letters whose LDML (babel) meaning differs; the rest are the same.
+_JAVA_TO_LDML = {"u": "e"}
+
+
+def ldml_pattern(java_pattern: str) -> str:
+    """A Java ``SimpleDateFormat`` pattern as the LDML pattern babel formats the same way."""
+    parts = re.split(r"('(?:[^']|'')*')", java_pattern)
+    return "".join(
+        part if part.startswith("'") else "".join(_JAVA_TO_LDML.get(c, c) for c in part)
+        for part in parts
+    )
+
+
+@lru_cache(maxsize=65536)
+def format_java_ms(
+    epoch_ms: int, pattern: str = API_DATE_PATTERN, zone: str = "EST", locale: str = "en_US"
+) -> str:
+    """Epoch milliseconds formatted as Java's ``SimpleDateFormat(pattern, locale)`` in ``zone``."""
+    moment = datetime.fromtimestamp(epoch_ms / 1000, java_zone(zone))
+    if pattern == API_DATE_PATTERN and locale.startswith("en"):
+        hour = moment.hour % 12 or 12
+        noon = "AM" if moment.hour < 12 else "PM"
+        return f"{_MONTHS[moment.month - 1]} {moment.day:02d} {hour:02d}:{moment.minute:02d} {noon}"
+    from babel.dates import format_datetime
+
+    return format_datetime(moment, ldml_pattern(pattern), locale=locale)

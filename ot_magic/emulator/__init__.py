@@ -1,0 +1,28 @@
+"""A faithful emulator of Opentracker's API: a real HTTP server on loopback with demo data.
+
+    >>> from ot_magic.emulator import Emulator, DEMO_LOGIN, DEMO_PASSWORD, DEMO_SITE
+    >>> with Emulator() as emu:              # a free port on 127.0.0.1, a background thread
+    ...     emu.url.startswith("http://127.0.0.1:")
+    True
+
+From a shell: ``python -m ot_magic.emulator --port 8765`` (prints its base URL first).
+``demo_url()`` starts one emulator per process on first use (``OT_API_URL=demo``, ``--demo``).
+``server.py`` holds the HTTP side, ``query.py`` what an answer holds, ``render.py`` how it is
+written, ``dataset.py`` the deterministic sessions.
+"""
+
+from __future__ import annotations
+
+from .server import (
+    DEMO_LOGIN,
+    DEMO_PASSWORD,
+    DEMO_SITE,
+    DEMO_SITES,
+    Emulator,
+    Faults,
+    RequestRecord,
+    demo_url,
+)
+
+__all__ = ["DEMO_LOGIN", "DEMO_PASSWORD", "DEMO_SITE", "DEMO_SITES", "Emulator", "Faults",
+           "RequestRecord", "demo_url"]  # fmt: skip

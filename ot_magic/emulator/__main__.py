@@ -1,0 +1,48 @@
+"""``python -m ot_magic.emulator --host 127.0.0.1 --port 8765``: serve the emulated API.
+
+The first line printed is the base URL (``--port 0`` picks a free port); Ctrl-C or SIGTERM stop
+it cleanly (exit status 0). A non-loopback ``--host`` needs ``--allow-remote``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from .server import DEMO_LOGIN, DEMO_PASSWORD, DEMO_SITE, Emulator
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ot_magic.emulator", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port (0: a free one; default 8765)")
+    parser.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
+    parser.add_argument("--workers", type=int, default=16, help="connections served at once")
+    args = parser.parse_args(argv)
+    try:
+        emulator = Emulator(
+            args.host, args.port, allow_remote=args.allow_remote, workers=args.workers
+        )
+        emulator.start()
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    print(emulator.url, flush=True)
+    print(f"demo account: login={DEMO_LOGIN} password={DEMO_PASSWORD} site={DEMO_SITE}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,551 @@
+"""What the emulated API answers: parameters → a table of rows → (see ``render.py``) bytes.
+
+The choices below are the emulator's where the vendor's reference page is silent, picked as the
+behaviour a Java servlet backed by hour buckets most plausibly had:
+
+- **Validation** reads :func:`ot_magic.params.params_for` and ``ALIASES`` (never a copy of the
+  table); each value goes through its ``Param.parse``. An invalid value answers HTTP 200 with
+  ``Error: java.lang.RuntimeException: <message>``, one message per case (``Unparseable date:
+  "2011-13-45"``, ``Column not found: cityy``, ``limit out of range (1-1000): 0``, ...). Unknown
+  parameter names are ignored, as a servlet ignores them; an empty value counts as absent.
+- **Range**: ``date`` is the *last* day; ``period=3d`` is that day and the two before it, ``2w``
+  fourteen days, ``1m`` one calendar month back (``2011-11-16`` → from ``2011-10-17``). Days are
+  those of ``timeZone`` (default ``EST``; ``timezone`` is accepted too). Without ``date`` the range
+  is the period ending now (``1d`` = the last 24 hours). Nothing after "now" exists; "now" comes
+  from the server's injectable clock.
+- **Order**: newest session first (by session start). ``orderCriteria`` ("<field> [asc|desc]",
+  asc by default) sorts the rows *of the answer*, the way a backend that reads hour buckets
+  newest first and then sorts what it read does; paging is unaffected.
+- **Paging**: ``nextToken`` is ``<epoch ms of the day start>.<epoch ms of an hour start>`` (both in
+  ``timeZone``) naming the hour whose sessions come next. With ``dataType=jsondatatable`` an answer
+  is made of whole hours, newest first, adding hours until it holds at least ``limit`` rows (the
+  reference calls limit "the minimum number of records") or the range is done; ``nextToken`` names
+  the next older hour, or is ``""`` once the range is done. Following the tokens covers the range
+  with no gap and no duplicate. In ``json`` (and the other types) the answer is exactly the newest
+  ``limit`` rows, and ``nextToken`` names the hour after the last hour read (rows of that hour
+  beyond ``limit`` are not revisited: page with ``jsondatatable``).
+- **Filters** (on the session's values): ``includeCountryCode`` (after ``mapEuToCountryDomain``),
+  ``excludeInUrl`` (entry and current page URLs), ``excludeInFilteredCompany``,
+  ``maxEventThreshold`` (``total_pages_viewed`` below it), ``maxDuration`` (seconds below it; a
+  single-event visit lasts 0 s), ``removeIsp`` (keep company visits), ``filterByCurrentTitle``
+  (exact, case sensitive), ``search`` (case-insensitive; a word with ``*`` must match a whole
+  field, ``*`` matching anything, a word without ``*`` may be part of a field; all words unless
+  ``useOr=true``) and ``session_id`` (that one session, whatever the range). A word list matches
+  like ``search`` does.
+- **Columns**: ``filtered_company`` (the company if known, else the provider) is added after the 69
+  when ``excludeInFilteredCompany``, ``includeCountryCode``, ``excludeInUrl`` or
+  ``maxEventThreshold`` is given; ``showColumns`` keeps those columns, in the order given.
+- **Sessions of a visitor** (``uid``/``filterByMachineId``): the visitor's sessions from their
+  first visit up to the end of ``date`` (or now), newest first, the very rows the sessions
+  endpoint shows on those days; paged like ``json``.
+- **Page views** (``filterByVisitId``): one row per page view, oldest first, the session's row with
+  the page's URL, title, time and time on page (``s.e.`` for the last), ``type`` = ``pageview``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from ..errors import ParameterError
+from ..javatime import API_DATE_PATTERN, format_java_ms, java_zone
+from ..params import ALIASES, ENDPOINT_PATHS, Param, Period, params_for
+from ..schema import COUNT_FIELDS, DURATION_FIELDS, EPOCH_MS_FIELDS, FIELDS, FLOAT_FIELDS
+from . import dataset
+from .dataset import DAY_MS, FIELD_INDEX, HOUR_MS
+
+CREDENTIALS = ("login", "password", "ticketId")
+FILTERED_COMPANY = "filtered_company"
+_ADDS_FILTERED_COMPANY = ("excludeInFilteredCompany", "includeCountryCode", "excludeInUrl",
+                          "maxEventThreshold")  # fmt: skip
+_SEARCHED = tuple(FIELD_INDEX[f] for f in (
+    "city", "region", "country_name", "company_org", "isp", "isp_org", "provider", "browser",
+    "platform", "referrer", "session_referrer", "search", "entry_root_url", "entry_title",
+    "exit_root_url", "exit_title", "ip_number", "site"))  # fmt: skip
+_URLS = tuple(
+    FIELD_INDEX[f] for f in ("entryPage", "currentPage", "entry_root_url", "exit_root_url")
+)
+
+
+class ApiFailure(Exception):
+    """An answer of the form ``Error: java.lang.RuntimeException: <message>``."""
+
+    def body(self) -> str:
+        return f"Error: java.lang.RuntimeException: {self}"
+
+
+LOGIN_FAILED = "Login/ site combination is not valid"
+
+
+def endpoint_of(path: str) -> str | None:
+    """``views/c_view_session.jsp`` → ``sessions`` (None for a path the API does not have)."""
+    for endpoint, known in ENDPOINT_PATHS.items():
+        if path == known:
+            return endpoint
+    return None
+
+
+def parse_params(endpoint: str, raw: Mapping[str, str]) -> dict[str, Any]:
+    """The endpoint's parameters from request text, normal values, credentials left out.
+
+    >>> parse_params("sessions", {"limit": "200", "timezone": "GMT+1", "foo": "bar"})
+    {'limit': 200, 'timeZone': 'GMT+1'}
+    """
+    table = params_for(endpoint)
+    aliases = ALIASES.get(endpoint, {})
+    values: dict[str, Any] = {}
+    for given, text in raw.items():
+        name = aliases.get(given, given)
+        param = table.get(name)
+        if param is None or name in CREDENTIALS or text.strip() == "":
+            continue
+        try:
+            values[name] = param.parse(text)
+        except ParameterError as error:
+            raise ApiFailure(_message(param, text, error)) from None
+    return values
+
+
+def _message(param: Param, text: str, error: ParameterError) -> str:
+    """The Java-style message for an invalid value (never the value of a secret)."""
+    text = text.strip()
+    kind = param.kind.name
+    if param.secret:
+        return f"Invalid {param.name}"
+    if kind == "date":
+        return f'Unparseable date: "{text}"'
+    if kind == "columns":
+        unknown = [c.strip() for c in text.split(",") if c.strip() not in FIELDS]
+        return f"Column not found: {unknown[0] if unknown else text}"
+    if kind == "order":
+        column = text.split()[0] if text.split() else text
+        if column not in FIELDS:
+            return f"Column not found: {column}"
+        return f"Invalid orderCriteria: {text} (use <column> asc or <column> desc)"
+    if kind == "int" and re.fullmatch(r"[+-]?\d{1,12}", text):
+        bounds = f"{param.minimum}-{param.maximum}" if param.maximum else f">= {param.minimum}"
+        return f"{param.name} out of range ({bounds}): {text}"
+    if kind == "int":
+        return f'For input string: "{text}"'
+    if kind == "period":
+        return f"Invalid period: {text} (use a count and d, w or m, such as 3d)"
+    if kind == "zone":
+        return f"Unknown time zone: {text}"
+    if kind == "countries":
+        return f"Unknown country code: {error.got}"
+    return f"Invalid value for {param.name}: {text}"
+
+
+def value(values: Mapping[str, Any], name: str, endpoint: str = "sessions") -> Any:
+    """The given value, else the table's default (parsed), else None."""
+    if name in values:
+        return values[name]
+    param = params_for(endpoint).get(name)
+    return None if param is None or param.default is None else param.parse(param.default)
+
+
+# --------------------------------------------------------------------------- time
+
+
+def _ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def local_midnight(day: dt.date, zone: dt.tzinfo) -> int:
+    return _ms(dt.datetime.combine(day, dt.time(), tzinfo=zone))
+
+
+def local_date(epoch_ms: int, zone: dt.tzinfo) -> dt.date:
+    return dt.datetime.fromtimestamp(epoch_ms / 1000, zone).date()
+
+
+def hour_start(epoch_ms: int, zone: dt.tzinfo) -> int:
+    """The start of the local hour that holds ``epoch_ms``."""
+    moment = dt.datetime.fromtimestamp(epoch_ms / 1000, zone)
+    offset = int(moment.utcoffset().total_seconds() * 1000)
+    return epoch_ms - (epoch_ms + offset) % HOUR_MS
+
+
+def _months_back(day: dt.date, months: int) -> dt.date:
+    total = day.year * 12 + day.month - 1 - months
+    year, month = divmod(total, 12)
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month + 1, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def time_range(values: Mapping[str, Any], now: int, zone: dt.tzinfo) -> tuple[int, int]:
+    """[low, high) in epoch ms for ``date`` and ``period`` (see the module's notes)."""
+    period: Period = value(values, "period")
+    date = values.get("date")
+    if date is not None:
+        if period.unit == "d":
+            first = date - dt.timedelta(days=period.count - 1)
+        elif period.unit == "w":
+            first = date - dt.timedelta(days=7 * period.count - 1)
+        else:
+            first = _months_back(date, period.count) + dt.timedelta(days=1)
+        return local_midnight(first, zone), local_midnight(date + dt.timedelta(days=1), zone)
+    high = now + 1
+    if period.unit == "m":
+        moment = dt.datetime.fromtimestamp(now / 1000, zone)
+        back = _months_back(moment.date(), period.count)
+        return _ms(dt.datetime.combine(back, moment.timetz())), high
+    days = period.count * (7 if period.unit == "w" else 1)
+    return now - days * DAY_MS, high
+
+
+def make_token(hour: int, zone: dt.tzinfo) -> str:
+    return f"{local_midnight(local_date(hour, zone), zone)}.{hour}"
+
+
+def read_token(token: str, low: int, high: int, zone: dt.tzinfo) -> int:
+    """The hour a ``nextToken`` names; an error if it is not an hour of this range."""
+    hour = int(token.split(".")[1])
+    if not (low < hour + HOUR_MS and hour < high) or hour_start(hour, zone) != hour:
+        raise ApiFailure(f"Invalid nextToken: {token} (not an hour of the requested range)")
+    if make_token(hour, zone) != token:
+        raise ApiFailure(f"Invalid nextToken: {token} (day and hour do not match)")
+    return hour
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def _word_pattern(words: tuple[str, ...]) -> list[re.Pattern[str]]:
+    patterns = []
+    for word in words:
+        if "*" in word:
+            body = ".*".join(re.escape(part) for part in word.split("*"))
+            patterns.append(re.compile(f"^{body}$", re.IGNORECASE | re.MULTILINE))
+        else:
+            patterns.append(re.compile(re.escape(word), re.IGNORECASE))
+    return patterns
+
+
+def duration_seconds(text: str) -> int:
+    """``20h 44m 57s`` → 74697; ``s.e.`` → 0."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    return sum(
+        int(part[:-1]) * units[part[-1]]
+        for part in text.split()
+        if part[-1] in units and part[:-1].isdigit()
+    )
+
+
+def filtered_company(row: tuple[str, ...]) -> str:
+    """The company that best matches the visitor: the company, else the provider."""
+    return row[FIELD_INDEX["company_org"]] or row[FIELD_INDEX["isp_org"]] or row[FIELD_INDEX["isp"]]
+
+
+Predicate = Callable[[tuple[str, ...]], bool]
+
+
+def make_filter(values: Mapping[str, Any], site_country: Callable[[str], str]) -> Predicate | None:
+    """One predicate for every filter given (None when there is none)."""
+    checks: list[Predicate] = []
+    i = FIELD_INDEX
+    if "includeCountryCode" in values:
+        wanted = set(values["includeCountryCode"])
+        checks.append(lambda r: _mapped_code(r, values, site_country) in wanted)
+    if "excludeInUrl" in values:
+        patterns = _word_pattern(values["excludeInUrl"])
+        checks.append(lambda r: not any(p.search("\n".join(r[k] for k in _URLS)) for p in patterns))
+    if "excludeInFilteredCompany" in values:
+        patterns = _word_pattern(values["excludeInFilteredCompany"])
+        checks.append(lambda r: not any(p.search(filtered_company(r)) for p in patterns))
+    if "maxEventThreshold" in values:
+        limit = values["maxEventThreshold"]
+        checks.append(lambda r: int(r[i["total_pages_viewed"]]) < limit)
+    if "maxDuration" in values:
+        longest = values["maxDuration"]
+        checks.append(lambda r: duration_seconds(r[i["duration"]]) < longest)
+    if value(values, "removeIsp"):
+        checks.append(lambda r: r[i["connection"]] == "Corporate")
+    if "filterByCurrentTitle" in values:
+        title = values["filterByCurrentTitle"]
+        checks.append(lambda r: r[i["currentTitle"]] == title)
+    if "search" in values:
+        patterns = _word_pattern(values["search"])
+        combine = any if value(values, "useOr") else all
+        checks.append(
+            lambda r: combine(p.search("\n".join(r[k] for k in _SEARCHED)) for p in patterns)
+        )
+    if not checks:
+        return None
+    return lambda row: all(check(row) for check in checks)
+
+
+def _mapped_code(row: tuple[str, ...], values: Mapping[str, Any], site_country) -> str:
+    code = row[FIELD_INDEX["country_code"]]
+    if code == "EU" and value(values, "mapEuToCountryDomain"):
+        return site_country(row[FIELD_INDEX["site"]]) or code
+    return code
+
+
+# --------------------------------------------------------------------------- the table
+
+
+@dataclass
+class Table:
+    """An answer before it is written out: columns, rows of strings, the next token."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    next_token: str = ""
+    low: int = 0
+    high: int = 0
+    sites: tuple[str, ...] = ()
+    zone: str = "EST"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Found = tuple[int, tuple[str, ...], int]  # (session start, values, last event)
+
+
+def _site_sessions(
+    host: str, low: int, high: int, now: int, keep: Predicate | None
+) -> Iterator[Found]:
+    """Sessions of ``host`` starting in [low, min(high, now]), newest first."""
+    high = min(high, now + 1)
+    if high <= low:
+        return
+    day = dataset.utc_day(high - 1)
+    first_day = dataset.utc_day(low)
+    while day >= first_day:
+        today = dataset.get_day(host, day)
+        for index in reversed(today.index_between(low, high)):
+            row, last_event = today.row_at(index, now)
+            if keep is None or keep(row):
+                yield today.starts[index], row, last_event
+        day -= dt.timedelta(days=1)
+
+
+def _merged(sources: list[Iterator[Found]]) -> Iterator[Found]:
+    if len(sources) == 1:
+        return sources[0]
+    return heapq.merge(*sources, key=lambda found: -found[0])
+
+
+def collect(
+    source: Callable[[int, int], Iterator[Found]],
+    low: int,
+    high: int,
+    zone: dt.tzinfo,
+    limit: int,
+    whole_hours: bool,
+    token: str | None = None,
+) -> tuple[list[Found], str]:
+    """Rows newest first, hour by hour, and the token of the next hour ("" when done)."""
+    top = high if token is None else read_token(token, low, high, zone) + HOUR_MS
+    found: list[Found] = []
+    if top <= low:
+        return found, ""
+    hour = hour_start(top - 1, zone)
+    while True:
+        rows = source(max(hour, low), min(hour + HOUR_MS, top))
+        if whole_hours:
+            found.extend(rows)
+        else:
+            found.extend(islice(rows, limit - len(found)))
+        if hour <= low:
+            return found, ""
+        older = hour_start(hour - 1, zone)
+        if len(found) >= limit:
+            return found, make_token(older, zone)
+        hour = older
+
+
+@dataclass(frozen=True)
+class Display:
+    """How values are shown: dates, unknown places, country codes, columns."""
+
+    pattern: str = API_DATE_PATTERN
+    zone: str = "EST"
+    locale: str = "en_US"
+    unknown_city: str | None = None
+    unknown_region: str | None = None
+    map_eu: bool = False
+    gb_code: str | None = None
+    filtered_company: bool = False
+    columns: tuple[str, ...] = FIELDS
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any], endpoint: str = "sessions") -> Display:
+        extra = any(name in values for name in _ADDS_FILTERED_COMPANY)
+        columns = tuple(
+            values.get("showColumns") or (*FIELDS, *([FILTERED_COMPANY] if extra else ()))
+        )
+        return cls(
+            pattern=values.get("dateFormat") or API_DATE_PATTERN,
+            zone=value(values, "timeZone") or "EST",
+            locale=value(values, "locale", endpoint) or "en_US",
+            unknown_city=values.get("unknownCity"),
+            unknown_region=values.get("unknownRegion"),
+            map_eu=bool(value(values, "mapEuToCountryDomain")),
+            gb_code=values.get("gbCountryCode"),
+            filtered_company=extra,
+            columns=columns,
+        )
+
+    def present(self, row: tuple[str, ...], last_event: int) -> list[str]:
+        """The row as the API writes it: formatted dates, display options, chosen columns."""
+        values = dict(zip(FIELDS, row, strict=True))
+        values["lastEvent"] = format_java_ms(last_event, self.pattern, self.zone, self.locale)
+        first = int(values["first_session_unix_timestamp"])
+        values["firstMeasurement"] = format_java_ms(first, self.pattern, self.zone, self.locale)
+        if self.unknown_city is not None and not values["city"]:
+            values["city"] = self.unknown_city
+        if self.unknown_region is not None and not values["region"]:
+            values["region"] = self.unknown_region
+        if self.map_eu and values["country_code"] == "EU":
+            code = dataset.SITES[values["site"]].country_domain
+            if code:
+                name = dataset.country_name(code)
+                values.update(country_code=code, flag=code.lower(), country=name, country_name=name)
+        if self.gb_code is not None and values["country_code"] == "GB":
+            values["country_code"] = self.gb_code
+        values[FILTERED_COMPANY] = filtered_company(row)
+        return [values[c] for c in self.columns]
+
+
+def sort_rows(found: list[Found], criteria: str) -> list[Found]:
+    """The rows sorted by ``<field> [asc|desc]`` (numbers as numbers, durations by length)."""
+    name, *direction = criteria.split()
+    index = FIELD_INDEX[name]
+
+    def key(item: Found) -> tuple:
+        text = item[1][index]
+        if name in COUNT_FIELDS | EPOCH_MS_FIELDS | FLOAT_FIELDS:
+            return (text != "", float(text) if text else 0.0)
+        if name in DURATION_FIELDS:
+            return (text != "s.e.", duration_seconds(text))
+        return (True, text)
+
+    return sorted(found, key=key, reverse=bool(direction) and direction[0] == "desc")
+
+
+def sites_of(values: Mapping[str, Any], endpoint: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(value(values, "site", endpoint)))
+
+
+def sessions_table(values: Mapping[str, Any], now: int, *, endpoint: str = "sessions") -> Table:
+    """The sessions answer for validated ``values`` at time ``now`` (epoch ms)."""
+    zone_name = value(values, "timeZone") or "EST"
+    zone = java_zone(zone_name)
+    display = Display.from_values(values, endpoint)
+    sites = sites_of(values, endpoint)
+    keep = make_filter(values, lambda host: dataset.SITES[host].country_domain)
+    limit = value(values, "limit", endpoint)
+    low, high = time_range(values, now, zone)
+    if "session_id" in values:
+        found = _one_session(sites, values["session_id"], now, keep)
+        token = ""
+    else:
+
+        def source(a: int, b: int) -> Iterator[Found]:
+            return _merged([_site_sessions(host, a, b, now, keep) for host in sites])
+
+        whole_hours = value(values, "dataType", endpoint) == "jsondatatable"
+        found, token = collect(source, low, high, zone, limit, whole_hours, values.get("nextToken"))
+    if "orderCriteria" in values:
+        found = sort_rows(found, values["orderCriteria"])
+    rows = [display.present(row, last_event) for _, row, last_event in found]
+    return Table(list(display.columns), rows, token, low, high, sites, zone_name)
+
+
+def _one_session(sites, session_id: str, now: int, keep: Predicate | None) -> list[Found]:
+    for host in sites:
+        hit = dataset.find_session(host, session_id)
+        if hit is not None:
+            day, index = hit
+            if day.starts[index] > now:
+                return []
+            row, last_event = day.row_at(index, now)
+            return [(day.starts[index], row, last_event)] if keep is None or keep(row) else []
+    return []
+
+
+def visitor_table(values: Mapping[str, Any], now: int) -> Table:
+    """The sessions of one visitor (``uid``), newest first, as the sessions endpoint shows them."""
+    endpoint = "sessions_by_user"
+    zone_name = value(values, "timeZone") or "EST"
+    zone = java_zone(zone_name)
+    display = Display.from_values(values, endpoint)
+    sites = sites_of(values, endpoint)
+    uid = values.get("uid")
+    if uid is None:
+        raise ApiFailure("uid is required (the visitor id, machine_idx)")
+    first_ms, number = (int(part) for part in uid.split("."))
+    date = values.get("date")
+    high = (
+        now + 1 if date is None else min(now + 1, local_midnight(date + dt.timedelta(days=1), zone))
+    )
+    low = first_ms
+    high = min(high, max(_last_visit_bound(host, uid, first_ms) for host in sites))
+
+    def source(a: int, b: int) -> Iterator[Found]:
+        return _merged([_visitor_sessions(host, uid, number, a, b, now) for host in sites])
+
+    found, token = collect(source, low, high, zone, value(values, "limit", endpoint), False,
+                           values.get("nextToken"))  # fmt: skip
+    rows = [display.present(row, last_event) for _, row, last_event in found]
+    return Table(list(display.columns), rows, token, low, high, sites, zone_name)
+
+
+def _last_visit_bound(host: str, uid: str, first_ms: int) -> int:
+    """No visit of ``uid`` starts after this: the end of its pool, or of its first day."""
+    first_day = first_ms // DAY_MS
+    regular = dataset.find_regular(host, uid, range(first_day + 1, first_day + 401))
+    if regular is None:
+        return (first_day + 1) * DAY_MS
+    return (regular.era_start + 2 * dataset.ERA_DAYS) * DAY_MS
+
+
+def _visitor_sessions(
+    host: str, uid: str, number: int, low: int, high: int, now: int
+) -> Iterator[Found]:
+    high = min(high, now + 1)
+    if high <= low:
+        return
+    first_day = low // DAY_MS
+    for epoch_day in range((high - 1) // DAY_MS, first_day - 1, -1):
+        visits = number in dataset.regular_visits(host, epoch_day)
+        if not visits and epoch_day != first_day:
+            continue
+        day = dataset.get_day(host, dataset.utc_day(epoch_day * DAY_MS))
+        for index in reversed(day.index_between(low, high)):
+            regular = day.regulars[index]
+            if (regular is None and epoch_day != first_day) or (
+                regular is not None and regular.number != number
+            ):
+                continue
+            row, last_event = day.row_at(index, now)
+            if row[FIELD_INDEX["machine_idx"]] == uid:
+                yield day.starts[index], row, last_event
+
+
+def page_views_table(values: Mapping[str, Any], now: int) -> Table:
+    """One row per page view of the visit ``filterByVisitId``, oldest first."""
+    endpoint = "page_views"
+    display = Display.from_values(values, endpoint)
+    visit_id = values.get("filterByVisitId")
+    if visit_id is None:
+        raise ApiFailure("filterByVisitId is required (the visit_id of a session)")
+    rows: list[list[str]] = []
+    for host in sites_of(values, endpoint):
+        hit = dataset.find_session(host, visit_id)
+        if hit is not None and hit[0].starts[hit[1]] <= now:
+            facts = hit[0].facts(hit[1])
+            live = now if hit[0].row_and_event(hit[1])[1] + dataset.ONLINE_WINDOW_MS > now else None
+            rows = [display.present(row, at) for row, at in dataset.page_view_rows(facts, live)]
+            break
+    return Table(list(display.columns), rows, "", sites=sites_of(values, endpoint))

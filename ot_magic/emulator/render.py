@@ -1,0 +1,166 @@
+"""A :class:`~ot_magic.emulator.query.Table` written out as the API writes it.
+
+``json`` and ``jsondatatable`` have exactly the reference sample's shape
+(:func:`ot_magic.schema.reference_meta`, key for key, with this answer's columns, labels, rows,
+``nextToken`` and the emulator's own ``expandUrl``); slashes are escaped as ``\\/`` like the
+sample's Java JSON writer did. ``jsonjqgrid`` is jqGrid's ``page/total/records/rows`` form, ``html``
+a table, ``csv`` the rows under a header of field names, after the ``metaCsv`` lines (site, start
+date, end date, title) unless ``metaCsv=false``. ``jsoncallback=cb`` wraps JSON as ``cb(...)``::
+
+    >>> from ot_magic.emulator.query import Table
+    >>> body, kind = render(Table(["city"], [["Vitoria"]]), {"dataType": "csv", "metaCsv": False})
+    >>> body.decode(), kind
+    ('city\\r\\nVitoria\\r\\n', 'text/csv; charset=UTF-8')
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..javatime import format_java_ms
+from ..schema import LABELS, reference_meta
+from .query import Table, value
+
+JSON_TYPE = "application/json; charset=UTF-8"
+JSONP_TYPE = "text/javascript; charset=UTF-8"
+
+_NL = {
+    "last event": "laatste gebeurtenis", "duration": "duur", "flag": "vlag", "country": "land",
+    "visits(pv)": "bezoeken(pv)", "current page (exit page)": "huidige pagina (uitstappagina)",
+    "area code (tel)": "netnummer (tel)", "city": "stad", "company/ org": "bedrijf/ org",
+    "current visit duration": "duur huidig bezoek",
+    "entry page (landing page)": "instappagina (landingspagina)",
+    "entry title": "titel instappagina", "exit title": "titel uitstappagina",
+    "first measurement": "eerste meting", "IP address": "IP-adres", "isp/ org": "provider/ org",
+    "latitude": "breedtegraad", "longitude": "lengtegraad",
+    "pages viewed during visits (avg.)": "bekeken pagina's per bezoek (gem.)",
+    "number of visits": "aantal bezoeken", "pageviews": "paginaweergaven",
+    "operating systems": "besturingssystemen", "referrer": "verwijzer", "region": "regio",
+    "resolution": "resolutie", "search term": "zoekterm", "timezone": "tijdzone",
+    "total duration": "totale duur", "total pages viewed": "totaal bekeken pagina's",
+    "zip code": "postcode", "email": "e-mail", "filtered company": "gefilterd bedrijf",
+}  # fmt: skip
+_DE = {
+    "last event": "letztes Ereignis", "duration": "Dauer", "status": "Status", "flag": "Flagge",
+    "country": "Land", "visits(pv)": "Besuche(SA)",
+    "current page (exit page)": "aktuelle Seite (Ausstiegsseite)",
+    "area code (tel)": "Vorwahl (Tel)", "browser": "Browser", "city": "Stadt",
+    "company/ org": "Firma/ Org", "connection": "Verbindung",
+    "current visit duration": "Dauer des aktuellen Besuchs",
+    "entry page (landing page)": "Einstiegsseite (Landingpage)",
+    "entry title": "Titel der Einstiegsseite", "exit title": "Titel der Ausstiegsseite",
+    "first measurement": "erste Messung", "IP address": "IP-Adresse", "isp/ org": "Provider/ Org",
+    "latitude": "Breitengrad", "longitude": "Längengrad",
+    "pages viewed during visits (avg.)": "angesehene Seiten pro Besuch (Durchschn.)",
+    "number of visits": "Anzahl Besuche", "pageviews": "Seitenaufrufe",
+    "operating systems": "Betriebssysteme", "region": "Region", "resolution": "Auflösung",
+    "search term": "Suchbegriff", "site": "Website", "timezone": "Zeitzone",
+    "total duration": "Gesamtdauer", "total pages viewed": "insgesamt angesehene Seiten",
+    "type": "Typ", "zip code": "Postleitzahl", "email": "E-Mail", "isp": "Provider",
+    "provider": "Anbieter", "filtered company": "gefilterte Firma",
+}  # fmt: skip
+TRANSLATIONS: dict[str, dict[str, str]] = {"nl": _NL, "de": _DE}
+
+
+def labels(columns: list[str], locale: str = "en_US", ignore_locale: bool = False) -> list[str]:
+    """Column labels in the locale's language (English for other locales or ``ignoreLocale``)."""
+    english = [LABELS.get(c, c.replace("_", " ")) for c in columns]
+    table = {} if ignore_locale else TRANSLATIONS.get(locale.split("_")[0], {})
+    return [table.get(label, label) for label in english]
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False).replace("/", "\\/")
+
+
+def json_text(table: Table, values: Mapping[str, Any], expand_url: str, endpoint: str) -> str:
+    """The reference shape, key for key, with this answer's content."""
+    locale = value(values, "locale", endpoint) or "en_US"
+    own = {
+        "rows": len(table.rows),
+        "field": table.columns,
+        "label": labels(table.columns, locale, bool(value(values, "ignoreLocale", endpoint))),
+        "className": table.columns,
+        "width": table.columns,
+        "nextToken": table.next_token,
+        "expandUrl": expand_url,
+    }
+    parts = []
+    for key, sample in reference_meta().items():
+        if key == "resultsList":
+            rows = ", ".join("[ " + _json(row)[1:] for row in table.rows)
+            parts.append(f'"resultsList": [{rows} ]')
+        else:
+            parts.append(f"{_json(key)}: {_json(own.get(key, sample))}")
+    return "{" + ", ".join(parts) + " }"
+
+
+def jqgrid_text(table: Table, values: Mapping[str, Any], endpoint: str) -> str:
+    key = table.columns.index("session_id") if "session_id" in table.columns else None
+    rows = [{"id": row[key] if key is not None else str(n), "cell": row}
+            for n, row in enumerate(table.rows, 1)]  # fmt: skip
+    locale = value(values, "locale", endpoint) or "en_US"
+    return _json({
+        "page": "1", "total": "1", "records": str(len(rows)),
+        "colNames": labels(table.columns, locale, bool(value(values, "ignoreLocale", endpoint))),
+        "colModel": [{"name": c, "index": c} for c in table.columns],
+        "nextToken": table.next_token, "rows": rows,
+    })  # fmt: skip
+
+
+def html_text(table: Table, values: Mapping[str, Any], endpoint: str) -> str:
+    locale = value(values, "locale", endpoint) or "en_US"
+    heads = labels(table.columns, locale, bool(value(values, "ignoreLocale", endpoint)))
+    out = io.StringIO()
+    out.write('<table class="sessions" border="1">\n<thead><tr>')
+    out.writelines(
+        f'<th class="{html.escape(c)}">{html.escape(h)}</th>'
+        for c, h in zip(table.columns, heads, strict=True)
+    )
+    out.write("</tr></thead>\n<tbody>\n")
+    for row in table.rows:
+        out.write("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>\n")
+    out.write("</tbody>\n</table>\n")
+    return out.getvalue()
+
+
+def csv_text(table: Table, values: Mapping[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if value(values, "metaCsv") and table.high > table.low:
+        zone = table.zone
+        writer.writerow(["site", ",".join(table.sites)])
+        writer.writerow(["start date", format_java_ms(table.low, "yyyy-MM-dd", zone)])
+        writer.writerow(["end date", format_java_ms(table.high - 1, "yyyy-MM-dd", zone)])
+        writer.writerow(["title", "Visitor sessions"])
+    writer.writerow(table.columns)
+    writer.writerows(table.rows)
+    return out.getvalue()
+
+
+def render(
+    table: Table,
+    values: Mapping[str, Any],
+    expand_url: str = "",
+    endpoint: str = "sessions",
+) -> tuple[bytes, str]:
+    """(body, content type) for the request's ``dataType`` and ``jsoncallback``."""
+    data_type = value(values, "dataType", endpoint) or "json"
+    if data_type == "csv":
+        return csv_text(table, values).encode(), "text/csv; charset=UTF-8"
+    if data_type == "html":
+        return html_text(table, values, endpoint).encode(), "text/html; charset=UTF-8"
+    if data_type == "jsonjqgrid":
+        text = jqgrid_text(table, values, endpoint)
+    else:
+        text = json_text(table, values, expand_url, endpoint)
+    callback = values.get("jsoncallback")
+    if callback is not None:
+        name = "" if callback == "?" else callback
+        return f"{name}({text})".encode(), JSONP_TYPE
+    return text.encode(), JSON_TYPE
