@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -338,15 +339,23 @@ class OpenTrackerClient:
         failure: OpenTrackerError | None = None
         try:
             response = self._session.post(url, data=form, timeout=self.timeout)
+        except requests.exceptions.ConnectionError as error:
+            failure = TransportError(
+                f"no answer from {self._host} within {self.timeout:g} s "
+                f"(timed out, after {self.retries} retries)"
+                if _timed_out(error)
+                else f"could not reach {self._host} (connection refused or reset, "
+                f"after {self.retries} retries)"
+            )
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+            failure = ResponseError(
+                f"the answer from {self._host} was cut short (the connection closed before "
+                "the whole body arrived)"
+            )
         except requests.exceptions.Timeout:
             failure = TransportError(
                 f"no answer from {self._host} within {self.timeout:g} s "
                 f"(timed out, after {self.retries} retries)"
-            )
-        except requests.exceptions.ConnectionError:
-            failure = TransportError(
-                f"could not reach {self._host} (connection refused or reset, "
-                f"after {self.retries} retries)"
             )
         except requests.exceptions.RequestException as error:
             failure = TransportError(f"the request to {self._host} failed ({type(error).__name__})")
@@ -542,6 +551,14 @@ def _endpoint_params(endpoint: str, **values: Any) -> dict[str, str]:
             raise ParameterError(name, f"nothing: {endpoint} does not take {name}", value)
         out[name] = table[name].render(table[name].parse(value))
     return out
+
+
+def _timed_out(error: BaseException) -> bool:
+    """requests reports a read timeout that used up urllib3's retries as a ConnectionError."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(
+        reason, urllib3.exceptions.NewConnectionError
+    )
 
 
 def _zone_of(request: Any, params: Mapping[str, str]) -> str | None:

@@ -1,0 +1,311 @@
+"""OpenTrackerClient against the real emulator on loopback: transport, errors, tickets, endpoints."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import traceback
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from threading import Thread
+from urllib.parse import parse_qsl
+
+import pandas as pd
+import pytest
+
+from ot_magic import credentials
+from ot_magic.client import OpenTrackerClient, checked_api_url
+from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
+from ot_magic.errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    OpenTrackerError,
+    ParameterError,
+    ResponseError,
+    TransportError,
+)
+from ot_magic.request import SessionsRequest
+
+CANARY = "canary-Pa55w0rd-9c41"
+DAY = SessionsRequest(date="2011-11-16", limit=20)
+
+
+@pytest.fixture(autouse=True)
+def clean_state(monkeypatch, emulator):
+    for name in ("OT_API_URL", "OT_TICKET_ID", "OT_LOGIN", "OT_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    credentials.forget()
+    emulator.faults.reset()
+    yield
+    emulator.faults.reset()
+    credentials.forget()
+
+
+@pytest.fixture
+def client(emulator):
+    with OpenTrackerClient(
+        emulator.url, credentials=(DEMO_LOGIN, DEMO_PASSWORD), timeout=5, backoff=0
+    ) as client:
+        yield client
+
+
+def requests_since(emulator, start):
+    return emulator.requests[start:]
+
+
+def test_every_request_is_a_post_with_credentials_only_in_the_body(client, emulator):
+    start = len(emulator.requests)
+    client.sessions(DAY)
+    client.sessions(DAY.replace(period="2d", limit=1000), max_rows=1500)
+    client.login_ticket()
+    client.sessions(DAY)
+    seen = requests_since(emulator, start)
+    assert len(seen) >= 4
+    assert {record.method for record in seen} == {"POST"}
+    assert all(set(record.credentials.values()) == {"body"} for record in seen)
+    assert seen[-1].credentials == {"ticketId": "body"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://api.opentracker.net/api/", "http://10.0.0.5:8765/api/", "http://127.example.com/"],
+)
+def test_plain_http_to_a_non_loopback_host_is_refused(url):
+    with pytest.raises(ConfigurationError, match="only to loopback") as caught:
+        OpenTrackerClient(url)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.opentracker.net/api/",
+        "http://127.0.0.1:1/api",
+        "http://localhost:1/",
+        "http://[::1]:1/",
+        "http://127.8.9.10/",
+    ],
+)
+def test_https_anywhere_and_http_to_loopback_are_accepted(url):
+    assert checked_api_url(url).endswith("/")
+
+
+def test_a_password_in_the_url_is_refused_without_showing_it():
+    with pytest.raises(ConfigurationError) as caught:
+        OpenTrackerClient(f"https://me:{CANARY}@api.opentracker.net/api/")
+    assert CANARY not in str(caught.value)
+
+
+def test_api_url_comes_from_ot_api_url_and_defaults_to_the_public_api(monkeypatch, emulator):
+    assert OpenTrackerClient().api_url == "https://api.opentracker.net/api/"
+    monkeypatch.setenv("OT_API_URL", emulator.url)
+    assert OpenTrackerClient().api_url == emulator.url
+    monkeypatch.setenv("OT_API_URL", "http://example.com/api/")
+    with pytest.raises(ConfigurationError):
+        OpenTrackerClient()
+
+
+def test_a_503_is_retried_and_the_answer_then_read(client, emulator):
+    emulator.faults.update(fail_nth={1: 503, 2: 502})
+    start = len(emulator.requests)
+    result = client.sessions(DAY)
+    assert len(result.df) == 20
+    assert [r.status for r in requests_since(emulator, start)] == [503, 502, 200]
+
+
+def test_a_reset_connection_is_retried(client, emulator):
+    emulator.faults.update(fail_nth={1: "connection_reset"})
+    assert len(client.sessions(DAY).df) == 20
+
+
+def test_retries_are_bounded_then_a_clear_error(emulator):
+    emulator.faults.update(fail_nth={n: 503 for n in range(1, 10)})
+    start = len(emulator.requests)
+    client = OpenTrackerClient(
+        emulator.url, credentials=(DEMO_LOGIN, DEMO_PASSWORD), retries=2, backoff=0
+    )
+    with pytest.raises(TransportError, match="HTTP 503") as caught:
+        client.sessions(DAY)
+    assert len(requests_since(emulator, start)) == 3
+    assert "\n" not in str(caught.value) and "after 2 retries" in str(caught.value)
+
+
+def test_a_slow_server_is_a_one_line_timeout(emulator):
+    emulator.faults.update(latency=0.6)
+    client = OpenTrackerClient(
+        emulator.url, credentials=(DEMO_LOGIN, DEMO_PASSWORD), timeout=0.2, retries=0
+    )
+    with pytest.raises(TransportError, match=r"within 0\.2 s") as caught:
+        client.sessions(DAY)
+    assert "\n" not in str(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+
+
+def test_an_unreachable_server_is_a_one_line_transport_error():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = OpenTrackerClient(
+        f"http://127.0.0.1:{port}/api/", credentials=("a@b.c", CANARY), retries=1, backoff=0
+    )
+    with pytest.raises(TransportError, match="could not reach") as caught:
+        client.sessions(DAY)
+    text = "".join(traceback.format_exception(caught.value))
+    assert CANARY not in text and "urllib3" not in text and "requests.exceptions" not in text
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "text"),
+    [
+        ("truncate", ResponseError, "cut short"),
+        ("html_error", ResponseError, "HTML page"),
+        ("error_text", ApiError, "^Internal error, please try again later$"),
+        ("error_json", ApiError, "^java.lang.NullPointerException$"),
+    ],
+)
+def test_broken_answers_become_one_line_errors(client, emulator, fault, error, text):
+    emulator.faults.update(**{fault: True})
+    with pytest.raises(error, match=text) as caught:
+        client.sessions(DAY)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_wrong_password_is_an_authentication_error_with_the_api_message(emulator):
+    client = OpenTrackerClient(emulator.url, credentials=(DEMO_LOGIN, CANARY))
+    with pytest.raises(
+        AuthenticationError, match=r"^Login/ site combination is not valid$"
+    ) as caught:
+        client.sessions(DAY)
+    assert CANARY not in "".join(traceback.format_exception(caught.value))
+
+
+def test_no_configured_credentials_stops_before_any_request(emulator):
+    start = len(emulator.requests)
+    with pytest.raises(ConfigurationError, match="%otlogin"):
+        OpenTrackerClient(emulator.url).sessions(DAY)
+    assert len(emulator.requests) == start
+
+
+def test_credentials_from_the_environment_and_otlogin_are_used(monkeypatch, emulator):
+    monkeypatch.setenv("OT_LOGIN", DEMO_LOGIN)
+    monkeypatch.setenv("OT_PASSWORD", "wrong")
+    client = OpenTrackerClient(emulator.url)
+    with pytest.raises(AuthenticationError):
+        client.sessions(DAY)
+    credentials.remember(DEMO_LOGIN, DEMO_PASSWORD)
+    assert len(client.sessions(DAY).df) == 20
+
+
+def test_a_ticket_replaces_the_password_in_later_requests(client, emulator):
+    ticket = client.login_ticket(expires=120)
+    assert len(ticket) == 36
+    start = len(emulator.requests)
+    assert len(client.sessions(DAY).df) == 20
+    assert requests_since(emulator, start)[0].credentials == {"ticketId": "body"}
+    assert ticket not in repr(client)
+
+
+def test_a_refused_ticket_login_is_an_authentication_error(emulator):
+    client = OpenTrackerClient(emulator.url, credentials=(DEMO_LOGIN, CANARY))
+    with pytest.raises(AuthenticationError, match="refused") as caught:
+        client.login_ticket()
+    assert CANARY not in str(caught.value)
+
+
+def test_a_ticket_from_the_environment_is_sent_as_ticket_id(monkeypatch, client, emulator):
+    monkeypatch.setenv("OT_TICKET_ID", client.login_ticket())
+    start = len(emulator.requests)
+    assert len(OpenTrackerClient(emulator.url).sessions(DAY).df) == 20
+    assert requests_since(emulator, start)[0].credentials == {"ticketId": "body"}
+
+
+def test_sessions_by_user_returns_only_that_visitors_sessions(client):
+    day = client.sessions(DAY.replace(limit=200)).df
+    regular = day["machine_idx"].value_counts().index[0]
+    visits = client.sessions_by_user(regular, date="2011-11-16", limit=50).df
+    assert len(visits) >= 1
+    assert set(visits["machine_idx"]) == {regular}
+    assert visits["session_start_unix_timestamp"].is_monotonic_decreasing
+
+
+def test_sessions_by_user_refuses_a_malformed_uid_before_sending(client, emulator):
+    start = len(emulator.requests)
+    with pytest.raises(ParameterError, match="uid"):
+        client.sessions_by_user("not-an-id")
+    assert len(emulator.requests) == start
+
+
+def test_page_views_are_the_clickstream_of_one_visit(client):
+    day = client.sessions(DAY.replace(limit=100)).df
+    visit = day.loc[day["pageviews"].idxmax()]
+    views = client.page_views(visit["visit_id"]).df
+    assert len(views) == visit["pageviews"]
+    assert set(views["visit_id"]) == {visit["visit_id"]}
+
+
+def test_the_result_carries_request_pages_and_a_redacted_api_url(client, emulator):
+    result = client.sessions(DAY)
+    assert result.request == DAY and result.pages == 1 and result.client is client
+    assert result.api_url == emulator.url and result.elapsed > 0
+    assert result.df.attrs["request"]["date"] == "2011-11-16"
+    assert not {"login", "password", "ticketId"} & set(result.df.attrs["request"])
+    assert isinstance(result.df["session_start_unix_timestamp"].dtype, pd.DatetimeTZDtype)
+
+
+def test_the_request_time_zone_sets_the_datetime_columns(client):
+    df = client.sessions(DAY.replace(timeZone="America/New_York")).df
+    assert str(df["session_start_unix_timestamp"].dt.tz) == "America/New_York"
+
+
+def test_the_demo_never_receives_configured_credentials(monkeypatch):
+    from ot_magic.emulator import server
+
+    monkeypatch.setenv("OT_LOGIN", "someone@example.com")
+    monkeypatch.setenv("OT_PASSWORD", CANARY)
+    credentials.remember("someone@example.com", CANARY)
+    client = OpenTrackerClient("demo", credentials=("someone@example.com", CANARY))
+    assert client.credentials().form() == {"login": DEMO_LOGIN, "password": DEMO_PASSWORD}
+    assert len(client.sessions(DAY).df) == 20  # the demo emulator accepts only its own account
+    assert client.api_url == server.demo_url()
+
+
+class _EchoingApi(BaseHTTPRequestHandler):
+    """A faulty server that echoes the password it was sent back in its error text."""
+
+    def do_POST(self):
+        form = dict(parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
+        body = f"Error: java.lang.RuntimeException: bad password {form.get('password')} for {form.get('login')}"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args):
+        pass
+
+
+def test_no_secret_in_errors_reprs_attrs_or_debug_logs_even_when_the_server_echoes_it(caplog):
+    server = HTTPServer(("127.0.0.1", 0), _EchoingApi)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        caplog.set_level(logging.DEBUG)
+        client = OpenTrackerClient(
+            f"http://127.0.0.1:{server.server_address[1]}/api/", credentials=("me@x.org", CANARY)
+        )
+        with pytest.raises(OpenTrackerError) as caught:
+            client.sessions(DAY)
+        shown = [
+            str(caught.value),
+            repr(caught.value),
+            "".join(traceback.format_exception(caught.value)),
+            repr(client),
+            repr(client.credentials()),
+            caplog.text,
+            *(str(vars(caught.value)),),
+        ]
+        assert "bad password *** for me@x.org" in str(caught.value)
+        assert not any(CANARY in text for text in shown)
+        assert "c_view_session.jsp" in caplog.text
+    finally:
+        server.shutdown()
+        server.server_close()
