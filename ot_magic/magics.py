@@ -184,10 +184,14 @@ class OTMagic(Magics):
     @no_var_expand
     @line_cell_magic
     def otsessions(self, line: str, cell: str | None = None) -> Any:
-        """Fetch Opentracker sessions into a typed DataFrame."""  # fmt: skip
+        """Fetch Opentracker sessions into a typed DataFrame bound to --out.
+
+        In a cell, one parameter a line (``name = value`` or ``name: value``; ``#`` comments;
+        ``{variable}`` takes a variable's value); on one line, ``name=value`` words.
+        """
         args = _parse_options(self.otsessions, line)
         try:
-            return self._sessions(args, cell)
+            return self._sessions(args, line, cell)
         except PartialResultError as error:
             self._bind(args.out, error.partial)
             if not self.short_errors:
@@ -198,12 +202,12 @@ class OTMagic(Magics):
                 raise
             raise _as_usage_error(error) from None
 
-    def _sessions(self, args: argparse.Namespace, cell: str | None) -> Any:
-        request = self._request(args, cell)
+    def _sessions(self, args: argparse.Namespace, line: str, cell: str | None) -> Any:
+        request = self._request(args, line, cell)
         if args.panel:
             return self._panel(request, args.out, args.demo)
         if args.dry_run:
-            print(self._dry_run(request, args.demo))
+            print(self._dry_run(request, args))
             return None
         progress = _Progress() if args.all_pages or args.max_rows else None
         try:
@@ -218,7 +222,7 @@ class OTMagic(Magics):
             return None
         return result
 
-    def _request(self, args: argparse.Namespace, cell: str | None) -> Any:
+    def _request(self, args: argparse.Namespace, line: str, cell: str | None) -> Any:
         from .request import SessionsRequest
 
         namespace = self.shell.user_ns
@@ -230,7 +234,8 @@ class OTMagic(Magics):
                 f"(got {args.params[0]!r})"
             )
         else:
-            request = SessionsRequest.from_cell(cell, namespace)
+            # with its %%otsessions line, so that errors count lines as the notebook shows them
+            request = SessionsRequest.from_cell(f"%%otsessions {line}\n{cell}", namespace)
         for name, (value, source) in self._defaults(args.demo).items():
             if name not in request.params:
                 try:
@@ -273,16 +278,35 @@ class OTMagic(Magics):
             self._clients[key] = OpenTrackerClient(api_url, **kwargs)
         return self._clients[key]
 
+    def close_clients(self) -> None:
+        """Close the HTTP sessions kept between runs (the next run opens a fresh one)."""
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
     def _bind(self, out: str, result: Any) -> None:
         if result is not None:
             self.shell.user_ns[out] = result.df
 
-    def _dry_run(self, request: Any, demo: bool) -> str:
-        client = self._client(demo)
-        url, form = client.describe(request)
-        lines = [f"POST {url}"]
+    def _dry_run(self, request: Any, args: argparse.Namespace) -> str:
+        """What a run would send (secrets as ***) and the equivalent cell; nothing is sent."""
+        from .params import ENDPOINT_PATHS, PARAMS
+
+        client = self._client(args.demo)
+        paging = args.all_pages or args.max_rows is not None or "nextToken" in request.params
+        form = {**request.to_api_params(), "dataType": "jsondatatable" if paging else "json"}
+        try:
+            account, missing = client.credentials().form(), ""
+        except OpenTrackerError as error:  # no credentials: say so, show the rest
+            account, missing = {}, f"  ({error})"
+        secret = {name for name, param in PARAMS.items() if param.secret}
+        form.update({name: "***" if name in secret else v for name, v in account.items()})
+        lines = ["Dry run: nothing was sent.", f"POST {client.api_url}{ENDPOINT_PATHS['sessions']}"]
         lines += [f"  {name} = {value}" for name, value in form.items()]
-        lines += ["", request.to_cell().rstrip("\n")]
+        lines += [missing] if missing else []
+        if paging:
+            lines.append("  (then one request a page, following nextToken)")
+        lines += ["", request.to_cell(magic_line=_magic_line(args)).rstrip("\n")]
         return "\n".join(lines)
 
     def _panel(self, request: Any, out: str, demo: bool) -> Any:
@@ -304,7 +328,7 @@ class OTMagic(Magics):
     @no_var_expand
     @line_magic
     def otpanel(self, line: str) -> Any:
-        """Show the widget panel: ``%otpanel --out visits --demo``."""  # fmt: skip
+        """Show the widget panel, whose Run binds its DataFrame to --out."""
         args = _parse_options(self.otpanel, line)
         from .panel import SessionsPanel
 
@@ -328,7 +352,7 @@ class OTMagic(Magics):
     @no_var_expand
     @line_magic
     def otlogin(self, line: str) -> None:
-        """Ask for the Opentracker login and password; keep them in memory for this kernel."""  # fmt: skip
+        """Ask for the Opentracker login and password; keep them in memory for this kernel."""
         args = _parse_options(self.otlogin, line)
         from . import credentials
 
@@ -337,6 +361,7 @@ class OTMagic(Magics):
         if not login or not password:
             raise OptionError("login and password are both needed; nothing was kept")
         credentials.remember(login, password)
+        self.close_clients()  # a ticket from an earlier login must not outlive it
         if not args.ticket:
             print(f"Logged in as {login} (kept in memory for this kernel only).")
             return
@@ -372,13 +397,23 @@ class _Progress:
             self.bar.close()
 
 
+def _magic_line(args: argparse.Namespace) -> str:
+    """The ``%%otsessions`` line with the options of ``args`` that change what is fetched."""
+    line = f"%%otsessions --out {args.out}"
+    line += " --demo" * args.demo + " --all" * args.all_pages
+    if args.max_rows is not None:
+        line += f" --max-rows {args.max_rows}"
+    return line
+
+
 def _partial_message(error: PartialResultError, out: str) -> str:
+    """The client's one line, then where the rows are and the exact cell line to resume with."""
     rows = len(error.partial.df) if error.partial is not None else 0
-    message = f"{error} — kept the {rows} rows read before it in {out}"
+    message = f"{error}. The {rows} rows read are in {out}"
     if error.resume_token:
         message += (
-            f"; to fetch the rest, add the line 'nextToken = {error.resume_token}'"
-            " to the cell and run it again with --all"
+            f"; to fetch the rest, run the cell again with --all --out {out}_rest"
+            f" and this line added: nextToken = {error.resume_token}"
         )
     return message
 

@@ -16,3 +16,37 @@ def emulator():
 
     with Emulator() as emu:
         yield emu
+
+
+@pytest.fixture(scope="session")
+def _shell():
+    """IPython's test shell (a real InteractiveShell) with ``%load_ext ot_magic`` run once."""
+    from IPython.testing.globalipapp import start_ipython
+
+    shell = start_ipython()
+    shell.run_line_magic("load_ext", "ot_magic")
+    return shell
+
+
+@pytest.fixture
+def ip(_shell, monkeypatch):
+    """A real IPython shell with ot_magic loaded, clean for each test.
+
+    No ``OT_*`` variable from the outside, no remembered login; ``%config OTMagic`` and the
+    names a test binds are put back afterwards.
+    """
+    from ot_magic import credentials
+
+    for name in [n for n in os.environ if n.startswith("OT_")]:
+        monkeypatch.delenv(name)
+    magics = next(c for c in _shell.configurables if type(c).__name__ == "OTMagic")
+    settings = {name: getattr(magics, name) for name in magics.trait_names(config=True)}
+    names = set(_shell.user_ns)
+    credentials.forget()
+    yield _shell
+    credentials.forget()
+    magics.close_clients()
+    for name, value in settings.items():
+        setattr(magics, name, value)
+    for name in set(_shell.user_ns) - names:
+        del _shell.user_ns[name]
