@@ -1,0 +1,1 @@
+"""The browser harness: a throw-away JupyterLab on loopback and Chromium pages driving it."""
