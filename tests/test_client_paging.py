@@ -1,0 +1,149 @@
+"""Paging against the emulator: --all without gaps or duplicates, the concurrent day split giving
+exactly the rows of sequential nextToken paging, and nothing lost when a later page fails."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ot_magic.client import OpenTrackerClient, day_start_token, split_days
+from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
+from ot_magic.errors import PartialResultError, TransportError
+from ot_magic.request import SessionsRequest
+
+THREE_DAYS = SessionsRequest(date="2011-11-16", period="3d", limit=1000)
+
+
+def make_client(emulator, **options):
+    options = {"credentials": (DEMO_LOGIN, DEMO_PASSWORD), "backoff": 0, **options}
+    return OpenTrackerClient(emulator.url, **options)
+
+
+@pytest.fixture(autouse=True)
+def no_faults(emulator):
+    emulator.faults.reset()
+    yield
+    emulator.faults.reset()
+
+
+@pytest.fixture(scope="module")
+def sequential(emulator):
+    """Every session of the three days, by plain sequential nextToken paging."""
+    return make_client(emulator).sessions(THREE_DAYS, all_pages=True, concurrency=1)
+
+
+def ids(result):
+    return result.df["session_id"].tolist()
+
+
+def test_all_pages_follow_next_token_to_the_end_without_gaps_or_duplicates(sequential, emulator):
+    df = sequential.df
+    assert sequential.pages > 3 and sequential.next_token is None
+    assert df["session_id"].is_unique
+    assert df["session_start_unix_timestamp"].is_monotonic_decreasing
+    local_days = set(df["session_start_unix_timestamp"].dt.tz_convert("EST").dt.date)
+    assert local_days == {dt.date(2011, 11, d) for d in (14, 15, 16)}
+    smaller_pages = make_client(emulator).sessions(
+        THREE_DAYS.replace(limit=400), all_pages=True, concurrency=1
+    )
+    assert smaller_pages.pages > sequential.pages
+    assert ids(smaller_pages) == ids(sequential)
+
+
+def test_the_concurrent_day_split_gives_exactly_the_rows_of_sequential_paging(sequential, emulator):
+    start = len(emulator.requests)
+    split = make_client(emulator).sessions(THREE_DAYS, all_pages=True, concurrency=3)
+    dates = {r.params["date"] for r in emulator.requests[start:]}
+    assert dates == {"2011-11-14", "2011-11-15", "2011-11-16"}
+    assert {r.params["period"] for r in emulator.requests[start:]} == {"1d"}
+    assert ids(split) == ids(sequential)
+    assert list(split.df.dtypes) == list(sequential.df.dtypes)
+
+
+def test_max_rows_stops_at_exactly_that_many_rows_the_first_of_all_pages(sequential, emulator):
+    for concurrency in (1, 3):
+        capped = make_client(emulator).sessions(THREE_DAYS, max_rows=1500, concurrency=concurrency)
+        assert ids(capped) == ids(sequential)[:1500]
+
+
+def test_progress_reports_rows_and_pages_as_they_arrive(emulator, sequential):
+    seen = []
+    result = make_client(emulator).sessions(
+        THREE_DAYS,
+        all_pages=True,
+        concurrency=1,
+        progress=lambda rows, pages: seen.append((rows, pages)),
+    )
+    assert seen == sorted(seen) and len(seen) == result.pages
+    assert seen[-1] == (len(result.df), result.pages)
+
+
+def test_a_single_fetch_is_one_json_page_of_limit_rows(emulator):
+    start = len(emulator.requests)
+    result = make_client(emulator).sessions(THREE_DAYS.replace(limit=50))
+    assert len(result.df) == 50 and result.pages == 1
+    assert [r.params["dataType"] for r in emulator.requests[start:]] == ["json"]
+
+
+def test_a_later_page_failing_keeps_the_earlier_rows_and_resuming_gives_the_rest(
+    emulator, sequential
+):
+    client = make_client(emulator, retries=0)
+    emulator.faults.update(fail_nth={3: 503})
+    with pytest.raises(PartialResultError) as caught:
+        client.sessions(THREE_DAYS, all_pages=True, concurrency=1)
+    error = caught.value
+    kept = ids(error.partial)
+    assert error.partial.pages == 2 and kept == ids(sequential)[: len(kept)]
+    assert error.resume_token in str(error) and "\n" not in str(error)
+    assert error.partial.next_token == error.resume_token
+    emulator.faults.reset()
+    rest = client.sessions(THREE_DAYS.replace(nextToken=error.resume_token), all_pages=True)
+    assert kept + ids(rest) == ids(sequential)
+
+
+def test_a_failure_during_the_day_split_keeps_the_newest_complete_rows_and_resumes_exactly(
+    emulator, sequential
+):
+    client = make_client(emulator, retries=0)
+    emulator.faults.update(fail_nth={n: 503 for n in range(4, 60)})  # every day's 2nd page fails
+    with pytest.raises(PartialResultError) as caught:
+        client.sessions(THREE_DAYS, all_pages=True, concurrency=3)
+    error = caught.value
+    kept = ids(error.partial)
+    assert 0 < len(kept) < len(ids(sequential)) and kept == ids(sequential)[: len(kept)]
+    emulator.faults.reset()
+    rest = client.sessions(THREE_DAYS.replace(nextToken=error.resume_token), all_pages=True)
+    assert kept + ids(rest) == ids(sequential)
+
+
+def test_the_token_that_starts_a_day_continues_sequential_paging_exactly_there(
+    emulator, sequential
+):
+    newest_day_rows = make_client(emulator).sessions(
+        THREE_DAYS.replace(period="1d"), all_pages=True, concurrency=1
+    )
+    token = day_start_token(dt.date(2011, 11, 15), THREE_DAYS)
+    rest = make_client(emulator).sessions(THREE_DAYS.replace(nextToken=token), all_pages=True)
+    assert ids(newest_day_rows) + ids(rest) == ids(sequential)
+
+
+def test_a_failing_first_page_is_the_plain_error(emulator):
+    emulator.faults.update(fail_nth={1: 503})
+    with pytest.raises(TransportError, match="503"):
+        make_client(emulator, retries=0).sessions(THREE_DAYS, all_pages=True, concurrency=1)
+
+
+def test_which_requests_are_split_into_days():
+    days = split_days(SessionsRequest(date="2011-11-16", period="2w"))
+    assert len(days) == 14 and days[0] == dt.date(2011, 11, 16) and days[-1] == dt.date(2011, 11, 3)
+    assert split_days(SessionsRequest(date="2011-11-16", period="1m")) == []
+    assert split_days(SessionsRequest(date="2011-11-16")) == []  # one day: nothing to split
+    assert split_days(SessionsRequest(period="3d")) == []
+    for blocker in (
+        {"orderCriteria": "duration desc"},
+        {"session_id": "1321472676886.715589607"},
+        {"nextToken": "1321419600000.1321502400000"},
+    ):
+        assert split_days(THREE_DAYS.replace(**blocker)) == []
