@@ -154,6 +154,7 @@ class OpenTrackerClient:
         max_rows: int | None = None,
         progress: Progress | None = None,
         concurrency: int = 4,
+        cancel: threading.Event | None = None,
     ) -> Any:
         """The sessions of ``request`` (a :class:`~ot_magic.request.SessionsRequest`).
 
@@ -162,7 +163,8 @@ class OpenTrackerClient:
         days is then fetched a day at a time, ``concurrency`` days at once, with exactly the
         rows of sequential paging. A failure on a later page raises
         :class:`~ot_magic.errors.PartialResultError` holding the rows so far and the token to
-        resume from::
+        resume from. Setting ``cancel`` (from another thread) stops after the pages being
+        read: the rows so far come back, with the ``next_token`` to go on from::
 
             client.sessions(req, all_pages=True, progress=lambda rows, pages: print(rows))
         """
@@ -178,9 +180,14 @@ class OpenTrackerClient:
             return self._result(answer.df, request, answer.next_token, 1, started)
         days = split_days(request) if concurrency > 1 else []
         if len(days) > 1:
-            return self._sessions_by_day(request, days, max_rows, progress, concurrency, started)
+            return self._sessions_by_day(
+                request, days, max_rows, progress, concurrency, started, cancel
+            )
         pager = _Pager(self, "sessions", request, params, max_rows)
-        pager.run(on_page=(lambda: progress(pager.rows, pager.pages)) if progress else None)
+        pager.run(
+            on_page=(lambda: progress(pager.rows, pager.pages)) if progress else None,
+            cancel=cancel,
+        )
         return self._finish([pager], request, max_rows, started)
 
     def sessions_by_user(
@@ -220,6 +227,7 @@ class OpenTrackerClient:
         progress: Progress | None,
         concurrency: int,
         started: float,
+        cancel: threading.Event | None = None,
     ) -> Any:
         date_param, period_param = PARAMS["date"], PARAMS["period"]
         base = request.to_api_params()
@@ -246,7 +254,7 @@ class OpenTrackerClient:
             while waiting or running:
                 while waiting and len(running) < concurrency and not stop.is_set():
                     pager = waiting.pop(0)
-                    running[pool.submit(pager.run, stop_event=stop)] = pager
+                    running[pool.submit(pager.run, stop_event=stop, cancel=cancel)] = pager
                 if not running:
                     break
                 done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
@@ -255,7 +263,9 @@ class OpenTrackerClient:
                     if pager.error is not None:
                         stop.set()
                 prefix = _complete_prefix(pagers)
-                if max_rows is not None and sum(p.rows for p in prefix) >= max_rows:
+                if (max_rows is not None and sum(p.rows for p in prefix) >= max_rows) or (
+                    cancel is not None and cancel.is_set()
+                ):
                     stop.set()
                 if progress is not None:
                     now = (sum(p.rows for p in pagers), sum(p.pages for p in pagers))
@@ -270,6 +280,9 @@ class OpenTrackerClient:
         ):
             return self._finish(prefix, request, max_rows, started)
         first_gap = pagers[len(prefix)]
+        if first_gap.error is None and cancel is not None and cancel.is_set():
+            first_gap.next_token = first_gap.next_token or first_gap.start_token
+            return self._finish([*prefix, first_gap], request, max_rows, started)
         if first_gap.error is None:  # stopped before it ran, because a later day failed
             first_gap.error = next(p.error for p in pagers if p.error is not None)
             first_gap.failed_token = first_gap.start_token
@@ -415,7 +428,10 @@ class _Pager:
         return f"day {day}" if day else "the request"
 
     def run(
-        self, on_page: Callable[[], Any] | None = None, stop_event: threading.Event | None = None
+        self,
+        on_page: Callable[[], Any] | None = None,
+        stop_event: threading.Event | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
         token = self.params.get("nextToken")
         seen: set[str] = set()
@@ -439,6 +455,8 @@ class _Pager:
                 on_page()
             if not answer.next_token or (self.max_rows is not None and self.rows >= self.max_rows):
                 self.done = True
+                return
+            if cancel is not None and cancel.is_set():
                 return
             if answer.next_token in seen:
                 self.error = ResponseError(
