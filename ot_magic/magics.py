@@ -30,7 +30,8 @@ import getpass
 import keyword
 import os
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -38,7 +39,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
-from .errors import OpenTrackerError, ParameterError, PartialResultError
+from .errors import ConfigurationError, OpenTrackerError, ParameterError, PartialResultError
 
 DEFAULT_OUT = "ot_sessions"
 
@@ -190,13 +191,20 @@ class OTMagic(Magics):
         ``{variable}`` takes a variable's value); on one line, ``name=value`` words.
         """
         args = _parse_options(self.otsessions, line)
+        with self._one_line_errors():
+            try:
+                return self._sessions(args, line, cell)
+            except PartialResultError as error:
+                self._bind(args.out, error.partial)
+                if not self.short_errors:
+                    raise
+                raise PartialResultUsageError(_partial_message(error, args.out)) from None
+
+    @contextmanager
+    def _one_line_errors(self) -> Iterator[None]:
+        """Turn an :class:`OpenTrackerError` into a one-line ``UsageError`` (if short_errors)."""
         try:
-            return self._sessions(args, line, cell)
-        except PartialResultError as error:
-            self._bind(args.out, error.partial)
-            if not self.short_errors:
-                raise
-            raise PartialResultUsageError(_partial_message(error, args.out)) from None
+            yield
         except OpenTrackerError as error:
             if not self.short_errors:
                 raise
@@ -271,10 +279,17 @@ class OTMagic(Magics):
         from .client import OpenTrackerClient
 
         api_url = "demo" if demo else self._setting("api_url")[0]
-        timeout = self._setting("timeout")[0]
+        timeout, source = self._setting("timeout")
+        if timeout is not None:
+            try:
+                timeout = float(timeout)
+            except ValueError:
+                timeout = 0.0
+            if not timeout > 0:
+                raise ConfigurationError(f"{source}: expected a number of seconds above 0")
         key = (api_url, timeout)
         if key not in self._clients:
-            kwargs = {"timeout": float(timeout)} if timeout is not None else {}
+            kwargs = {"timeout": timeout} if timeout is not None else {}
             self._clients[key] = OpenTrackerClient(api_url, **kwargs)
         return self._clients[key]
 
@@ -332,7 +347,8 @@ class OTMagic(Magics):
         args = _parse_options(self.otpanel, line)
         from .panel import SessionsPanel
 
-        return SessionsPanel(out=args.out, demo=args.demo, client=self._client(args.demo))
+        with self._one_line_errors():
+            return SessionsPanel(out=args.out, demo=args.demo, client=self._client(args.demo))
 
     # ------------------------------------------------------------ %otlogin
 
@@ -365,15 +381,14 @@ class OTMagic(Magics):
         if not args.ticket:
             print(f"Logged in as {login} (kept in memory for this kernel only).")
             return
-        try:
-            kwargs = {"expires": args.expires} if args.expires else {}
-            self._client(False).login_ticket(**kwargs)
-        except OpenTrackerError as error:
-            credentials.forget()
-            if not self.short_errors:
+        with self._one_line_errors():
+            try:
+                kwargs = {"expires": args.expires} if args.expires else {}
+                self._client(False).login_ticket(**kwargs)
+            except OpenTrackerError:
+                credentials.forget()
                 raise
-            raise _as_usage_error(error) from None
-        print(f"Logged in as {login} with a ticket (kept in memory; the password is dropped).")
+        print(f"Logged in as {login}; requests now carry a ticket instead of the password.")
 
 
 class _Progress:

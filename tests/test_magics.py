@@ -309,6 +309,39 @@ def test_missing_credentials_are_one_line(ip, emulator, capsys):
     assert "no Opentracker credentials: run %otlogin" in line
 
 
+@pytest.mark.parametrize(
+    ("setting", "text", "message"),
+    [
+        (
+            "OT_TIMEOUT=soon",
+            "%%otsessions\nlimit = 1",
+            r"^UsageError: environment variable OT_TIMEOUT: expected a number of seconds",
+        ),
+        (
+            "OT_API_URL=http://example.com/api/",
+            "%%otsessions\nlimit = 1",
+            r"^UsageError: api_url/OT_API_URL: plain http:// is allowed only to loopback hosts",
+        ),
+        (
+            "OT_API_URL=http://example.com/api/",
+            "%otpanel",
+            r"^UsageError: api_url/OT_API_URL: plain http://",
+        ),
+        (
+            "OT_LIMIT=lots",
+            "%%otsessions --dry-run\ndate = 2011-11-16",
+            r"^UsageError: environment variable OT_LIMIT: limit: expected a whole number",
+        ),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_where_it_came_from(
+    ip, capsys, monkeypatch, setting, text, message
+):
+    name, value = setting.split("=", 1)
+    monkeypatch.setenv(name, value)
+    assert re.search(message, one_line_error(ip, capsys, text))
+
+
 def test_short_errors_off_raises_the_original_exception(api, capsys):
     api.run_line_magic("config", "OTMagic.short_errors = False")
     result = api.run_cell("%%otsessions\nlimit = 5000\n")
@@ -348,6 +381,15 @@ def test_otlogin_with_a_ticket_sends_the_ticket_instead_of_the_password(
     assert len(result.df) == 4
     last = emulator.requests[before:]
     assert last and all(record.credentials == {"ticketId": "body"} for record in last)
+
+
+def test_otlogin_without_a_password_keeps_nothing(ip, capsys, monkeypatch):
+    from ot_magic import credentials
+
+    _type_in(monkeypatch, DEMO_LOGIN, "")
+    line = one_line_error(ip, capsys, "%otlogin")
+    assert line == "UsageError: login and password are both needed; nothing was kept"
+    assert credentials.remembered() is None
 
 
 def test_otlogin_refused_by_the_api_is_one_line_and_keeps_nothing(
