@@ -114,7 +114,7 @@ class OTMagic(Magics):
     limit = Int(None, allow_none=True, help="Default number of sessions a page.").tag(
         config=True, env="OT_LIMIT"
     )
-    timeout = Float(None, allow_none=True, help="Seconds to wait for each answer.").tag(
+    timeout = Float(None, allow_none=True, min=0.001, help="Seconds to wait for each answer.").tag(
         config=True, env="OT_TIMEOUT"
     )
     short_errors = Bool(True, help="One line for user and API errors; False: tracebacks.").tag(

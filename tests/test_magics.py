@@ -131,6 +131,14 @@ def test_a_failed_later_page_keeps_the_earlier_pages_and_says_how_to_resume(api,
     assert list(rest["session_id"]) == list(full["session_id"][rows:])
 
 
+def test_a_progress_bar_shows_only_for_a_multi_page_pull(api, capsys):
+    capsys.readouterr()
+    run(api, "%%otsessions --all\ndate = 2011-11-16\nincludeCountryCode = NL\nlimit = 1000\n")
+    assert "otsessions:" not in capsys.readouterr().err  # one page: no bar
+    run(api, "%%otsessions --all\ndate = 2011-11-16\nincludeCountryCode = NL\nlimit = 20\n")
+    assert re.search(r"otsessions: \d+ pages .*\d+ rows", capsys.readouterr().err)
+
+
 # --- dry run, demo, panel ---------------------------------------------------------------------
 
 
