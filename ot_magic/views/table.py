@@ -1,0 +1,200 @@
+"""The sessions table: an ipydatagrid ``DataGrid`` of the answer's visible columns.
+
+    >>> table = build_table(result)          # doctest: +SKIP  (or simply ``result.table``)
+    >>> table.chooser.value = [*table.chooser.value, "city"]   # doctest: +SKIP  show a hidden column
+    >>> table.selected                        # doctest: +SKIP  rows of result.df selected in the grid
+    [12, 40]
+
+Headers are the answer's labels (the "raw names" toggle shows the field names); the column
+chooser adds or removes columns, hidden ones included; sorting and filtering are the grid's own.
+Only the shown columns are sent to the browser, numbers as binary buffers, the rest as readable
+text (see :mod:`ot_magic.views.columns`). Selections in the grid refer to its sorted/filtered
+view; ``selected`` maps them back to positions in ``result.df``, and :meth:`select_rows` goes
+the other way.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+import traitlets
+from bqplot.traits import array_to_json
+from ipydatagrid import DataGrid
+from ipydatagrid.datagrid import _data_deserialization_impl, _data_to_json
+
+from .columns import display_frame, headers, shown_columns, url_columns
+
+CHAR_PX = 7
+MIN_COLUMN_PX, MAX_COLUMN_PX = 56, 340
+
+
+def _data_to_wire(data: dict[str, Any], widget: Any) -> dict[str, Any]:
+    """ipydatagrid's own ``_data`` serialization, minus its per-value type probing of text
+    columns: ours are all ``str`` (see ``columns.readable``), sent as the same plain lists."""
+    if not data:
+        return {}
+    columns = {}
+    for name, values in data["data"].items():
+        array = values.to_numpy()
+        columns[str(name)] = array.tolist() if array.dtype == object else array_to_json(array)
+    return {
+        "data": columns,
+        "schema": data["schema"],
+        "fields": _data_to_json(data["fields"], widget),
+    }
+
+
+class SessionsGrid(DataGrid):
+    """A DataGrid whose text columns are sent without probing every value's type."""
+
+    _data = traitlets.Dict().tag(
+        sync=True, to_json=_data_to_wire, from_json=_data_deserialization_impl
+    )
+
+
+class SessionsTable(widgets.VBox):
+    """The column chooser and the raw-names toggle, the grid, and an info line."""
+
+    selected = traitlets.List(traitlets.Int(), help="Positions in df of the selected rows.")
+
+    def __init__(self, df: pd.DataFrame, *, height: str = "340px", **kwargs: Any) -> None:
+        self.df = df
+        # pandas deep-copies attrs on every operation: work on a view without them.
+        self._plain = df.copy(deep=False)
+        self._plain.attrs = {}
+        self.labels: dict[str, str] = dict(df.attrs.get("labels") or {})
+        self._urls = set(url_columns(self._plain, df.columns))
+        self.chooser = widgets.TagsInput(
+            value=shown_columns(df) or list(df.columns),
+            allowed_tags=list(df.columns),
+            allow_duplicates=False,
+            tooltip="columns shown (type a name to add one, hidden ones included)",
+            layout=widgets.Layout(flex="1 1 auto"),
+        )
+        self.raw_names = widgets.ToggleButton(
+            value=False, description="raw names", tooltip="head columns by field name"
+        )
+        self.info = widgets.HTML()
+        columns = self._fields = list(self.chooser.value)
+        self.grid = SessionsGrid(
+            self._frame(columns),
+            selection_mode="row",
+            base_row_header_size=56,
+            column_widths=self._widths(columns),
+            layout=widgets.Layout(height=height),
+        )
+        self.grid.observe(self._on_grid_selections, "selections")
+        self.chooser.observe(self._on_columns, "value")
+        self.raw_names.observe(self._on_columns, "value")
+        controls = widgets.HBox([self.chooser, self.raw_names])
+        super().__init__([controls, self.grid, self.info], **kwargs)
+        self._show_info()
+
+    # --- columns ----------------------------------------------------------------------------
+
+    @property
+    def columns(self) -> list[str]:
+        """The field names of the shown columns, in order."""
+        return list(self.chooser.value)
+
+    @property
+    def headers(self) -> list[str]:
+        """The grid's column headers, in order."""
+        return list(self.grid.data.columns)
+
+    def _names(self, columns: Sequence[str]) -> list[str]:
+        return headers(columns, self.labels, raw=self.raw_names.value)
+
+    def _frame(self, columns: Sequence[str]) -> pd.DataFrame:
+        return display_frame(self._plain, columns, self._names(columns), self._urls)
+
+    def _widths(self, columns: Sequence[str]) -> dict[str, int]:
+        sample = self._plain.head(200)
+        widths = {}
+        for name, header in zip(columns, self._names(columns), strict=True):
+            text = sample[name].astype("string").fillna("").str.len()
+            longest = max(len(header), int(text.quantile(0.9)) if len(text) else 0)
+            widths[header] = int(np.clip(longest * CHAR_PX + 16, MIN_COLUMN_PX, MAX_COLUMN_PX))
+        return widths
+
+    def _on_columns(self, _change: Any = None) -> None:
+        """Rebuild the grid's data for the chosen columns and headers, keeping its sorting,
+        filtering (renamed to the new headers) and selection."""
+        columns = [c for c in self.chooser.value if c in self.df.columns]
+        field_of = dict(zip(self.headers, self._fields, strict=True))
+        header_of = dict(zip(columns, self._names(columns), strict=True))
+        transforms = [
+            {**t, "column": header_of[field_of[t["column"]]]}
+            for t in self.grid._transforms
+            if field_of.get(t.get("column")) in header_of
+        ]
+        rows = self.selected
+        self.grid.data = self._frame(columns)
+        self.grid.column_widths = self._widths(columns)
+        self.grid.transform(transforms)
+        self._fields = columns
+        self.select_rows(rows)
+
+    # --- selection --------------------------------------------------------------------------
+
+    def _view_rows(self) -> list[int]:
+        """For each row of the grid's sorted/filtered view, its position in df."""
+        visible = self.grid._visible_rows
+        return list(visible) if visible else list(range(len(self.df)))
+
+    def _on_grid_selections(self, _change: Any = None) -> None:
+        view = self._view_rows()
+        rows: list[int] = []
+        for rect in self.grid.selections:
+            for r in range(rect["r1"], rect["r2"] + 1):
+                if 0 <= r < len(view) and view[r] not in rows:
+                    rows.append(view[r])
+        self.selected = rows
+        self._show_info()
+
+    def select_rows(self, rows: Iterable[int]) -> None:
+        """Select these rows of df in the grid (the ones its filters hide stay unselected)."""
+        where = {row: i for i, row in enumerate(self._view_rows())}
+        positions = sorted(where[r] for r in set(rows) if r in where)
+        last = max(len(self.grid.data.columns) - 1, 0)
+        rects: list[dict[str, int]] = []
+        for p in positions:
+            if rects and rects[-1]["r2"] == p - 1:
+                rects[-1]["r2"] = p
+            else:
+                rects.append({"r1": p, "c1": 0, "r2": p, "c2": last})
+        self.grid.selections = rects
+
+    def _show_info(self) -> None:
+        rows = self.selected
+        if not rows:
+            self.info.value = (
+                f"<small>{len(self.df):,} sessions · select a row to see its full addresses"
+                " · sort and filter from the column headers</small>"
+            )
+            return
+        row = self.df.iloc[rows[0]]
+        more = f" (and {len(rows) - 1} more selected)" if len(rows) > 1 else ""
+        parts = [f"<b>row {rows[0]}</b>{more}"]
+        for name in self.df.columns:
+            if name in self._urls and isinstance(row[name], str) and row[name]:
+                parts.append(f"{html.escape(self.labels.get(name, name))}: {_link(row[name])}")
+        self.info.value = "<small>" + " · ".join(parts) + "</small>"
+
+
+def _link(url: str) -> str:
+    safe = html.escape(url, quote=True)
+    if url.startswith(("http://", "https://")):
+        return f'<a href="{safe}" target="_blank" rel="noopener noreferrer">{safe}</a>'
+    return safe
+
+
+def build_table(result: Any, **kwargs: Any) -> SessionsTable:
+    """The table of ``result`` (a :class:`~ot_magic.result.SessionsResult` or a DataFrame)."""
+    df = result if isinstance(result, pd.DataFrame) else result.df
+    return SessionsTable(df, **kwargs)
