@@ -435,6 +435,9 @@ def _partial_message(error: PartialResultError, out: str) -> str:
 
 def register(ipython: Any) -> OTMagic:
     """Register the magics and ``OTMagic``'s configuration (``%load_ext ot_magic`` calls this)."""
+    stale = [c for c in ipython.configurables if type(c).__name__ == "OTMagic"]  # %reload_ext
+    for configurable in stale:
+        ipython.configurables.remove(configurable)
     magics = OTMagic(shell=ipython)
     ipython.register_magics(magics)
     return magics

@@ -32,21 +32,21 @@ def _shell():
 def ip(_shell, monkeypatch):
     """A real IPython shell with ot_magic loaded, clean for each test.
 
-    No ``OT_*`` variable from the outside, no remembered login; ``%config OTMagic`` and the
-    names a test binds are put back afterwards.
+    No ``OT_*`` variable from the outside, no remembered login; afterwards ``%config OTMagic``
+    is back to its defaults and the names the test bound are gone.
     """
     from ot_magic import credentials
 
     for name in [n for n in os.environ if n.startswith("OT_")]:
         monkeypatch.delenv(name)
-    magics = next(c for c in _shell.configurables if type(c).__name__ == "OTMagic")
-    settings = {name: getattr(magics, name) for name in magics.trait_names(config=True)}
     names = set(_shell.user_ns)
     credentials.forget()
     yield _shell
     credentials.forget()
-    magics.close_clients()
-    for name, value in settings.items():
-        setattr(magics, name, value)
+    _shell.config.pop("OTMagic", None)
+    for magics in [c for c in _shell.configurables if type(c).__name__ == "OTMagic"]:
+        magics.close_clients()
+        for name, trait in magics.traits(config=True).items():
+            setattr(magics, name, trait.default())
     for name in set(_shell.user_ns) - names:
         del _shell.user_ns[name]

@@ -230,6 +230,13 @@ def test_api_url_comes_from_demo_then_config_then_environment(ip, emulator, caps
     assert "POST http://127.0.0.1:" in out and emulator.url not in out
 
 
+def test_reloading_keeps_one_configuration_and_its_settings(ip):
+    ip.run_line_magic("config", "OTMagic.limit = 7")
+    ip.run_line_magic("reload_ext", "ot_magic")
+    found = [c for c in ip.configurables if type(c).__name__ == "OTMagic"]
+    assert len(found) == 1 and found[0].limit == 7
+
+
 def test_config_refuses_a_bad_default_naming_the_parameter(ip):
     from traitlets import TraitError
 
