@@ -86,6 +86,14 @@ def readable(column: pd.Series, is_url: bool = False) -> pd.Series | np.ndarray:
     return _texts(column)
 
 
+def as_text(column: pd.Series) -> np.ndarray:
+    """Like :func:`readable`, with numbers as text too (``17``, not ``17.0``)."""
+    values = readable(column)
+    if values.dtype.kind != "f":
+        return values
+    return np.array(["" if np.isnan(v) else f"{v:g}" for v in values], dtype=object)
+
+
 def _durations(column: pd.Series) -> np.ndarray:
     seconds = column.dt.total_seconds().to_numpy()
     known = ~np.isnan(seconds)
