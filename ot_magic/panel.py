@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -212,10 +212,6 @@ class _Memo:
     max_rows: int
 
 
-class _Cancelled(Exception):
-    """Raised from the progress callback to stop a multi-page pull after the current page."""
-
-
 class SessionsPanel(widgets.VBox):
     """A form over every user parameter, a Run/Cancel pair and a results area.
 
@@ -243,9 +239,9 @@ class SessionsPanel(widgets.VBox):
         self._client = client
         self._namespace = namespace
         self._future: Future | None = None
-        self._executor: ThreadPoolExecutor | None = None
         self._cancel = threading.Event()
         self._request: SessionsRequest | None = None
+        self._problem: ParameterError | None = None
         self._observing = False
 
         self.controls: dict[str, Control] = {n: build_control(p) for n, p in USER_PARAMS.items()}
@@ -293,7 +289,7 @@ class SessionsPanel(widgets.VBox):
     def request(self) -> SessionsRequest:
         """The request the controls describe; ``ParameterError`` while a control is invalid."""
         if self._request is None:
-            raise self._errors()[0]
+            raise self._problem
         return self._request
 
     @request.setter
@@ -326,36 +322,25 @@ class SessionsPanel(widgets.VBox):
         for name, control in self.controls.items():
             control.show(values.get(name))
 
-    def _errors(self) -> list[ParameterError]:
-        errors = []
-        for control in self.controls.values():
-            raw = control.raw()
-            try:
-                if raw is not None:
-                    control.param.parse(raw)
-            except ParameterError as error:
-                errors.append(error)
-        return errors
-
     def _refresh(self, _change: Any = None) -> None:
         """Validate every control, rebuild the request, enable Run only when it is valid."""
-        values, bad = {}, {}
+        values, problems = {}, []
         for name, control in self.controls.items():
             raw = control.raw()
             try:
                 if raw is not None:
                     values[name] = control.param.parse(raw)
             except ParameterError as error:
-                bad[name] = str(error)
-        self._request, whole = None, ""
-        if not bad:
+                problems.append(error)
+        self._request = None
+        if not problems:
             try:
                 self._request = SessionsRequest(**values)
             except ParameterError as error:
-                if error.name in self.controls:
-                    bad[error.name] = str(error)
-                else:
-                    whole = str(error)
+                problems.append(error)
+        self._problem = problems[0] if problems else None
+        bad = {error.name: str(error) for error in problems}
+        whole = "; ".join(msg for name, msg in bad.items() if name not in self.controls)
         for name, control in self.controls.items():
             control.mark(bad.get(name, ""))
         self.request_message.value = _error_html(whole)
@@ -408,11 +393,15 @@ class SessionsPanel(widgets.VBox):
         self.run_button.disabled, self.cancel_button.disabled = True, False
         self.status.value = _status_html("running…")
         self.results.children = ()
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"ot-panel-{self.out}")
-        self._future = self._executor.submit(
-            self._fetch, request, self.all_pages.value, self.max_rows.value or None
-        )
+        future: Future = Future()
+        future.set_running_or_notify_cancel()
+        options = (request, self.all_pages.value, self.max_rows.value or None)
+        threading.Thread(
+            target=lambda: future.set_result(self._fetch(*options)),
+            name=f"ot-panel-{self.out}",
+            daemon=True,
+        ).start()
+        self._future = future
         return self._future
 
     def cancel(self) -> None:
@@ -437,11 +426,12 @@ class SessionsPanel(widgets.VBox):
     def _fetch(self, request: SessionsRequest, all_pages: bool, max_rows: int | None) -> Any:
         try:
             result = self._make_client().sessions(
-                request, all_pages=all_pages, max_rows=max_rows, progress=self._progress
+                request,
+                all_pages=all_pages,
+                max_rows=max_rows,
+                progress=self._progress,
+                cancel=self._cancel,
             )
-        except _Cancelled:
-            result = None
-            self.status.value = _status_html("cancelled")
         except OpenTrackerError as error:
             result = getattr(error, "partial", None)
             self.status.value = _error_html(str(error))
@@ -458,8 +448,6 @@ class SessionsPanel(widgets.VBox):
         return result
 
     def _progress(self, rows: int, pages: int) -> None:
-        if self._cancel.is_set():
-            raise _Cancelled
         self.status.value = _status_html(f"page {pages}: {rows} rows so far…")
 
     def _make_client(self) -> Any:
@@ -542,9 +530,14 @@ def _summary(result: Any, out: str, cancelled: bool) -> str:
 
 
 def _result_view(result: Any) -> widgets.Widget:
-    """The result's own table and map; a plain HTML preview until the views exist."""
-    try:
-        return widgets.VBox([result.table, result.map])
-    except ImportError:
+    """The result's own table and map (each once its view exists), else a plain HTML preview."""
+    views = []
+    for name in ("table", "map"):
+        try:
+            views.append(getattr(result, name))
+        except ImportError:
+            continue
+    if not views:
         preview = result.df.head(20).to_html(max_cols=20, border=0)
-        return widgets.HTML(f'<div style="overflow:auto; max-height:420px">{preview}</div>')
+        views = [widgets.HTML(f'<div style="overflow:auto; max-height:420px">{preview}</div>')]
+    return widgets.VBox(views)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
+import socket
+import time
 import uuid
 
 import ipywidgets as widgets
@@ -250,3 +253,154 @@ def test_a_user_change_runs_the_handler_once():
     assert panel.handled == 1
     panel.controls["period"].unit.value = "d"
     assert panel.handled == 2
+
+
+# --- Run against the emulator ----------------------------------------------------------------
+
+DAY = SessionsRequest(date="2011-11-16", limit=25)
+
+
+@pytest.fixture
+def client(emulator):
+    from ot_magic.client import OpenTrackerClient
+    from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
+
+    emulator.faults.reset()
+    with OpenTrackerClient(emulator.url, credentials=(DEMO_LOGIN, DEMO_PASSWORD)) as client:
+        yield client
+    emulator.faults.reset()
+
+
+def wait_until(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_run_binds_the_dataframe_to_the_out_name_and_shows_the_result(client):
+    namespace = {}
+    panel = fresh_panel(client=client, namespace=namespace)
+    panel.request = DAY
+    panel.run_button.click()
+    result = panel.wait(30)
+    assert namespace[panel.out] is result.df
+    assert len(result.df) == 25 and result.request == DAY
+    assert text_of(panel.status).startswith("25 sessions, 1 page")
+    assert panel.results.children, "the results area shows the result"
+    assert not panel.run_button.disabled and panel.cancel_button.disabled
+
+
+def test_run_binds_in_the_shells_user_namespace(ip, client):
+    panel = SessionsPanel(DAY, out=f"from_the_panel_{uuid.uuid4().hex[:8]}", client=client)
+    panel.run_button.click()
+    result = panel.wait(30)
+    assert ip.user_ns[panel.out] is result.df
+
+
+def test_run_works_in_the_background_while_the_controls_stay_live(client, emulator):
+    emulator.faults.update(latency=0.5)
+    panel = fresh_panel(client=client)
+    panel.request = DAY
+    started = time.monotonic()
+    panel.run_button.click()
+    assert time.monotonic() - started < 0.3
+    assert panel.running and panel.run_button.disabled and not panel.cancel_button.disabled
+    type_into(panel, "limit", "5")  # a user edit while the fetch is on its way
+    assert panel.request == DAY.replace(limit=5)
+    assert len(panel.wait(30).df) == 25  # the run fetched what was asked when Run was clicked
+
+
+def test_all_pages_shows_progress_and_cancel_keeps_the_rows_so_far(client, emulator):
+    emulator.faults.update(latency=0.3)
+    namespace = {}
+    panel = fresh_panel(client=client, namespace=namespace)
+    panel.request = SessionsRequest(date="2011-11-16", limit=100)
+    panel.all_pages.value = True
+    seen = []
+    panel.status.observe(lambda change: seen.append(text_of(panel.status)), names="value")
+    panel.run_button.click()
+    wait_until(lambda: any(re.fullmatch(r"page 1: \d+ rows so far…", s) for s in seen))
+    panel.cancel_button.click()
+    result = panel.wait(30)
+    assert result.pages <= 2, "stopped after the page being read when Cancel was clicked"
+    assert result.next_token is not None, "more pages were left"
+    assert namespace[panel.out] is result.df
+    assert text_of(panel.status).endswith("(cancelled: rows read so far)")
+
+
+def test_max_rows_stops_a_multi_page_pull(client):
+    panel = fresh_panel(client=client)
+    panel.request = SessionsRequest(date="2011-11-16", limit=40)
+    panel.all_pages.value = True
+    panel.max_rows.value = 90
+    panel.run_button.click()
+    result = panel.wait(30)
+    assert len(result.df) == 90 and result.pages > 1 and result.next_token is not None
+    assert "--all --max-rows 90" in panel.to_cell()
+
+
+def test_an_api_error_is_one_line_in_the_panel(emulator):
+    from ot_magic.client import OpenTrackerClient
+    from ot_magic.emulator import DEMO_LOGIN
+
+    wrong = OpenTrackerClient(emulator.url, credentials=(DEMO_LOGIN, "not-the-password"))
+    panel = fresh_panel(client=wrong)
+    panel.request = DAY
+    panel.run_button.click()
+    assert panel.wait(30) is None
+    assert text_of(panel.status) == "Login/ site combination is not valid"
+    assert panel.out not in panel.namespace and not panel.results.children
+    assert not panel.run_button.disabled
+
+
+def test_an_unreachable_server_is_one_line_in_the_panel():
+    from ot_magic.client import OpenTrackerClient
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    nowhere = OpenTrackerClient(f"http://127.0.0.1:{port}/api/", credentials=("a", "b"), retries=0)
+    panel = fresh_panel(client=nowhere)
+    panel.run_button.click()
+    assert panel.wait(30) is None
+    shown = text_of(panel.status)
+    assert shown.startswith("could not reach 127.0.0.1:") and "\n" not in shown
+
+
+def test_a_demo_panel_runs_against_the_built_in_emulator():
+    panel = fresh_panel(demo=True)
+    panel.request = DAY.replace(limit=3)
+    panel.run_button.click()
+    assert len(panel.wait(60).df) == 3
+    assert panel.to_cell().startswith(f"%%otsessions --out {panel.out} --demo\n")
+
+
+# --- no credential in the panel --------------------------------------------------------------
+
+
+def every_widget_state() -> str:
+    from ipywidgets.widgets.widget import _instances
+
+    return json.dumps([w.get_state() for w in list(_instances.values())], default=str)
+
+
+@pytest.mark.parametrize("right_password", [False, True])
+def test_no_credential_reaches_any_widget_state(monkeypatch, emulator, right_password):
+    from ot_magic import credentials
+    from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
+
+    password = DEMO_PASSWORD if right_password else f"canary-{uuid.uuid4().hex}"
+    credentials.forget()
+    monkeypatch.setenv("OT_API_URL", emulator.url)
+    monkeypatch.setenv("OT_LOGIN", DEMO_LOGIN)
+    monkeypatch.setenv("OT_PASSWORD", password)
+    monkeypatch.delenv("OT_TICKET_ID", raising=False)
+    panel = fresh_panel()
+    panel.request = DAY
+    panel.run_button.click()
+    result = panel.wait(30)
+    assert (result is not None) == right_password
+    panel.copy_button.click()
+    assert password not in every_widget_state()
+    assert password not in panel.to_cell()
