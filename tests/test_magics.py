@@ -80,7 +80,7 @@ def test_variables_are_interpolated_by_name(api):
 
 def test_the_line_form_takes_key_value_words_and_quoted_values(api):
     api.user_ns["word"] = "google"
-    result = run(api, 'r = %otsessions --out v date=2011-11-16 "search=*{word}*" limit=10\nr')
+    result = run(api, 'r = %otsessions -o v date=2011-11-16 "search=*{word}*" limit=10\nr')
     assert api.user_ns["r"] is result
     assert result.request == SessionsRequest(date="2011-11-16", search="*google*", limit=10)
     assert api.user_ns["v"] is result.df
@@ -300,6 +300,17 @@ def test_config_refuses_a_bad_default_naming_the_parameter(ip):
 def test_user_mistakes_are_one_line_and_nothing_is_sent(api, emulator, capsys, text, message):
     before = sent(emulator)
     assert re.search(message, one_line_error(api, capsys, text))
+    assert sent(emulator) == before
+
+
+@pytest.mark.parametrize(
+    "value", ["a\nlimit = 5", "a\rb", "x&password=y", "ok password=hunter2", "x limit=5"]
+)
+def test_a_variable_cannot_smuggle_lines_or_parameters(api, emulator, capsys, value):
+    api.user_ns["evil"] = value
+    before = sent(emulator)
+    line = one_line_error(api, capsys, "%%otsessions\nfilterByCurrentTitle = {evil}\n")
+    assert line.startswith("UsageError: line 2: filterByCurrentTitle: expected one line of text")
     assert sent(emulator) == before
 
 
