@@ -52,16 +52,39 @@ def test_every_user_parameter_has_a_control_named_after_it_with_its_help():
         assert {w.tooltip for w in control.inputs} == {USER_PARAMS[name].help}
 
 
-def test_every_control_is_shown_in_the_panel():
+def test_a_parameter_added_to_the_table_gets_a_control_with_no_panel_change(monkeypatch):
+    from ot_magic.params import INT, Kind, Param
+
+    novel = Kind("novel", lambda p: "anything", lambda p, v: v)
+    added = Param("minPages", INT, "At least this many pages.", group="filter", minimum=1)
+    monkeypatch.setitem(USER_PARAMS, "minPages", added)
+    monkeypatch.setitem(USER_PARAMS, "someDay", Param("someDay", novel, "A kind never seen."))
     panel = fresh_panel()
-    shown = set()
-    todo = list(panel.children)
+    for name in ("minPages", "someDay"):
+        control = panel.controls[name]
+        assert control.inputs[0].description == name
+        assert control.inputs[0].tooltip == USER_PARAMS[name].help
+        assert control.row in widgets_under(panel)
+    type_into(panel, "minPages", "0")
+    assert text_of(panel.controls["minPages"].message).startswith(
+        "minPages: expected a whole number of at least 1"
+    )
+
+
+def widgets_under(root: widgets.Widget) -> list[widgets.Widget]:
+    found, todo = [], [root]
     while todo:
         widget = todo.pop()
-        shown.add(widget.model_id)
+        found.append(widget)
         todo.extend(getattr(widget, "children", ()))
+    return found
+
+
+def test_every_control_is_shown_in_the_panel():
+    panel = fresh_panel()
+    shown = widgets_under(panel)
     for control in panel.controls.values():
-        assert control.row.model_id in shown
+        assert control.row in shown
 
 
 def test_common_parameters_are_in_view_and_display_ones_under_advanced():
