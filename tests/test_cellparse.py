@@ -161,3 +161,12 @@ def test_no_cell_of_plausible_lines_raises_anything_but_the_documented_errors(te
         SessionsRequest.from_cell(text, _NAMESPACE)
     except (CellSyntaxError, ParameterError) as error:
         assert "\n" not in str(error)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=40), max_size=6))
+def test_no_line_magic_words_raise_anything_but_the_documented_errors(words):
+    try:
+        SessionsRequest.from_arguments(words, _NAMESPACE)
+    except (CellSyntaxError, ParameterError) as error:
+        assert "\n" not in str(error)
