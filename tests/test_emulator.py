@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -9,8 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD, DEMO_SITE, Emulator
-from ot_magic.schema import FIELDS
+from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD, DEMO_SITE, Emulator, query
+from ot_magic.schema import FIELDS, reference_meta
 
 SESSIONS = "views/c_view_session.jsp"
 BY_USER = "views/c_view_sessions_by_user.jsp"
@@ -22,9 +23,24 @@ SAMPLE = Path(__file__).parent / "data" / "reference_sample.json"
 AUTH = {"login": DEMO_LOGIN, "password": DEMO_PASSWORD}
 
 
+class Clock:
+    """An injectable clock: tests move ``now`` (epoch seconds) by hand."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture(scope="module")
-def emu():
-    with Emulator(clock=lambda: NOW) as running:
+def clock():
+    return Clock(NOW)
+
+
+@pytest.fixture(scope="module")
+def emu(clock):
+    with Emulator(clock=clock) as running:
         yield running
 
 
@@ -40,8 +56,8 @@ def post(http, emu, path=SESSIONS, **params) -> requests.Response:
     return answer
 
 
-def sessions(http, emu, **params) -> dict:
-    answer = post(http, emu, **params)
+def sessions(http, emu, path=SESSIONS, **params) -> dict:
+    answer = post(http, emu, path, **params)
     assert not answer.text.startswith("Error:"), answer.text
     return answer.json()
 
@@ -123,3 +139,374 @@ def test_same_request_same_bytes_even_from_another_emulator(http, emu):
 def test_wrong_credentials_or_site_answer_the_login_error(http, emu, params):
     answer = post(http, emu, **params)
     assert answer.text == "Error: java.lang.RuntimeException: Login/ site combination is not valid"
+
+
+def test_a_ticket_works_instead_of_the_password_until_it_expires(http, emu, clock):
+    ticket = http.post(emu.url + LOGIN, data={**AUTH, "expires": "120"}, timeout=30)
+    assert ticket.headers["Content-Type"].startswith("text/plain")
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", ticket.text
+    )
+    use = {"ticketId": ticket.text, "date": "2011-11-16", "limit": "1"}
+    assert http.post(emu.url + SESSIONS, data=use, timeout=30).json()["rows"] == 1
+    clock.now += 121
+    try:
+        expired = http.post(emu.url + SESSIONS, data=use, timeout=30).text
+    finally:
+        clock.now = NOW
+    assert expired == "Error: java.lang.RuntimeException: Login/ site combination is not valid"
+
+
+@pytest.mark.parametrize(
+    "params", [{"password": "nope"}, {"login": "x@example.com"}, {"expires": "0"}]
+)
+def test_login_with_bad_credentials_or_expiry_answers_false(http, emu, params):
+    assert http.post(emu.url + LOGIN, data={**AUTH, **params}, timeout=30).text == "false"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"limit": "0"}, "limit out of range (1-1000): 0"),
+        ({"limit": "1001"}, "limit out of range (1-1000): 1001"),
+        ({"limit": "many"}, 'For input string: "many"'),
+        ({"date": "2011-13-45"}, 'Unparseable date: "2011-13-45"'),
+        ({"date": "16-11-2011"}, 'Unparseable date: "16-11-2011"'),
+        ({"showColumns": "city,cityy"}, "Column not found: cityy"),
+        ({"orderCriteria": "speed desc"}, "Column not found: speed"),
+        ({"period": "3y"}, "Invalid period: 3y (use a count and d, w or m, such as 3d)"),
+        ({"timeZone": "Mars/Olympus"}, "Unknown time zone: Mars/Olympus"),
+        ({"includeCountryCode": "US,XX"}, "Unknown country code: XX"),
+        ({"nextToken": "1.2"}, "Invalid nextToken: 1.2 (not an hour of the requested range)"),
+        ({"removeIsp": "maybe"}, "Invalid value for removeIsp: maybe"),
+    ],
+)
+def test_invalid_values_answer_their_own_java_error(http, emu, params, message):
+    answer = post(http, emu, **{"date": "2011-11-16", **params})
+    assert answer.text == f"Error: java.lang.RuntimeException: {message}"
+
+
+def test_sessions_by_user_accepts_a_limit_up_to_10000_only(http, emu):
+    uid = column(sessions(http, emu, date="2011-11-16", limit=1), "machine_idx")[0]
+    ok = post(http, emu, BY_USER, uid=uid, limit="10000")
+    assert ok.json()["rows"] >= 1
+    too_many = post(http, emu, BY_USER, uid=uid, limit="10001")
+    assert too_many.text == "Error: java.lang.RuntimeException: limit out of range (1-10000): 10001"
+
+
+def test_unknown_parameters_are_ignored_like_a_servlet_does(http, emu):
+    plain = post(http, emu, date="2011-11-16", limit=3).content
+    assert post(http, emu, date="2011-11-16", limit=3, colour="blue", Limit="7").content == plain
+
+
+def test_get_with_a_query_string_answers_like_post(http, emu):
+    params = {**AUTH, "date": "2011-11-16", "limit": "3"}
+    assert (
+        http.get(emu.url + SESSIONS, params=params, timeout=30).content
+        == post(http, emu, date="2011-11-16", limit=3).content
+    )
+
+
+def test_credentials_are_logged_by_where_they_arrived_never_by_value(http, emu):
+    http.post(emu.url + SESSIONS, data={**AUTH, "limit": "1"}, timeout=30)
+    in_body = emu.requests[-1]
+    http.get(emu.url + SESSIONS, params={**AUTH, "limit": "1"}, timeout=30)
+    in_query = emu.requests[-1]
+    assert in_body.credentials == {"login": "body", "password": "body"}
+    assert in_query.credentials == {"login": "query", "password": "query"}
+    assert in_body.params == {"limit": "1"} and in_body.endpoint == "sessions"
+    assert DEMO_PASSWORD not in repr(emu.requests) and DEMO_LOGIN not in repr(emu.requests)
+
+
+# ------------------------------------------------------------------ range, order and paging
+
+
+def starts(data: dict) -> list[int]:
+    return [int(v) for v in column(data, "session_start_unix_timestamp")]
+
+
+def test_limit_gives_exactly_the_newest_sessions_first(http, emu):
+    few = sessions(http, emu, date="2011-11-16", limit=25)
+    many = sessions(http, emu, date="2011-11-16", limit=400)
+    assert few["rows"] == 25 and many["rows"] == 400
+    assert few["resultsList"] == many["resultsList"][:25]
+    assert starts(many) == sorted(starts(many), reverse=True)
+
+
+def test_date_and_period_cover_the_last_day_and_the_days_before_it_in_est(http, emu):
+    est = dt.timezone(dt.timedelta(hours=-5))
+    for period, first_day in (("1d", "2011-11-16"), ("3d", "2011-11-14"), ("1w", "2011-11-10"),
+                              ("1m", "2011-10-17")):  # fmt: skip
+        data = post(http, emu, date="2011-11-16", period=period, limit=1,
+                    dataType="csv", showColumns="session_id").text  # fmt: skip
+        lines = data.splitlines()
+        assert lines[1:3] == [f"start date,{first_day}", "end date,2011-11-16"], period
+    newest = sessions(http, emu, date="2011-11-16", limit=1)
+    newest_start = dt.datetime.fromtimestamp(starts(newest)[0] / 1000, est)
+    assert newest_start.date() == dt.date(2011, 11, 16)
+    assert newest_start.hour == 23  # the day ends at midnight EST
+
+
+def test_without_a_date_the_most_recent_sessions_come_first_and_none_is_in_the_future(http, emu):
+    data = sessions(http, emu, limit=100)
+    newest = starts(data)
+    assert max(newest) <= NOW * 1000 and NOW * 1000 - newest[0] < 15 * 60_000
+    status = column(data, "status")
+    assert status[0] == "puppet_online" and status[-1] == "puppet_offline"
+    online = {s == "puppet_online" for s in status} == {True, False}
+    assert online and column(data, "user_status")[0] == "online"
+
+
+def test_time_zone_moves_day_boundaries_and_formatted_dates(http, emu):
+    est = sessions(http, emu, date="2011-11-16", limit=1)
+    amsterdam = sessions(http, emu, date="2011-11-16", limit=1, timeZone="Europe/Amsterdam")
+    alias = sessions(http, emu, date="2011-11-16", limit=1, timezone="Europe/Amsterdam")
+    assert alias["resultsList"] == amsterdam["resultsList"]
+    # The Amsterdam day ends 6 hours before the EST day.
+    assert starts(est)[0] - starts(amsterdam)[0] > 5 * 3600_000
+    pattern = {"dateFormat": "yyyy-MM-dd HH:mm:ss", "session_id": column(est, "session_id")[0]}
+    in_est = sessions(http, emu, **pattern)
+    in_gmt1 = sessions(http, emu, timeZone="GMT+1", **pattern)
+    read = lambda data: dt.datetime.fromisoformat(column(data, "lastEvent")[0])  # noqa: E731
+    assert read(in_gmt1) - read(in_est) == dt.timedelta(hours=6)
+    event = int(column(in_est, "eventUnixTimestamp")[0]) // 1000
+    eastern = dt.timezone(dt.timedelta(hours=-5))
+    assert read(in_est) == dt.datetime.fromtimestamp(event, eastern).replace(tzinfo=None)
+
+
+def test_date_format_and_locale_shape_the_dates(http, emu):
+    data = sessions(http, emu, date="2011-11-16", limit=5, dateFormat="yyyy-dd-MM HH:mm:ss")
+    assert all(re.fullmatch(r"2011-\d\d-11 \d\d:\d\d:\d\d", v) for v in column(data, "lastEvent"))
+    dutch = sessions(
+        http, emu, date="2011-11-16", limit=5, dateFormat="d MMMM yyyy", locale="nl_NL"
+    )
+    assert all(v.endswith("november 2011") for v in column(dutch, "lastEvent"))
+
+
+def test_locale_translates_labels_unless_ignore_locale(http, emu):
+    english = sessions(http, emu, date="2011-11-16", limit=1)["label"]
+    dutch = sessions(http, emu, date="2011-11-16", limit=1, locale="nl_NL")["label"]
+    german = sessions(http, emu, date="2011-11-16", limit=1, locale="de_DE")["label"]
+    ignored = sessions(http, emu, date="2011-11-16", limit=1, locale="de_DE", ignoreLocale="true")
+    assert english == reference_meta()["label"] == ignored["label"]
+    assert dutch[FIELDS.index("city")] == "stad" and german[FIELDS.index("city")] == "Stadt"
+
+
+def test_next_token_paging_covers_the_period_without_gaps_or_duplicates(http, emu):
+    days = ("2011-11-12", "2011-11-13", "2011-11-14")
+    everything: set[str] = set()
+    for day in days:
+        one_day = sessions(http, emu, site="www.opentracker.de", date=day, limit=1000)
+        assert one_day["rows"] < 1000
+        everything |= set(column(one_day, "session_id"))
+    seen: list[str] = []
+    token, pages, previous_oldest = None, 0, None
+    while token != "":
+        page = sessions(http, emu, site="www.opentracker.de", date=days[-1], period="3d",
+                        limit=100, dataType="jsondatatable", **({"nextToken": token} if token else {}))  # fmt: skip
+        token, pages = page["nextToken"], pages + 1
+        if token:
+            assert page["rows"] >= 100  # whole hours until the minimum is reached
+        if previous_oldest is not None and page["rows"]:
+            assert max(starts(page)) < previous_oldest
+        previous_oldest = min(starts(page)) if page["rows"] else previous_oldest
+        seen += column(page, "session_id")
+        assert pages < 100
+    assert len(seen) == len(set(seen)) and set(seen) == everything and pages > 3
+
+
+def test_order_criteria_sorts_the_rows_of_the_answer(http, emu):
+    asc = sessions(http, emu, date="2011-11-16", limit=60, orderCriteria="total_pages_viewed asc")
+    desc = sessions(http, emu, date="2011-11-16", limit=60, orderCriteria="duration desc")
+    plain = sessions(http, emu, date="2011-11-16", limit=60)
+    pages = [int(v) for v in column(asc, "total_pages_viewed")]
+    assert pages == sorted(pages) and set(column(asc, "session_id")) == set(
+        column(plain, "session_id")
+    )
+    seconds = [0 if v == "s.e." else query.duration_seconds(v) for v in column(desc, "duration")]
+    assert seconds == sorted(seconds, reverse=True)
+
+
+def test_several_sites_are_merged_newest_first(http, emu):
+    data = sessions(http, emu, site="www.opentracker.net, www.opentracker.de", date="2011-11-16",
+                    limit=600)  # fmt: skip
+    assert set(column(data, "site")) == {"www.opentracker.net", "www.opentracker.de"}
+    assert starts(data) == sorted(starts(data), reverse=True)
+
+
+def test_session_id_finds_that_one_session_whatever_the_range(http, emu):
+    some = sessions(http, emu, date="2011-11-10", limit=30)
+    wanted = some["resultsList"][17]
+    found = sessions(http, emu, session_id=column(some, "session_id")[17], date="2011-11-16")
+    assert found["resultsList"] == [wanted]
+
+
+# ------------------------------------------------------------------ filters and columns
+
+
+def test_show_columns_cuts_fields_labels_and_rows_alike(http, emu):
+    data = sessions(http, emu, date="2011-11-16", limit=3, showColumns="city,session_id,duration")
+    assert data["field"] == data["className"] == data["width"] == ["city", "session_id", "duration"]
+    assert data["label"] == ["city", "session_id", "duration"]
+    full = sessions(http, emu, date="2011-11-16", limit=3)
+    assert [row[1] for row in data["resultsList"]] == column(full, "session_id")
+
+
+def test_include_country_code_keeps_those_countries_and_adds_filtered_company(http, emu):
+    data = sessions(http, emu, date="2011-11-16", limit=30, includeCountryCode="gb,nl")
+    assert set(column(data, "country_code")) <= {"GB", "NL"} and data["rows"] == 30
+    assert data["field"] == [*FIELDS, "filtered_company"]
+    for row in data["resultsList"]:
+        named = dict(zip(data["field"], row, strict=True))
+        assert named["filtered_company"] == named["company_org"] or named["isp_org"] or named["isp"]
+
+
+@pytest.mark.parametrize(
+    ("params", "holds"),
+    [
+        ({"excludeInUrl": "loginpage,*features*"},
+         lambda r: "loginpage" not in r["entryPage"] + r["currentPage"] and "features" not in r["currentPage"]),
+        ({"excludeInFilteredCompany": "*telecom*"}, lambda r: "telecom" not in r["filtered_company"].lower()),
+        ({"maxEventThreshold": "3"}, lambda r: int(r["total_pages_viewed"]) < 3),
+        ({"maxDuration": "30"}, lambda r: r["duration"] == "s.e." or query.duration_seconds(r["duration"]) < 30),
+        ({"removeIsp": "true"}, lambda r: r["connection"] == "Corporate" and r["company_org"]),
+        ({"filterByCurrentTitle": "Get in here. | Opentracker.net"},
+         lambda r: r["currentTitle"] == "Get in here. | Opentracker.net"),
+        ({"search": "*google*"}, lambda r: any("google" in v for v in r.values())),
+        ({"search": "firefox,windows"}, lambda r: "Firefox" in r["browser"] and "Windows" in r["platform"]),
+        ({"search": "safari,opera", "useOr": "true"}, lambda r: r["browser"].split()[0] in ("Safari", "Opera")),
+        ({"search": "*.nl"}, lambda r: r["provider"].endswith(".nl") or r["referrersLogo"].endswith(".nl")),
+    ],
+)  # fmt: skip
+def test_each_filter_keeps_only_matching_sessions(http, emu, params, holds):
+    data = sessions(http, emu, date="2011-11-16", limit=25, **params)
+    assert data["rows"] == 25
+    for row in data["resultsList"]:
+        assert holds(dict(zip(data["field"], row, strict=True))), row
+
+
+def test_filter_by_current_title_is_case_sensitive(http, emu):
+    data = sessions(
+        http, emu, date="2011-11-16", limit=5, filterByCurrentTitle="get in here. | opentracker.net"
+    )
+    assert data["rows"] == 0 and data["nextToken"] == ""
+
+
+def test_unknown_places_and_country_codes_are_replaced_on_request(http, emu):
+    plain = sessions(http, emu, site="www.opentracker.de", date="2011-11-16", limit=450)
+    shown = sessions(http, emu, site="www.opentracker.de", date="2011-11-16", limit=450,
+                     unknownCity="(unknown city)", unknownRegion="(unknown region)",
+                     mapEuToCountryDomain="true", gbCountryCode="UK")  # fmt: skip
+    before, after = plain["resultsList"], shown["resultsList"]
+    i = {name: FIELDS.index(name) for name in ("city", "region", "country_code", "country")}
+    assert any(row[i["city"]] == "" for row in before), "some sessions have no known city"
+    for old, new in zip(before, after, strict=True):
+        assert new[i["city"]] == (old[i["city"]] or "(unknown city)")
+        assert new[i["region"]] == (old[i["region"]] or "(unknown region)")
+        expected = {"EU": "DE", "GB": "UK"}.get(old[i["country_code"]], old[i["country_code"]])
+        assert new[i["country_code"]] == expected
+        if old[i["country_code"]] == "EU":
+            assert (old[i["country"]], new[i["country"]]) == ("Europe", "Germany")
+    assert {"EU", "GB"} <= set(column(plain, "country_code"))
+
+
+# ------------------------------------------------------------------ data types
+
+
+def test_jsoncallback_wraps_the_json_answer(http, emu):
+    answer = post(http, emu, date="2011-11-16", limit=2, jsoncallback="jQuery1234_5678")
+    text = answer.text
+    assert text.startswith("jQuery1234_5678({") and text.endswith("})")
+    assert json.loads(text[len("jQuery1234_5678(") : -1])["rows"] == 2
+    assert "javascript" in answer.headers["Content-Type"]
+
+
+def test_jsondatatable_has_the_same_shape_as_json(http, emu):
+    table = sessions(http, emu, date="2011-11-16", limit=10, dataType="jsondatatable")
+    assert list(table) == list(reference_meta()) and table["rows"] >= 10
+
+
+def test_csv_starts_with_meta_lines_unless_meta_csv_is_false(http, emu):
+    text = post(http, emu, date="2011-11-16", period="2d", limit=3, dataType="csv").text
+    lines = text.splitlines()
+    assert lines[:4] == ["site,www.opentracker.net", "start date,2011-11-15", "end date,2011-11-16",
+                         "title,Visitor sessions"]  # fmt: skip
+    assert lines[4].split(",") == list(FIELDS) and len(lines) == 8
+    bare = post(http, emu, date="2011-11-16", limit=3, dataType="csv", metaCsv="false").text
+    assert bare.splitlines()[0].split(",") == list(FIELDS)
+
+
+def test_html_is_a_table_of_labels_and_rows(http, emu):
+    answer = post(http, emu, date="2011-11-16", limit=4, dataType="html")
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert answer.text.count("<tr>") == 5 and '<th class="lastEvent">last event</th>' in answer.text
+
+
+def test_jsonjqgrid_lists_records_with_ids(http, emu):
+    grid = sessions(http, emu, date="2011-11-16", limit=4, dataType="jsonjqgrid")
+    assert grid["records"] == "4" and len(grid["rows"]) == 4
+    assert grid["rows"][0]["id"] == grid["rows"][0]["cell"][FIELDS.index("session_id")]
+
+
+# ------------------------------------------------------------------ visits and visitors
+
+
+def test_page_views_of_a_visit_match_its_session(http, emu):
+    data = sessions(http, emu, date="2011-11-16", limit=200)
+    named = [dict(zip(FIELDS, row, strict=True)) for row in data["resultsList"]]
+    visit = next(r for r in named if 3 <= int(r["number_of_pages_viewed"]) <= 20)
+    views = sessions(http, emu, PAGE_VIEWS, filterByVisitId=visit["visit_id"])
+    pages = [dict(zip(FIELDS, row, strict=True)) for row in views["resultsList"]]
+    assert views["field"] == list(FIELDS) and views["rows"] == int(visit["number_of_pages_viewed"])
+    assert (
+        pages[0]["currentPage"] == visit["entryPage"]
+        and pages[-1]["currentPage"] == visit["currentPage"]
+    )
+    times = [int(p["eventUnixTimestamp"]) for p in pages]
+    assert times == sorted(times)
+    assert times[0] == int(visit["session_start_unix_timestamp"])
+    assert times[-1] == int(visit["session_end_unix_timestamp"])
+    assert {p["visit_id"] for p in pages} == {visit["visit_id"]}
+
+
+def test_sessions_of_a_returning_visitor_are_the_rows_the_sessions_endpoint_shows(http, emu):
+    data = sessions(http, emu, date="2011-11-16", limit=300)
+    named = [dict(zip(FIELDS, row, strict=True)) for row in data["resultsList"]]
+    regular = next(r for r in named if int(r["number_visits"]) > 3)
+    visits = sessions(http, emu, BY_USER, uid=regular["machine_idx"], date="2011-11-16", limit=50)
+    assert visits["field"] == list(FIELDS) and visits["rows"] >= 2
+    assert set(column(visits, "machine_idx")) == {regular["machine_idx"]}
+    assert column(visits, "session_id")[0] == regular["session_id"]
+    assert starts(visits) == sorted(starts(visits), reverse=True)
+    assert len({row[FIELDS.index("city")] for row in visits["resultsList"]}) == 1
+    for row in visits["resultsList"][:3]:
+        same = sessions(http, emu, session_id=row[FIELDS.index("session_id")])
+        assert same["resultsList"] == [row]
+    alias = sessions(
+        http, emu, BY_USER, filterByMachineId=regular["machine_idx"], date="2011-11-16", limit=50
+    )
+    assert alias["resultsList"] == visits["resultsList"]
+
+
+# ------------------------------------------------------------------ realism
+
+
+def test_traffic_has_a_daily_and_weekly_rhythm(http, emu):
+    est = dt.timezone(dt.timedelta(hours=-5))
+    hours = [dt.datetime.fromtimestamp(ms / 1000, est).hour
+             for ms in starts(sessions(http, emu, site="www.opentracker.de", date="2011-11-16", limit=1000))]  # fmt: skip
+    night = sum(1 for h in hours if h >= 18 or h < 1)  # midnight to 7 in Berlin
+    day = sum(1 for h in hours if 4 <= h < 11)  # 10 to 17 in Berlin
+    assert day > 2 * night
+    weekday = sessions(http, emu, site="www.opentracker.de", date="2011-11-16", limit=1000)["rows"]
+    sunday = sessions(http, emu, site="www.opentracker.de", date="2011-11-13", limit=1000)["rows"]
+    assert sunday < 0.8 * weekday
+
+
+def test_some_sessions_have_no_known_location(http, emu):
+    data = sessions(http, emu, date="2011-11-16", limit=1000)
+    unknown = [r for r in data["resultsList"] if r[FIELDS.index("latitude")] == ""]
+    assert 0.02 < len(unknown) / data["rows"] < 0.09
+    assert all(r[FIELDS.index("city")] == r[FIELDS.index("longitude")] == "" for r in unknown)
+    known = [r for r in data["resultsList"] if r[FIELDS.index("latitude")]]
+    assert all(-90 <= float(r[FIELDS.index("latitude")]) <= 90 for r in known)

@@ -201,14 +201,15 @@ def _pick_cum(rng: random.Random, items: list, cum: list[float]):
     return items[bisect.bisect(cum, rng.random() * cum[-1])]
 
 
+_CUMULATIVE: dict[int, tuple[list[str], list[float]]] = {}
+
+
 def _pick(rng: random.Random, weighted: dict[str, float]) -> str:
-    keys, cum = _cumulative(tuple(weighted.items()))
-    return _pick_cum(rng, keys, cum)
-
-
-@cache
-def _cumulative(items: tuple[tuple[str, float], ...]) -> tuple[list[str], list[float]]:
-    return [k for k, _ in items], list(accumulate(w for _, w in items))
+    """A key of ``weighted`` (a module-level table), drawn by its weight."""
+    table = _CUMULATIVE.get(id(weighted))
+    if table is None:
+        table = _CUMULATIVE[id(weighted)] = (list(weighted), list(accumulate(weighted.values())))
+    return _pick_cum(rng, *table)
 
 
 _ISPS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -465,8 +466,8 @@ def _referrer(
         url = _choice(rng, _OTHER_REFERRERS)
         return url, url, "", ""
     term, landing = _choice(rng, site.search_terms)
-    q = quote(term)
-    target = quote(site.url(landing), safe="")
+    q = _quote(term)
+    target = _quote(site.url(landing), "")
     engine = _pick(rng, _ENGINES)
     if engine == "google":
         host = "www." + _GOOGLE_DOMAIN.get(country, "google.com")
@@ -478,6 +479,9 @@ def _referrer(
            "yahoo": f"http://search.yahoo.com/search?p={q.replace('%20', '+')}&fr=yfp-t",
            "ask": f"http://www.ask.com/web?q={q.replace('%20', '+')}&qsrc=0&o=0&l=dir"}[engine]  # fmt: skip
     return url, url, term, landing
+
+
+_quote = cache(quote)  # few distinct search terms and landing pages
 
 
 def _token(rng: random.Random, length: int) -> str:
@@ -531,7 +535,7 @@ def build_facts(host: str, start: int, seed: int, regular: Regular | None) -> Fa
     times = [start]
     t = start
     for _ in range(count - 1):
-        t += int(min(1_800_000, max(2_000, rng.lognormvariate(math.log(35_000), 1.0))))
+        t += 2_000 + int(min(1_800_000, 38_000 * rng.expovariate(1.0) ** 1.6))  # a long tail
         path.append(_pick_cum(rng, pages, cum))
         times.append(t)
     return Facts(site, start, number, first_ms, visits, pages_before, profile, path, times,
@@ -682,6 +686,7 @@ class Day:
         self.seeds = [e[1] for e in entries]
         self.regulars = [e[2] for e in entries]
         self._rows: dict[int, tuple[tuple[str, ...], int]] = {}
+        self._live: dict[int, Facts] = {}  # sessions near "now" are rebuilt from these
         self._lock = Lock()
 
     def __len__(self) -> int:
@@ -706,7 +711,10 @@ class Day:
         """The row as seen at ``now``: sessions still running or just ended are rebuilt live."""
         values, last_event = self.row_and_event(i)
         if last_event + ONLINE_WINDOW_MS > now:
-            return session_row(self.facts(i), now)
+            facts = self._live.get(i)
+            if facts is None:
+                facts = self._live[i] = self.facts(i)
+            return session_row(facts, now)
         return values, last_event
 
     def index_between(self, low_ms: int, high_ms: int) -> range:

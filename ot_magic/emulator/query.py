@@ -48,9 +48,10 @@ import datetime as dt
 import heapq
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ParameterError
 from ..javatime import API_DATE_PATTERN, format_java_ms, java_zone
@@ -294,21 +295,40 @@ def _mapped_code(row: tuple[str, ...], values: Mapping[str, Any], site_country) 
 # --------------------------------------------------------------------------- the table
 
 
+class Found(NamedTuple):
+    """A session found for an answer; ``day``/``index`` say where its cached row lives."""
+
+    start: int
+    row: tuple[str, ...]
+    last_event: int
+    day: dataset.Day | None = None
+    index: int = -1
+
+    def cached(self) -> bool:
+        """True when ``row`` is the day's finished row (not one rebuilt live)."""
+        return self.day is not None and self.day.row(self.index) is self.row
+
+
 @dataclass
 class Table:
-    """An answer before it is written out: columns, rows of strings, the next token."""
+    """An answer before it is written out: the sessions found, how to show them, the next token."""
 
-    columns: list[str]
-    rows: list[list[str]]
+    found: list[Found]
+    display: Display
     next_token: str = ""
     low: int = 0
     high: int = 0
     sites: tuple[str, ...] = ()
     zone: str = "EST"
-    extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def columns(self) -> list[str]:
+        return list(self.display.columns)
 
-Found = tuple[int, tuple[str, ...], int]  # (session start, values, last event)
+    @cached_property
+    def rows(self) -> list[list[str]]:
+        """Every row as the API shows it (lists of strings in ``columns`` order)."""
+        return [self.display.present(f.row, f.last_event) for f in self.found]
 
 
 def _site_sessions(
@@ -325,14 +345,14 @@ def _site_sessions(
         for index in reversed(today.index_between(low, high)):
             row, last_event = today.row_at(index, now)
             if keep is None or keep(row):
-                yield today.starts[index], row, last_event
+                yield Found(today.starts[index], row, last_event, today, index)
         day -= dt.timedelta(days=1)
 
 
 def _merged(sources: list[Iterator[Found]]) -> Iterator[Found]:
     if len(sources) == 1:
         return sources[0]
-    return heapq.merge(*sources, key=lambda found: -found[0])
+    return heapq.merge(*sources, key=lambda found: -found.start)
 
 
 def collect(
@@ -381,9 +401,7 @@ class Display:
     @classmethod
     def from_values(cls, values: Mapping[str, Any], endpoint: str = "sessions") -> Display:
         extra = any(name in values for name in _ADDS_FILTERED_COMPANY)
-        columns = tuple(
-            values.get("showColumns") or (*FIELDS, *([FILTERED_COMPANY] if extra else ()))
-        )
+        columns = values.get("showColumns") or ((*FIELDS, FILTERED_COMPANY) if extra else FIELDS)
         return cls(
             pattern=values.get("dateFormat") or API_DATE_PATTERN,
             zone=value(values, "timeZone") or "EST",
@@ -398,23 +416,47 @@ class Display:
 
     def present(self, row: tuple[str, ...], last_event: int) -> list[str]:
         """The row as the API writes it: formatted dates, display options, chosen columns."""
-        values = dict(zip(FIELDS, row, strict=True))
-        values["lastEvent"] = format_java_ms(last_event, self.pattern, self.zone, self.locale)
-        first = int(values["first_session_unix_timestamp"])
-        values["firstMeasurement"] = format_java_ms(first, self.pattern, self.zone, self.locale)
-        if self.unknown_city is not None and not values["city"]:
-            values["city"] = self.unknown_city
-        if self.unknown_region is not None and not values["region"]:
-            values["region"] = self.unknown_region
-        if self.map_eu and values["country_code"] == "EU":
-            code = dataset.SITES[values["site"]].country_domain
-            if code:
-                name = dataset.country_name(code)
-                values.update(country_code=code, flag=code.lower(), country=name, country_name=name)
-        if self.gb_code is not None and values["country_code"] == "GB":
-            values["country_code"] = self.gb_code
-        values[FILTERED_COMPANY] = filtered_company(row)
-        return [values[c] for c in self.columns]
+        i = FIELD_INDEX
+        values = [*row, filtered_company(row)]
+        values[i["lastEvent"]] = self.date(last_event)
+        values[i["firstMeasurement"]] = self.date(int(row[i["first_session_unix_timestamp"]]))
+        if self.unknown_city is not None and not row[i["city"]]:
+            values[i["city"]] = self.unknown_city
+        if self.unknown_region is not None and not row[i["region"]]:
+            values[i["region"]] = self.unknown_region
+        code = row[i["country_code"]]
+        if self.map_eu and code == "EU" and dataset.SITES[row[i["site"]]].country_domain:
+            code = dataset.SITES[row[i["site"]]].country_domain
+            name = dataset.country_name(code)
+            values[i["country_code"]], values[i["flag"]] = code, code.lower()
+            values[i["country"]] = values[i["country_name"]] = name
+        if self.gb_code is not None and code == "GB":
+            values[i["country_code"]] = self.gb_code
+        if self.columns is FIELDS:
+            del values[-1]
+            return values
+        return [values[k] for k in self._indexes]
+
+    def date(self, epoch_ms: int) -> str:
+        return format_java_ms(epoch_ms, self.pattern, self.zone, self.locale)
+
+    @cached_property
+    def plain(self) -> bool:
+        """True when rows differ from the stored values only by their two dates."""
+        return (
+            self.columns is FIELDS
+            and (self.unknown_city, self.unknown_region, self.gb_code)
+            == (
+                None,
+                None,
+                None,
+            )
+            and not self.map_eu
+        )
+
+    @cached_property
+    def _indexes(self) -> list[int]:
+        return [len(FIELDS) if c == FILTERED_COMPANY else FIELD_INDEX[c] for c in self.columns]
 
 
 def sort_rows(found: list[Found], criteria: str) -> list[Found]:
@@ -423,7 +465,7 @@ def sort_rows(found: list[Found], criteria: str) -> list[Found]:
     index = FIELD_INDEX[name]
 
     def key(item: Found) -> tuple:
-        text = item[1][index]
+        text = item.row[index]
         if name in COUNT_FIELDS | EPOCH_MS_FIELDS | FLOAT_FIELDS:
             return (text != "", float(text) if text else 0.0)
         if name in DURATION_FIELDS:
@@ -458,8 +500,7 @@ def sessions_table(values: Mapping[str, Any], now: int, *, endpoint: str = "sess
         found, token = collect(source, low, high, zone, limit, whole_hours, values.get("nextToken"))
     if "orderCriteria" in values:
         found = sort_rows(found, values["orderCriteria"])
-    rows = [display.present(row, last_event) for _, row, last_event in found]
-    return Table(list(display.columns), rows, token, low, high, sites, zone_name)
+    return Table(found, display, token, low, high, sites, zone_name)
 
 
 def _one_session(sites, session_id: str, now: int, keep: Predicate | None) -> list[Found]:
@@ -470,7 +511,11 @@ def _one_session(sites, session_id: str, now: int, keep: Predicate | None) -> li
             if day.starts[index] > now:
                 return []
             row, last_event = day.row_at(index, now)
-            return [(day.starts[index], row, last_event)] if keep is None or keep(row) else []
+            return (
+                [Found(day.starts[index], row, last_event, day, index)]
+                if keep is None or keep(row)
+                else []
+            )
     return []
 
 
@@ -484,7 +529,7 @@ def visitor_table(values: Mapping[str, Any], now: int) -> Table:
     uid = values.get("uid")
     if uid is None:
         raise ApiFailure("uid is required (the visitor id, machine_idx)")
-    first_ms, number = (int(part) for part in uid.split("."))
+    first_ms = int(uid.split(".")[0])
     date = values.get("date")
     high = (
         now + 1 if date is None else min(now + 1, local_midnight(date + dt.timedelta(days=1), zone))
@@ -493,12 +538,11 @@ def visitor_table(values: Mapping[str, Any], now: int) -> Table:
     high = min(high, max(_last_visit_bound(host, uid, first_ms) for host in sites))
 
     def source(a: int, b: int) -> Iterator[Found]:
-        return _merged([_visitor_sessions(host, uid, number, a, b, now) for host in sites])
+        return _merged([_visitor_sessions(host, uid, a, b, now) for host in sites])
 
     found, token = collect(source, low, high, zone, value(values, "limit", endpoint), False,
                            values.get("nextToken"))  # fmt: skip
-    rows = [display.present(row, last_event) for _, row, last_event in found]
-    return Table(list(display.columns), rows, token, low, high, sites, zone_name)
+    return Table(found, display, token, low, high, sites, zone_name)
 
 
 def _last_visit_bound(host: str, uid: str, first_ms: int) -> int:
@@ -510,27 +554,24 @@ def _last_visit_bound(host: str, uid: str, first_ms: int) -> int:
     return (regular.era_start + 2 * dataset.ERA_DAYS) * DAY_MS
 
 
-def _visitor_sessions(
-    host: str, uid: str, number: int, low: int, high: int, now: int
-) -> Iterator[Found]:
+def _visitor_sessions(host: str, uid: str, low: int, high: int, now: int) -> Iterator[Found]:
+    """The sessions of visitor ``uid`` that start in [low, min(high, now]), newest first."""
+    first_ms, number = (int(part) for part in uid.split("."))
     high = min(high, now + 1)
-    if high <= low:
-        return
-    first_day = low // DAY_MS
-    for epoch_day in range((high - 1) // DAY_MS, first_day - 1, -1):
-        visits = number in dataset.regular_visits(host, epoch_day)
-        if not visits and epoch_day != first_day:
+    for epoch_day in range((high - 1) // DAY_MS, low // DAY_MS - 1, -1):
+        first_visit = epoch_day == first_ms // DAY_MS
+        if not first_visit and number not in dataset.regular_visits(host, epoch_day):
             continue
         day = dataset.get_day(host, dataset.utc_day(epoch_day * DAY_MS))
         for index in reversed(day.index_between(low, high)):
             regular = day.regulars[index]
-            if (regular is None and epoch_day != first_day) or (
-                regular is not None and regular.number != number
-            ):
+            if regular is None and not (first_visit and day.starts[index] == first_ms):
+                continue
+            if regular is not None and regular.number != number:
                 continue
             row, last_event = day.row_at(index, now)
             if row[FIELD_INDEX["machine_idx"]] == uid:
-                yield day.starts[index], row, last_event
+                yield Found(day.starts[index], row, last_event, day, index)
 
 
 def page_views_table(values: Mapping[str, Any], now: int) -> Table:
@@ -540,12 +581,13 @@ def page_views_table(values: Mapping[str, Any], now: int) -> Table:
     visit_id = values.get("filterByVisitId")
     if visit_id is None:
         raise ApiFailure("filterByVisitId is required (the visit_id of a session)")
-    rows: list[list[str]] = []
+    found: list[Found] = []
     for host in sites_of(values, endpoint):
         hit = dataset.find_session(host, visit_id)
         if hit is not None and hit[0].starts[hit[1]] <= now:
-            facts = hit[0].facts(hit[1])
-            live = now if hit[0].row_and_event(hit[1])[1] + dataset.ONLINE_WINDOW_MS > now else None
-            rows = [display.present(row, at) for row, at in dataset.page_view_rows(facts, live)]
+            day, index = hit
+            live = now if day.row_and_event(index)[1] + dataset.ONLINE_WINDOW_MS > now else None
+            views = dataset.page_view_rows(day.facts(index), live)
+            found = [Found(at, row, at) for row, at in views]
             break
-    return Table(list(display.columns), rows, "", sites=sites_of(values, endpoint))
+    return Table(found, display, sites=sites_of(values, endpoint))

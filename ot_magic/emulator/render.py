@@ -7,10 +7,12 @@ sample's Java JSON writer did. ``jsonjqgrid`` is jqGrid's ``page/total/records/r
 a table, ``csv`` the rows under a header of field names, after the ``metaCsv`` lines (site, start
 date, end date, title) unless ``metaCsv=false``. ``jsoncallback=cb`` wraps JSON as ``cb(...)``::
 
-    >>> from ot_magic.emulator.query import Table
-    >>> body, kind = render(Table(["city"], [["Vitoria"]]), {"dataType": "csv", "metaCsv": False})
+    >>> from ot_magic.emulator.query import parse_params, sessions_table
+    >>> values = parse_params("sessions", {"date": "2011-11-16", "limit": "1",
+    ...                                    "showColumns": "city", "dataType": "csv", "metaCsv": "false"})
+    >>> body, kind = render(sessions_table(values, now=1321508700000), values)
     >>> body.decode(), kind
-    ('city\\r\\nVitoria\\r\\n', 'text/csv; charset=UTF-8')
+    ('city\\r\\nSaint-Malo\\r\\n', 'text/csv; charset=UTF-8')
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import csv
 import html
 import io
 import json
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
 from ..javatime import format_java_ms
 from ..schema import LABELS, reference_meta
+from .dataset import FIELD_INDEX, Day
 from .query import Table, value
 
 JSON_TYPE = "application/json; charset=UTF-8"
@@ -78,11 +82,50 @@ def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False).replace("/", "\\/")
 
 
-def json_text(table: Table, values: Mapping[str, Any], expand_url: str, endpoint: str) -> str:
+# A cached row's JSON around its two per-request dates, kept as long as its day is cached.
+_FRAGMENTS: weakref.WeakKeyDictionary[Day, dict[int, tuple[str, str]]] = weakref.WeakKeyDictionary()
+_LAST, _FIRST = FIELD_INDEX["lastEvent"], FIELD_INDEX["firstMeasurement"]
+_FIRST_MS = FIELD_INDEX["first_session_unix_timestamp"]
+assert _LAST == 0
+
+
+def _fragments(day: Day, index: int) -> tuple[bytes, bytes]:
+    known = _FRAGMENTS.get(day)
+    if known is None:
+        known = _FRAGMENTS.setdefault(day, {})
+    found = known.get(index)
+    if found is None:
+        row = day.row(index)
+        head, tail = _json(row[1:_FIRST])[1:-1], _json(row[_FIRST + 1 :])[1:-1]
+        found = known[index] = (head.encode(), tail.encode())
+    return found
+
+
+def rows_json(table: Table) -> bytes:
+    """The rows as the sample writes them, ``[ "Nov 17 12:44 AM", "20s", ...]``, comma separated.
+
+    Rows of cached days are written once and then only get their dates filled in.
+    """
+    display = table.display
+    if not display.plain:
+        return _json(table.rows)[1:-1].replace('["', '[ "').encode()
+    parts = []
+    for found in table.found:
+        if found.cached():
+            last = _json(display.date(found.last_event)).encode()
+            first = _json(display.date(int(found.row[_FIRST_MS]))).encode()
+            head, tail = _fragments(found.day, found.index)
+            parts.append(b"[ %s, %s, %s, %s]" % (last, head, first, tail))
+        else:
+            parts.append(b"[ " + _json(display.present(found.row, found.last_event))[1:].encode())
+    return b", ".join(parts)
+
+
+def json_bytes(table: Table, values: Mapping[str, Any], expand_url: str, endpoint: str) -> bytes:
     """The reference shape, key for key, with this answer's content."""
     locale = value(values, "locale", endpoint) or "en_US"
     own = {
-        "rows": len(table.rows),
+        "rows": len(table.found),
         "field": table.columns,
         "label": labels(table.columns, locale, bool(value(values, "ignoreLocale", endpoint))),
         "className": table.columns,
@@ -93,11 +136,10 @@ def json_text(table: Table, values: Mapping[str, Any], expand_url: str, endpoint
     parts = []
     for key, sample in reference_meta().items():
         if key == "resultsList":
-            rows = ", ".join("[ " + _json(row)[1:] for row in table.rows)
-            parts.append(f'"resultsList": [{rows} ]')
+            parts.append(b'"resultsList": [' + rows_json(table) + b" ]")
         else:
-            parts.append(f"{_json(key)}: {_json(own.get(key, sample))}")
-    return "{" + ", ".join(parts) + " }"
+            parts.append(f"{_json(key)}: {_json(own.get(key, sample))}".encode())
+    return b"{" + b", ".join(parts) + b" }"
 
 
 def jqgrid_text(table: Table, values: Mapping[str, Any], endpoint: str) -> str:
@@ -156,11 +198,11 @@ def render(
     if data_type == "html":
         return html_text(table, values, endpoint).encode(), "text/html; charset=UTF-8"
     if data_type == "jsonjqgrid":
-        text = jqgrid_text(table, values, endpoint)
+        body = jqgrid_text(table, values, endpoint).encode()
     else:
-        text = json_text(table, values, expand_url, endpoint)
+        body = json_bytes(table, values, expand_url, endpoint)
     callback = values.get("jsoncallback")
     if callback is not None:
         name = "" if callback == "?" else callback
-        return f"{name}({text})".encode(), JSONP_TYPE
-    return text.encode(), JSON_TYPE
+        return name.encode() + b"(" + body + b")", JSONP_TYPE
+    return body, JSON_TYPE
