@@ -1,0 +1,131 @@
+"""The emulator as a server: faults, loopback-only binding, bounds, the command line, demo_url."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD, Emulator, demo_url
+
+SESSIONS = "views/c_view_session.jsp"
+AUTH = {"login": DEMO_LOGIN, "password": DEMO_PASSWORD, "date": "2011-11-16", "limit": "2"}
+NOW = 1321508700.0
+
+
+@pytest.fixture()
+def emu():
+    with Emulator(clock=lambda: NOW) as running:
+        yield running
+
+
+def ask(emu: Emulator, **extra) -> requests.Response:
+    return requests.post(emu.url + SESSIONS, data={**AUTH, **extra}, timeout=10)
+
+
+def test_faults_are_off_by_default(emu):
+    assert ask(emu).json()["rows"] == 2
+    assert emu.faults.latency == 0 and emu.faults.fail_nth == {}
+
+
+def test_latency_delays_every_answer(emu):
+    emu.faults.update(latency=0.3)
+    started = time.perf_counter()
+    assert ask(emu).status_code == 200
+    assert time.perf_counter() - started >= 0.3
+
+
+def test_the_nth_request_fails_with_the_chosen_status(emu):
+    emu.faults.update(fail_nth={2: 503, 3: 502})
+    statuses = [ask(emu).status_code for _ in range(4)]
+    assert statuses == [200, 503, 502, 200]
+    assert [r.status for r in emu.requests[-4:]] == statuses
+    emu.faults.update(fail_nth={1: 500})  # counting restarts at each update
+    assert ask(emu).status_code == 500
+
+
+def test_connection_reset_and_a_body_cut_short_break_the_transfer(emu):
+    emu.faults.update(connection_reset=True)
+    with pytest.raises(requests.ConnectionError):
+        ask(emu)
+    emu.faults.reset()
+    emu.faults.update(truncate=True)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        ask(emu)
+
+
+@pytest.mark.parametrize(
+    ("fault", "looks_like"),
+    [
+        ("html_error", lambda text: text.startswith("<html>") and "HTTP Status 500" in text),
+        ("error_text", lambda text: text.startswith("Error: java.lang.RuntimeException: ")),
+        (
+            "error_json",
+            lambda text: requests.models.complexjson.loads(text)["resultsList"][0]["error"],
+        ),
+    ],
+)
+def test_error_bodies_come_with_http_200(emu, fault, looks_like):
+    emu.faults.update(**{fault: True})
+    answer = ask(emu)
+    assert answer.status_code == 200 and looks_like(answer.text)
+    emu.faults.reset()
+    assert ask(emu).json()["rows"] == 2
+
+
+def test_unknown_faults_are_refused(emu):
+    with pytest.raises(TypeError, match="unknown fault 'slow'"):
+        emu.faults.update(slow=True)
+    with pytest.raises(ValueError, match="fail_nth"):
+        emu.faults.update(fail_nth={1: "explode"})
+
+
+def test_a_non_loopback_address_is_refused_unless_allowed():
+    with pytest.raises(ValueError, match="not a loopback address"):
+        Emulator(host="0.0.0.0")
+    assert Emulator(host="0.0.0.0", allow_remote=True).url.startswith("http://0.0.0.0:")
+    assert Emulator(host="::1").url.startswith("http://[::1]:")
+
+
+def test_an_oversized_body_is_refused_and_unknown_paths_are_404(emu):
+    big = requests.post(emu.url + SESSIONS, data={"search": "x" * 70_000}, timeout=10)
+    assert big.status_code == 413
+    assert requests.get(emu.url + "views/nothing.jsp", timeout=10).status_code == 404
+
+
+def test_demo_url_is_one_running_emulator_per_process():
+    url = demo_url()
+    assert url == demo_url() and url.startswith("http://127.0.0.1:")
+    assert requests.post(url + SESSIONS, data=AUTH, timeout=10).json()["rows"] == 2
+
+
+def _run_cli(*args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "ot_magic.emulator", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+
+
+def test_command_line_prints_its_url_first_and_stops_cleanly_on_sigterm():
+    process = _run_cli("--host", "127.0.0.1", "--port", "0")
+    try:
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/api/")
+        assert requests.post(url + SESSIONS, data=AUTH, timeout=10).json()["rows"] == 2
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.stderr.read() == ""
+
+
+def test_command_line_refuses_a_remote_bind_without_allow_remote():
+    process = _run_cli("--host", "0.0.0.0", "--port", "0")
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 2 and "not a loopback address" in err
