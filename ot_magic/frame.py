@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -31,23 +32,6 @@ from .errors import ApiError, AuthenticationError, ResponseError
 from .javatime import java_zone
 from .params import PARAMS
 
-# Text fields with few distinct values: pandas categories hold them in a byte or two a row.
-CATEGORY_FIELDS = frozenset(
-    {
-        "status",
-        "flag",
-        "country",
-        "country_code",
-        "country_name",
-        "browser",
-        "platform",
-        "connection",
-        "type",
-        "user_status",
-        "site",
-        "timezone",
-    }
-)
 VISITS_FIELD = "visits"
 PAGEVIEWS_FIELD = "pageviews"
 AUTHENTICATION_MESSAGES = ("Login/ site combination is not valid",)
@@ -141,20 +125,13 @@ _CREDENTIAL_LOWER = frozenset(n.lower() for n in _CREDENTIAL_NAMES)
 
 
 def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Pages (or days) one after the other, keeping categories and the first page's attrs."""
+    """Pages (or days) one after the other, with the first page's attrs and the last token."""
     frames = [f for f in frames if f is not None]
     if not frames:
         raise ValueError("no frames to concatenate")
     if len(frames) == 1:
         return frames[0]
     out = pd.concat(frames, ignore_index=True)
-    for name, dtype in frames[0].dtypes.items():
-        if isinstance(dtype, pd.CategoricalDtype) and not isinstance(
-            out[name].dtype, pd.CategoricalDtype
-        ):
-            out[name] = pd.api.types.union_categoricals(
-                [f[name] for f in frames if name in f], ignore_order=True
-            )
     out.attrs = dict(frames[0].attrs)
     out.attrs["next_token"] = frames[-1].attrs.get("next_token")
     return out
@@ -217,26 +194,28 @@ def _one_line(text: str, limit: int = 120) -> str:
 
 
 def _read_rows(data: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """The rows as a frame of string columns named by ``field``, and the answer's metadata."""
+    """The rows as string columns named by ``field``, and the answer's metadata."""
     try:
         doc = pl.read_json(data, schema=_ROWS_SCHEMA)
     except Exception:  # rows as objects, an error row, or bad JSON: read it the slow way
         return _read_rows_python(data)
-    meta = {name: _plain(doc.get_column(name)[0]) for name in _META_SCHEMA}
+    meta = doc.drop("resultsList").row(0, named=True)
+    fields = tuple(meta["field"] or ())
     rows = doc.get_column("resultsList").explode()
-    fields = list(meta["field"] or ())
-    if rows.null_count() == len(rows):
+    if rows.null_count() == len(rows):  # an empty or missing resultsList
         if doc.get_column("resultsList").null_count():
             raise ResponseError("the API's answer has no resultsList (expected the sessions rows)")
         return pl.DataFrame({f: pl.Series([], dtype=pl.String) for f in fields}), meta
     lengths = rows.list.len()
-    width = len(fields)
-    if not fields or lengths.min() != width or lengths.max() != width:
+    if not fields or lengths.min() != len(fields) or lengths.max() != len(fields):
         return _read_rows_python(data)
-    values = rows.explode()
-    return pl.DataFrame(
-        [values.gather_every(width, i).alias(f) for i, f in enumerate(fields)]
-    ), meta
+    return rows.explode().to_frame("value").select(_columns_of_values(fields)), meta
+
+
+@lru_cache(maxsize=16)
+def _columns_of_values(fields: tuple[str, ...]) -> list[pl.Expr]:
+    """Row-major values → one column per field (every ``len(fields)``-th value)."""
+    return [pl.col("value").gather_every(len(fields), i).alias(f) for i, f in enumerate(fields)]
 
 
 def _plain(value: Any) -> Any:
@@ -290,8 +269,13 @@ def _text(value: Any) -> str | None:
 
 def _typed(strings: pl.DataFrame) -> pl.DataFrame:
     """Each column in its type (see :mod:`ot_magic.schema`); empty text becomes missing."""
+    return strings.select(_typed_exprs(tuple(strings.columns)))
+
+
+@lru_cache(maxsize=16)
+def _typed_exprs(columns: tuple[str, ...]) -> list[pl.Expr]:
     exprs = []
-    for name in strings.columns:
+    for name in columns:
         col = pl.col(name)
         if name in schema.EPOCH_MS_FIELDS:
             exprs.append(
@@ -305,9 +289,7 @@ def _typed(strings: pl.DataFrame) -> pl.DataFrame:
             exprs.append(_duration(col))
         else:
             text = pl.when(col.str.len_bytes() > 0).then(col)
-            exprs.append(
-                (text.cast(pl.Categorical) if name in CATEGORY_FIELDS else text).alias(name)
-            )
+            exprs.append(text.alias(name))
             if name == schema.VISITS_PAGEVIEWS_FIELD:
                 exprs.append(
                     col.str.extract(_VISITS_PAGEVIEWS, 1).cast(pl.Int64).alias(VISITS_FIELD)
@@ -315,7 +297,7 @@ def _typed(strings: pl.DataFrame) -> pl.DataFrame:
                 exprs.append(
                     col.str.extract(_VISITS_PAGEVIEWS, 2).cast(pl.Int64).alias(PAGEVIEWS_FIELD)
                 )
-    return strings.select(exprs)
+    return exprs
 
 
 def _duration(col: pl.Expr) -> pl.Expr:
@@ -324,12 +306,7 @@ def _duration(col: pl.Expr) -> pl.Expr:
     for unit, factor in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         seconds = seconds + col.str.extract(rf"(\d+){unit}", 1).cast(pl.Int64).fill_null(0) * factor
     valid = col.str.contains(_DURATION)
-    return (
-        pl.when(valid)
-        .then(seconds * 1000)
-        .cast(pl.Duration("ms"))
-        .alias(col.meta.output_name())
-    )
+    return pl.when(valid).then(seconds * 1000).cast(pl.Duration("ms")).alias(col.meta.output_name())
 
 
 def _arrow_to_pandas_dtype(arrow_type: pa.DataType) -> Any:
@@ -346,7 +323,7 @@ def _to_pandas(frame: pl.DataFrame, zone: dt.tzinfo) -> pd.DataFrame:
     table = frame.to_arrow()
     del frame
     df = table.to_pandas(types_mapper=_arrow_to_pandas_dtype, self_destruct=True, split_blocks=True)
-    for name in df.columns:
-        if isinstance(df[name].dtype, pd.DatetimeTZDtype):
+    for name, dtype in df.dtypes.items():
+        if isinstance(dtype, pd.DatetimeTZDtype):
             df[name] = df[name].dt.tz_convert(zone)
     return df

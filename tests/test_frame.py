@@ -149,13 +149,14 @@ def test_an_answer_without_rows_is_an_empty_frame_with_typed_columns():
     assert isinstance(answer.df["session_start_unix_timestamp"].dtype, pd.DatetimeTZDtype)
 
 
-def test_pages_concatenate_keeping_categories(sample):
+def test_pages_concatenate_keeping_dtypes_and_the_last_token(sample):
     doc = sample_doc()
-    doc["resultsList"] = [[v.replace("Windows", "Linux") for v in r] for r in doc["resultsList"]]
-    other = parse_sessions(json.dumps(doc)).df
-    both = concat_frames([sample.df, other])
-    assert len(both) == 12 and isinstance(both["platform"].dtype, pd.CategoricalDtype)
-    assert set(both["platform"].dropna()) >= {"Windows 7", "Linux 7"}
+    doc["nextToken"] = ""
+    last = parse_sessions(json.dumps(doc)).df
+    both = concat_frames([sample.df, last])
+    assert len(both) == 12 and list(both.index) == list(range(12))
+    assert both.dtypes.equals(sample.df.dtypes)
+    assert both.attrs["labels"] == sample.df.attrs["labels"] and both.attrs["next_token"] is None
 
 
 # --- error bodies ------------------------------------------------------------------------------
