@@ -1,14 +1,15 @@
 """SessionsResult: the typed DataFrame of one fetch, with its request and lazily built views.
 
-    >>> result = client.sessions(SessionsRequest(date="2011-11-16"))   # doctest: +SKIP
-    >>> result.df.shape, result.next_token                               # doctest: +SKIP
-    ((40, 69), '1321401600000.1321466400000')
-    >>> result.map                                                       # doctest: +SKIP
+>>> result = client.sessions(SessionsRequest(date="2011-11-16"))   # doctest: +SKIP
+>>> result.df.shape, result.next_token                               # doctest: +SKIP
+((40, 69), '1321401600000.1321466400000')
+>>> result.map                                                       # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -51,5 +52,56 @@ class SessionsResult:
 
         return build_map(self)
 
+    @cached_property
+    def view(self) -> Any:
+        """Summary line, table, drill-down and map, linked; built once, shown by the display."""
+        from .views.results import build_view
+
+        return build_view(self)
+
+    def summary(self) -> str:
+        """One line: sessions, date range, site(s), time zone, pages fetched, elapsed, and the
+        sessions without a location, e.g. ``9,902 sessions · 2011-11-16 00:00 – 2011-11-18
+        23:59 · www.opentracker.net · time zone UTC · 10 pages in 1.25 s · 510 without a
+        location``."""
+        from .views.columns import located
+
+        df = self.df
+        params = dict(self.request.to_api_params()) if self.request is not None else {}
+        parts = [f"{len(df):,} session{'s' * (len(df) != 1)}"]
+        started = next((df[c] for c in _START_COLUMNS if c in df and df[c].notna().any()), None)
+        if started is not None:
+            parts.append(f"{started.min():%Y-%m-%d %H:%M} – {started.max():%Y-%m-%d %H:%M}")
+        elif params.get("date"):
+            parts.append(f"{params['date']} for {params.get('period', '1d')}")
+        sites = list(df["site"].dropna().astype(str).unique()) if "site" in df else []
+        sites = sites or [s.strip() for s in params.get("site", "").split(",") if s.strip()]
+        if sites:
+            parts.append(
+                ", ".join(sites[:3]) + (f" +{len(sites) - 3} more" if len(sites) > 3 else "")
+            )
+        parts.append(f"time zone {df.attrs.get('time_zone') or params.get('timeZone') or 'UTC'}")
+        parts.append(f"{self.pages} page{'s' * (self.pages != 1)} in {self.elapsed:.2f} s")
+        parts.append(f"{int((~located(df)).sum()):,} without a location")
+        if self.next_token:
+            parts.append(f"more from nextToken {self.next_token}")
+        return " · ".join(parts)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The summary line, then the linked table and map (no widgets when no session)."""
+        text = self.summary()
+        if not len(self.df):
+            line = "No sessions matched this request."
+            return {
+                "text/plain": f"{text}\n{line}",
+                "text/html": f"<b>{html.escape(text)}</b><br>{line}",
+            }
+        bundle = self.view._repr_mimebundle_(include=include, exclude=exclude)
+        bundle["text/plain"] = text
+        return bundle
+
     def __repr__(self) -> str:
         return f"<SessionsResult {len(self.df)} sessions, next_token={self.next_token!r}>"
+
+
+_START_COLUMNS = ("session_start_unix_timestamp", "eventUnixTimestamp")

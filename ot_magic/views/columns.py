@@ -34,6 +34,23 @@ def shown_columns(df: pd.DataFrame) -> list[str]:
     return [name for name in df.columns if name not in hidden]
 
 
+def coordinates(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``latitude`` and ``longitude`` as float arrays, NaN where unknown (or absent)."""
+
+    def floats(name: str) -> np.ndarray:
+        if name not in df:
+            return np.full(len(df), np.nan)
+        return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+    return floats("latitude"), floats("longitude")
+
+
+def located(df: pd.DataFrame) -> np.ndarray:
+    """Which rows have both coordinates (the ones a map can show)."""
+    lat, lon = coordinates(df)
+    return ~(np.isnan(lat) | np.isnan(lon))
+
+
 def headers(columns: Sequence[str], labels: dict[str, str], raw: bool = False) -> list[str]:
     """One header a column: its label (or raw name), made unique with the raw name if two
     shown columns share a label (``status`` labels both ``status`` and ``user_status``)."""

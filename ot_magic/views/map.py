@@ -37,7 +37,7 @@ import traitlets
 from ipyleaflet import GeoJSON, Heatmap, Map, WidgetControl, ZoomControl
 
 from .basemap import base_layers
-from .columns import as_text
+from .columns import as_text, coordinates
 
 PLACE_DECIMALS = 4
 ONLINE_COLOR, OFFLINE_COLOR, SELECTED_COLOR = "#e6550d", "#3182bd", "#ffd400"
@@ -78,8 +78,7 @@ class Places:
 def group_places(df: pd.DataFrame) -> Places:
     """Group the located rows of ``df`` by coordinates rounded to 4 decimals."""
     n = len(df)
-    lat = _floats(df, "latitude", n)
-    lon = _floats(df, "longitude", n)
+    lat, lon = coordinates(df)
     located = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
     keys = np.column_stack([lat[located], lon[located]]).round(PLACE_DECIMALS)
     if len(located):
@@ -102,12 +101,6 @@ def group_places(df: pd.DataFrame) -> Places:
         pages=np.bincount(inverse, weights=pages, minlength=len(unique)).astype(np.int64),
         place_of_row=place_of_row,
     )
-
-
-def _floats(df: pd.DataFrame, name: str, n: int) -> np.ndarray:
-    if name not in df:
-        return np.full(n, np.nan)
-    return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _online(df: pd.DataFrame) -> np.ndarray:
@@ -263,7 +256,10 @@ class SessionsMap(Map):
         )
         if place is not None:
             self.info.value = self.profile_html(place)
-            self.picked = [int(r) for r in self.places.sessions(place)]
+            rows = [int(r) for r in self.places.sessions(place)]
+            if rows == self.picked:
+                self.picked = []  # a second click on the same place picks it again
+            self.picked = rows
 
     # --- info panel and legend --------------------------------------------------------------
 

@@ -1,0 +1,193 @@
+"""Drill-down from a selected session: its page views, or every session of its visitor.
+
+    >>> drill = DrillDown(result, table)          # doctest: +SKIP  (part of the result's display)
+    >>> table.select_rows([0]); drill.page_views_button.click()   # doctest: +SKIP
+    >>> drill.result.df                           # doctest: +SKIP  one row per page view
+
+"Page views" asks the page-views endpoint that the answer names (``expandUrl``, with the visit
+id as its ``expand`` parameter ``filterByVisitId``) through ``client.page_views(visit_id)``;
+"Visitor's sessions" asks ``client.sessions_by_user(machine_idx)``. The answer is shown under
+the table as a small table of its own; "Save as" binds its DataFrame to a name in the user's
+namespace (the IPython shell's, unless one is given).
+"""
+
+from __future__ import annotations
+
+import html
+import keyword
+from collections.abc import MutableMapping
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..params import ENDPOINT_PATHS, params_for
+from .table import SessionsTable
+
+DRILL_HEIGHT = "220px"
+
+
+class DrillDown(widgets.VBox):
+    """Buttons acting on the first selected session of ``table``, and what they fetched."""
+
+    def __init__(
+        self, source: Any, table: SessionsTable, namespace: MutableMapping | None = None
+    ) -> None:
+        self.source = source
+        self.client = getattr(source, "client", None)
+        self.table = table
+        self.namespace = namespace
+        self.result: Any = None
+        self.result_table: SessionsTable | None = None
+        self.page_views_button = widgets.Button(description="Page views", icon="list")
+        self.visitor_button = widgets.Button(description="Visitor's sessions", icon="user")
+        self.save_name = widgets.Text(
+            placeholder="name", layout=widgets.Layout(width="160px"), disabled=True
+        )
+        self.save_button = widgets.Button(description="Save as", icon="save", disabled=True)
+        self.status = widgets.HTML()
+        self.page_views_button.on_click(lambda _: self._fetch("page_views"))
+        self.visitor_button.on_click(lambda _: self._fetch("sessions_by_user"))
+        self.save_button.on_click(lambda _: self.save())
+        table.observe(self._on_selected, "selected")
+        buttons = widgets.HBox(
+            [self.page_views_button, self.visitor_button, self.save_button, self.save_name]
+        )
+        super().__init__([buttons, self.status])
+        self._on_selected()
+
+    # --- what the selection allows ----------------------------------------------------------
+
+    def session_row(self) -> int | None:
+        """The row of ``table.df`` the buttons act on: the first selected one."""
+        return self.table.selected[0] if self.table.selected else None
+
+    def _value(self, column: str) -> str | None:
+        row = self.session_row()
+        if row is None or column not in self.table.df:
+            return None
+        value = self.table.df[column].iloc[row]
+        return str(value) if isinstance(value, str) and value else None
+
+    def page_views_reason(self) -> str | None:
+        """Why "Page views" cannot run now (``None``: it can)."""
+        attrs = self.table.df.attrs
+        expand = attrs.get("expand") or [[None]]
+        if not str(attrs.get("expand_url") or "").split("?")[0].endswith(
+            ENDPOINT_PATHS["page_views"]
+        ) or (expand[0][0] not in params_for("page_views")):
+            return "the answer names no page-views endpoint (expandUrl/expand)"
+        return self._common_reason("visit_id")
+
+    def visitor_reason(self) -> str | None:
+        """Why "Visitor's sessions" cannot run now (``None``: it can)."""
+        return self._common_reason("machine_idx")
+
+    def _common_reason(self, column: str) -> str | None:
+        if self.client is None:
+            return "no client: drill-down needs a result fetched by OpenTrackerClient"
+        if self.session_row() is None:
+            return "select a session in the table"
+        if self._value(column) is None:
+            return f"the selected session has no {column}"
+        return None
+
+    def _enable_buttons(self) -> None:
+        for button, reason in (
+            (self.page_views_button, self.page_views_reason()),
+            (self.visitor_button, self.visitor_reason()),
+        ):
+            button.disabled = reason is not None
+            button.tooltip = reason or ""
+
+    def _on_selected(self, _change: Any = None) -> None:
+        self._enable_buttons()
+        if self.result is None:
+            row = self.session_row()
+            self.status.value = (
+                "<small>select a session for its page views or its visitor's sessions</small>"
+                if row is None
+                else f"<small>session of row {row}</small>"
+            )
+
+    # --- fetching and saving ----------------------------------------------------------------
+
+    def _fetch(self, what: str) -> None:
+        from ..errors import OpenTrackerError
+
+        reason = self.page_views_reason() if what == "page_views" else self.visitor_reason()
+        if reason is not None:
+            self.status.value = f"<small>{html.escape(reason)}</small>"
+            return
+        row = self.session_row()
+        self.page_views_button.disabled = self.visitor_button.disabled = True
+        try:
+            if what == "page_views":
+                result = self.client.page_views(self._value("visit_id"))
+                noun, default = "page views of the visit", "ot_page_views"
+            else:
+                result = self.client.sessions_by_user(self._value("machine_idx"))
+                noun, default = "sessions of the visitor", "ot_visitor_sessions"
+        except OpenTrackerError as error:
+            self.status.value = f"<span style='color:#b00'>{html.escape(str(error))}</span>"
+            return
+        finally:
+            self._enable_buttons()
+        self._show(result, f"{len(result.df):,} {noun} of row {row}", default)
+
+    def _show(self, result: Any, caption: str, default_name: str) -> None:
+        self.result = result
+        if self.result_table is not None:
+            close_tree(self.result_table)
+        self.result_table = SessionsTable(result.df, height=DRILL_HEIGHT)
+        self.save_name.value = default_name
+        self.save_name.disabled = self.save_button.disabled = False
+        self.status.value = f"<small>{html.escape(caption)} ({result.elapsed:.2f} s)</small>"
+        self.children = [self.children[0], self.status, self.result_table]
+
+    def save(self, name: str | None = None) -> str:
+        """Bind the drill-down's DataFrame to ``name`` (default: the "Save as" box) in the
+        namespace; returns the line shown under the buttons."""
+        name = (name or self.save_name.value).strip()
+        namespace = self.namespace if self.namespace is not None else _user_namespace()
+        if self.result is None:
+            line = "nothing fetched yet"
+        elif not name.isidentifier() or keyword.iskeyword(name):
+            line = f"Save as: {name!r} is not a Python name (letters, digits, _; not a keyword)"
+        elif namespace is None:
+            line = "Save as: no IPython namespace here; use drill.result.df"
+        else:
+            namespace[name] = self.result.df
+            line = f"saved as {name} ({len(self.result.df):,} rows)"
+        self.status.value = f"<small>{html.escape(line)}</small>"
+        return line
+
+
+def _user_namespace() -> MutableMapping | None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return None
+    shell = get_ipython()
+    return shell.user_ns if shell is not None else None
+
+
+def close_tree(widget: widgets.Widget) -> None:
+    """Close a widget and every widget its synced state refers to (children, layout, ...)."""
+    seen: set[int] = set()
+
+    def walk(node: widgets.Widget) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        for name in node.keys:
+            value = getattr(node, name, None)
+            if isinstance(value, dict):
+                items = list(value.values())
+            else:
+                items = list(value) if isinstance(value, (list, tuple)) else [value]
+            for item in items:
+                if isinstance(item, widgets.Widget):
+                    walk(item)
+        node.close()
+
+    walk(widget)

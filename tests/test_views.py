@@ -1,0 +1,404 @@
+"""The results views, kernel-side: what a user would check in the table, on the map, between
+them, in the drill-down and in the summary line, on real answers of the emulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import warnings
+
+import ipywidgets as widgets
+import numpy as np
+import pytest
+from ipyleaflet import GeoJSON, Heatmap, TileLayer
+from ipywidgets.widgets.widget import _remove_buffers
+
+from ot_magic.client import OpenTrackerClient
+from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD, Emulator
+from ot_magic.request import SessionsRequest
+from ot_magic.result import SessionsResult
+from ot_magic.views.basemap import base_layers, world_outlines
+from ot_magic.views.map import PLACE_DECIMALS, build_map
+from ot_magic.views.table import build_table
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A client of an emulator whose clock reads 18:00 UTC on the day asked for, so the latest
+    visitors are still online."""
+    evening = dt.datetime(2011, 11, 16, 18, 0, tzinfo=dt.timezone.utc).timestamp()
+    with (
+        Emulator(clock=lambda: evening) as emulator,
+        OpenTrackerClient(emulator.url, credentials=(DEMO_LOGIN, DEMO_PASSWORD)) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def result(client):
+    return client.sessions(SessionsRequest(date="2011-11-16", limit=1000))
+
+
+@pytest.fixture
+def view(result):
+    """A fresh linked display of the result (the result's own ``view`` is built only once)."""
+    from ot_magic.views.results import build_view
+
+    fresh = SessionsResult(
+        result.df, result.request, result.next_token, result.pages, result.elapsed,
+        client=result.client,
+    )  # fmt: skip
+    return build_view(fresh, namespace={})
+
+
+def widget_count() -> int:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return len(widgets.Widget.widgets)
+
+
+def located_rows(df) -> set[int]:
+    return set(np.flatnonzero(df["latitude"].notna() & df["longitude"].notna()).tolist())
+
+
+def click(layer: GeoJSON, lat: float, lon: float, event: str = "click") -> None:
+    """What the browser sends when a point of ``layer`` at (lat, lon) is clicked or hovered."""
+    for feature in layer.data["features"]:
+        if [lon, lat] in feature["geometry"]["coordinates"]:
+            content = {
+                "event": event,
+                "feature": feature,
+                "properties": feature["properties"],
+                "coordinates": [lat + 0.001, lon - 0.001],
+            }
+            layer._handle_mouse_events(None, content, None)
+            return
+    raise AssertionError(f"no point at {lat}, {lon}")
+
+
+def place_of(df, row: int) -> tuple[float, float]:
+    return (
+        float(np.round(df["latitude"].iloc[row], PLACE_DECIMALS)),
+        float(np.round(df["longitude"].iloc[row], PLACE_DECIMALS)),
+    )
+
+
+def shared_place_rows(df) -> list[int]:
+    """The rows of the first place where several sessions were, per the frame itself."""
+    keys = df[["latitude", "longitude"]].round(PLACE_DECIMALS)
+    sizes = keys.dropna().groupby(["latitude", "longitude"]).size()
+    lat, lon = sizes[sizes > 1].index[0]
+    return np.flatnonzero((keys["latitude"] == lat) & (keys["longitude"] == lon)).tolist()
+
+
+# --- table -------------------------------------------------------------------------------------
+
+
+def test_table_shows_the_answers_visible_columns_in_order_under_their_labels(result):
+    df = result.df
+    table = build_table(result)
+    hidden = set(df.attrs["hidden"])
+    expected = [c for c in df.columns if c not in hidden and c not in ("visits", "pageviews")]
+    assert table.columns == expected
+    assert "latitude" not in table.columns and "visit_id" not in table.columns
+    assert table.headers == [df.attrs["labels"][c] for c in expected]
+    assert "current page (exit page)" in table.headers
+
+
+def test_raw_names_toggle_heads_columns_by_field_name(result):
+    table = build_table(result)
+    table.raw_names.value = True
+    assert table.headers == table.columns
+    table.raw_names.value = False
+    assert table.headers[0] == result.df.attrs["labels"][table.columns[0]]
+
+
+def test_hidden_columns_are_shown_through_the_chooser(result):
+    table = build_table(result)
+    assert "city" in table.chooser.allowed_tags and "city" not in table.columns
+    table.chooser.value = [*table.chooser.value, "city", "user_status"]
+    shown = table.grid.data
+    assert list(shown.columns[-2:]) == ["city", "status (user_status)"]  # two "status" labels
+    assert shown["city"].tolist() == result.df["city"].fillna("").tolist()
+
+
+def test_table_shows_durations_datetimes_and_short_urls_readably(result):
+    df = result.df
+    table = build_table(result)
+    table.chooser.value = [*table.chooser.value, "session_start_unix_timestamp"]
+    shown = table.grid.data
+    row = int(np.flatnonzero(df["duration"].notna())[0])
+    seconds = int(df["duration"].iloc[row].total_seconds())
+    expected = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    assert shown["duration"].iloc[row] == expected
+    started = df["session_start_unix_timestamp"].iloc[0]
+    assert shown["session_start_unix_timestamp"].iloc[0] == f"{started:%Y-%m-%d %H:%M:%S}"
+    page = shown["current page (exit page)"]
+    assert not page.str.startswith("http").any()
+    assert page.str.len().max() <= 48
+
+
+def test_selecting_a_row_shows_its_full_addresses_in_the_info_line(result):
+    table = build_table(result)
+    table.grid.selections = [{"r1": 5, "c1": 0, "r2": 5, "c2": 3}]
+    assert table.selected == [5]
+    assert result.df["currentPage"].iloc[5] in table.info.value
+
+
+def test_grid_selection_in_a_sorted_view_maps_back_to_the_frames_rows(result):
+    df = result.df
+    table = build_table(result)
+    # What the grid reports once sorted by pages viewed, descending: the frame's rows in view order.
+    order = df["pages_viewed"].fillna(0).to_numpy().argsort(kind="stable")[::-1].tolist()
+    table.grid._visible_rows = order
+    table.grid.selections = [{"r1": 0, "c1": 0, "r2": 1, "c2": 0}]
+    assert table.selected == order[:2]
+    assert df["pages_viewed"].iloc[table.selected[0]] == df["pages_viewed"].max()
+    table.select_rows([order[10]])
+    assert table.grid.selections == [{"r1": 10, "c1": 0, "r2": 10, "c2": len(table.columns) - 1}]
+
+
+# --- map ---------------------------------------------------------------------------------------
+
+
+def test_one_geojson_layer_holds_exactly_the_located_sessions(result):
+    df = result.df
+    m = build_map(result, basemap="offline")
+    point_layers = [
+        layer
+        for layer in m.layers
+        if isinstance(layer, GeoJSON)
+        and any(f["geometry"]["type"].endswith("Point") for f in layer.data.get("features", []))
+    ]
+    assert point_layers == [m.points]
+    drawn = {tuple(c) for f in m.points.data["features"] for c in f["geometry"]["coordinates"]}
+    expected = {place_of(df, r)[::-1] for r in located_rows(df)}
+    assert drawn == expected
+    rows = {int(r) for p in range(len(m.places)) for r in m.places.sessions(p)}
+    assert rows == located_rows(df)
+
+
+def test_sessions_without_a_location_are_counted_on_the_map(result):
+    df = result.df
+    m = build_map(result, basemap="offline")
+    missing = len(df) - len(located_rows(df))
+    assert missing > 0 and m.missing == missing
+    assert f"<b>{missing:,}</b> without a location" in m.legend.value
+
+
+def test_sessions_at_the_same_place_are_one_point_listing_them_all(result):
+    df = result.df
+    m = build_map(result, basemap="offline")
+    rows = shared_place_rows(df)
+    lat, lon = place_of(df, rows[0])
+    click(m.points, lat, lon)
+    assert m.picked == rows
+    assert f"{len(rows)} sessions" in m.info.value
+
+
+def test_hovering_a_point_shows_the_profile_of_its_session(result):
+    df = result.df
+    m = build_map(result, basemap="offline")
+    keys = df[["latitude", "longitude"]].round(PLACE_DECIMALS)
+    alone = keys.dropna().drop_duplicates(keep=False).index
+    row = int(df.index.get_loc(alone[0]))
+    click(m.points, *place_of(df, row), event="mouseover")
+    assert df["city"].iloc[row] in m.info.value
+    assert "browser" in m.info.value and str(df["browser"].iloc[row]) in m.info.value
+    assert m.picked == []  # hovering selects nothing
+
+
+def test_points_are_styled_by_status_and_sized_by_pages(result):
+    m = build_map(result, basemap="offline")
+    styles = {
+        (f["properties"]["online"], f["properties"]["size"]): f["properties"]["style"]
+        for f in m.points.data["features"]
+    }
+    assert {online for online, _ in styles} == {True, False}
+    assert len({s["fillColor"] for s in styles.values()}) == 2
+    by_size = sorted((size, s["radius"]) for (_, size), s in styles.items())
+    assert [r for _, r in by_size] == sorted(r for _, r in by_size)
+    assert "online" in m.legend.value and "offline" in m.legend.value
+
+
+def test_view_is_fitted_to_the_sessions(result):
+    df = result.df.iloc[:1]
+    df.attrs = result.df.attrs
+    m = build_map(df, basemap="offline")
+    assert m.center == pytest.approx(list(place_of(df, 0)))
+    assert m.zoom >= 4
+
+
+def test_widget_count_is_the_same_for_100_and_all_sessions(result):
+    counts = []
+    for df in (result.df.head(100), result.df):
+        before = widget_count()
+        build_map(df, basemap="offline")
+        counts.append(widget_count() - before)
+    assert counts[0] == counts[1] <= 30
+
+
+def test_heatmap_is_built_on_first_toggle_and_removed_when_off(result):
+    m = build_map(result, basemap="offline")
+    assert m.heatmap is None and not any(isinstance(layer, Heatmap) for layer in m.layers)
+    m.heatmap_toggle.value = True
+    assert isinstance(m.heatmap, Heatmap) and m.heatmap in m.layers
+    assert sum(int(n) for _, _, n in m.heatmap.locations) == len(located_rows(result.df))
+    m.heatmap_toggle.value = False
+    assert m.heatmap not in m.layers
+
+
+def test_offline_basemap_is_country_outlines_without_tiles(result):
+    layers = base_layers("offline")
+    assert len(layers) == 1 and len(layers[0].data["features"]) == len(world_outlines()["features"])
+    assert len(world_outlines()["features"]) > 170
+    m = build_map(result)  # "auto": no tile server is reachable from here
+    assert not any(isinstance(layer, TileLayer) for layer in m.layers)
+    assert m.layers[0].data is world_outlines(filled=True)
+    with pytest.raises(ValueError, match="basemap: expected one of auto, offline, tiles"):
+        build_map(result, basemap="satellite")
+
+
+# --- linking -----------------------------------------------------------------------------------
+
+
+def test_selecting_rows_in_the_table_rings_their_places_and_fits_the_map(view, result):
+    df = result.df
+    rows = sorted(located_rows(df))[:2]
+    view.table.grid.selections = [{"r1": r, "c1": 0, "r2": r, "c2": 0} for r in rows]
+    ringed = {
+        tuple(c) for f in view.map.selection.data["features"] for c in f["geometry"]["coordinates"]
+    }
+    assert ringed == {place_of(df, r)[::-1] for r in rows}
+    lats = [place_of(df, r)[0] for r in rows]
+    assert min(lats) <= view.map.center[0] <= max(lats)
+    view.table.grid.selections = []
+    assert view.map.selection.data["features"] == []
+
+
+def test_clicking_a_point_selects_its_rows_in_the_table(view, result):
+    df = result.df
+    rows = shared_place_rows(df)
+    order = list(range(len(df)))[::-1]  # the grid sorted in reverse
+    view.table.grid._visible_rows = order
+    click(view.map.points, *place_of(df, rows[0]))
+    assert sorted(view.table.selected) == rows
+    selected_view_rows = {
+        r for rect in view.table.grid.selections for r in range(rect["r1"], rect["r2"] + 1)
+    }
+    assert {order[r] for r in selected_view_rows} == set(rows)
+
+
+# --- drill-down --------------------------------------------------------------------------------
+
+
+def test_page_views_of_the_selected_session_come_from_the_emulator(view, result):
+    drill = view.drilldown
+    assert drill.page_views_button.disabled  # nothing selected yet
+    view.table.select_rows([3])
+    assert not drill.page_views_button.disabled
+    drill.page_views_button.click()
+    visit = result.df["visit_id"].iloc[3]
+    assert len(drill.result.df) >= 1
+    assert set(drill.result.df["visit_id"]) == {visit}
+    assert drill.result_table in drill.children
+    assert drill.result_table.grid.data.shape[0] == len(drill.result.df)
+    assert "page views of the visit of row 3" in drill.status.value
+    assert drill.save("clicks") == f"saved as clicks ({len(drill.result.df)} rows)"
+    assert drill.namespace["clicks"] is drill.result.df
+
+
+def test_visitors_sessions_of_the_selected_session_come_from_the_emulator(view, result):
+    drill = view.drilldown
+    view.table.select_rows([7])
+    drill.visitor_button.click()
+    visitor = result.df["machine_idx"].iloc[7]
+    assert len(drill.result.df) >= 1
+    assert set(drill.result.df["machine_idx"]) == {visitor}
+    assert drill.save_name.value == "ot_visitor_sessions"
+    drill.save_button.click()
+    assert drill.namespace["ot_visitor_sessions"] is drill.result.df
+
+
+def test_drill_down_save_refuses_a_name_that_is_not_python(view):
+    drill = view.drilldown
+    view.table.select_rows([0])
+    drill.page_views_button.click()
+    assert "is not a Python name" in drill.save("2 bad")
+    assert "is not a Python name" in drill.save("class")
+    assert drill.namespace == {}
+
+
+def test_drill_down_replaces_its_table_instead_of_piling_widgets(view):
+    drill = view.drilldown
+    view.table.select_rows([1])
+    drill.page_views_button.click()
+    before = widget_count()
+    for _ in range(3):
+        drill.page_views_button.click()
+    assert widget_count() == before
+
+
+def test_drill_down_needs_a_client(result):
+    from ot_magic.views.results import build_view
+
+    detached = SessionsResult(result.df)
+    view = build_view(detached, namespace={})
+    view.table.select_rows([0])
+    assert view.drilldown.page_views_button.disabled
+    assert "no client" in view.drilldown.page_views_button.tooltip
+
+
+# --- the result's display ----------------------------------------------------------------------
+
+
+def test_summary_line_tells_sessions_dates_site_zone_pages_and_missing_locations(result):
+    df = result.df
+    line = result.summary()
+    missing = len(df) - len(located_rows(df))
+    started = df["session_start_unix_timestamp"]
+    assert line.startswith(f"{len(df):,} sessions · {started.min():%Y-%m-%d %H:%M} – ")
+    assert "www.opentracker.net" in line and "time zone UTC" in line
+    assert f"1 page in {result.elapsed:.2f} s" in line
+    assert f"{missing:,} without a location" in line
+
+
+def test_display_is_summary_then_linked_table_drilldown_and_map_built_once(result):
+    bundle = result._repr_mimebundle_()
+    assert bundle["text/plain"] == result.summary()
+    assert bundle[WIDGET_MIME]["model_id"] == result.view.model_id
+    assert result.view.children == (
+        result.view.summary,
+        result.table,
+        result.view.drilldown,
+        result.map,
+    )
+    assert result._repr_mimebundle_()[WIDGET_MIME]["model_id"] == result.view.model_id
+
+
+def test_a_result_without_sessions_shows_a_line_and_no_widgets(result):
+    empty = result.df.iloc[:0]
+    empty.attrs = result.df.attrs
+    before = widget_count()
+    bundle = SessionsResult(empty)._repr_mimebundle_()
+    assert WIDGET_MIME not in bundle
+    assert "No sessions matched" in bundle["text/plain"]
+    assert widget_count() == before
+
+
+def test_no_credential_in_any_widget_state(view, client):
+    view.table.select_rows([2])
+    view.drilldown.page_views_button.click()
+    view.map.heatmap_toggle.value = True
+    ticket = client.login_ticket()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        every = list(widgets.Widget.widgets.values())
+    assert len(every) > 30
+    for widget in every:
+        state, _, buffers = _remove_buffers(widget.get_state())
+        text = json.dumps(state, default=str) + "".join(bytes(b).decode("latin-1") for b in buffers)
+        assert DEMO_PASSWORD not in text
+        assert ticket not in text
