@@ -50,5 +50,4 @@ def test_short_errors_decides_between_one_line_and_the_traceback(monkeypatch, em
     assert long[0].output_type == "error" and long[0].ename == "ParameterError"
     assert len(long[0].traceback) > 1
     assert CANARY not in nbformat.writes(notebook)
-    assert all(record.credentials == {"login": "body", "password": "body"}
-               for record in emulator.requests if record.credentials)  # fmt: skip
+    assert all(set(record.credentials.values()) <= {"body"} for record in emulator.requests)
