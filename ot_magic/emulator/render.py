@@ -23,9 +23,10 @@ import io
 import json
 import weakref
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
-from ..javatime import format_java_ms
+from ..javatime import API_DATE_PATTERN, format_java_ms
 from ..schema import LABELS, reference_meta
 from .dataset import FIELD_INDEX, Day
 from .query import Table, value
@@ -109,11 +110,12 @@ def rows_json(table: Table) -> bytes:
     display = table.display
     if not display.plain:
         return _json(table.rows)[1:-1].replace('["', '[ "').encode()
+    quote = _json if display.pattern != API_DATE_PATTERN else '"{}"'.format  # ASCII, no escapes
     parts = []
     for found in table.found:
         if found.cached():
-            last = _json(display.date(found.last_event)).encode()
-            first = _json(display.date(int(found.row[_FIRST_MS]))).encode()
+            last = quote(display.date(found.last_event)).encode()
+            first = quote(display.date(int(found.row[_FIRST_MS]))).encode()
             head, tail = _fragments(found.day, found.index)
             parts.append(b"[ %s, %s, %s, %s]" % (last, head, first, tail))
         else:
@@ -121,25 +123,35 @@ def rows_json(table: Table) -> bytes:
     return b", ".join(parts)
 
 
+_VARYING = ("rows", "nextToken", "resultsList")  # in this order in the sample
+
+
+@lru_cache(maxsize=256)
+def _meta_template(
+    columns: tuple[str, ...], shown: tuple[str, ...], expand_url: str
+) -> list[bytes]:
+    """The reference shape as the JSON text before each of the three values that vary."""
+    own = {"field": columns, "label": shown, "className": columns, "width": columns,
+           "expandUrl": expand_url}  # fmt: skip
+    segments, current = [], "{"
+    for i, (key, sample) in enumerate(reference_meta().items()):
+        current += ("" if i == 0 else ", ") + f"{_json(key)}: "
+        if key in _VARYING:
+            segments.append(current.encode())
+            current = ""
+        else:
+            current += _json(own.get(key, sample))
+    return segments
+
+
 def json_bytes(table: Table, values: Mapping[str, Any], expand_url: str, endpoint: str) -> bytes:
     """The reference shape, key for key, with this answer's content."""
     locale = value(values, "locale", endpoint) or "en_US"
-    own = {
-        "rows": len(table.found),
-        "field": table.columns,
-        "label": labels(table.columns, locale, bool(value(values, "ignoreLocale", endpoint))),
-        "className": table.columns,
-        "width": table.columns,
-        "nextToken": table.next_token,
-        "expandUrl": expand_url,
-    }
-    parts = []
-    for key, sample in reference_meta().items():
-        if key == "resultsList":
-            parts.append(b'"resultsList": [' + rows_json(table) + b" ]")
-        else:
-            parts.append(f"{_json(key)}: {_json(own.get(key, sample))}".encode())
-    return b"{" + b", ".join(parts) + b" }"
+    columns = tuple(table.columns)
+    shown = tuple(labels(table.columns, locale, bool(value(values, "ignoreLocale", endpoint))))
+    to_rows, to_token, to_list = _meta_template(columns, shown, expand_url)
+    return b"".join((to_rows, b"%d" % len(table.found), to_token, _json(table.next_token).encode(),
+                     to_list, b"[", rows_json(table), b" ] }"))  # fmt: skip
 
 
 def jqgrid_text(table: Table, values: Mapping[str, Any], endpoint: str) -> str:

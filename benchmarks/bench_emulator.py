@@ -1,0 +1,177 @@
+"""The emulator's speed and memory, each against a baseline measured in the same run.
+
+- a 1000-row answer over a 90-day period, warm (its day already generated, as for every request
+  after the first on a day) and cold (a fresh server), against a 40-row 1-day answer;
+- requests per second of 40-row pages from 8 concurrent clients (2000 requests), against one
+  client alone; every answer must be a complete 40-row answer;
+- resident memory after a query that reads every session of a year (a search that matches
+  nothing), against the same query over one day, each in a fresh process.
+
+The server runs in its own process, so the clients' work does not share its interpreter.
+
+    python -m benchmarks.bench_emulator
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import requests
+
+SESSIONS = "views/c_view_session.jsp"
+CLIENTS = 8
+REQUESTS = 2000
+REPEATS = 15
+
+_SERVER = """
+import sys
+from ot_magic.emulator import Emulator
+emulator = Emulator(workers=16).start()
+print(emulator.url, flush=True)
+sys.stdin.read()
+emulator.stop()
+"""
+
+_MEMORY = """
+import json, sys, psutil, requests
+from ot_magic.emulator import Emulator, DEMO_LOGIN, DEMO_PASSWORD
+with Emulator() as emu:
+    answer = requests.post(emu.url + "views/c_view_session.jsp", timeout=600, data={
+        "login": DEMO_LOGIN, "password": DEMO_PASSWORD, "site": "www.opentracker.de",
+        "date": "2011-12-31", "period": sys.argv[1], "search": "no-such-word", "limit": "40"})
+    assert answer.json()["rows"] == 0, answer.text[:200]
+    print(json.dumps({"rss": psutil.Process().memory_info().rss}))
+"""
+
+
+class _Server:
+    """An emulator in a child process, for as long as the ``with`` block lasts."""
+
+    def __enter__(self) -> str:
+        self.process = subprocess.Popen([sys.executable, "-c", _SERVER], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)  # fmt: skip
+        return self.process.stdout.readline().strip()
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def _params(**more: str) -> dict[str, str]:
+    from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
+
+    return {"login": DEMO_LOGIN, "password": DEMO_PASSWORD, **more}
+
+
+def _time(session: requests.Session, url: str, params: dict, rows: int) -> float:
+    started = time.perf_counter()
+    answer = session.post(url + SESSIONS, data=params, timeout=60)
+    elapsed = time.perf_counter() - started
+    assert answer.json()["rows"] == rows, answer.text[:200]
+    return elapsed
+
+
+def _latency() -> list[dict]:
+    big = _params(date="2011-11-16", period="90d", limit="1000")
+    small = _params(date="2011-11-16", limit="40")
+    with _Server() as url, requests.Session() as session:
+        cold = _time(session, url, big, 1000)
+        warm = statistics.median(_time(session, url, big, 1000) for _ in range(REPEATS))
+        base = statistics.median(_time(session, url, small, 40) for _ in range(REPEATS))
+    return [
+        {
+            "figure": "emulator: 1000-row answer over a 90-day period (warm day, median of 15, over HTTP)",
+            "value": round(warm * 1000, 1), "unit": "ms",
+            "baseline": f"{base * 1000:.1f} ms: 40-row 1-day answer",
+            "ratio": round(warm / base, 2), "target": "<= 100 ms", "ok": warm <= 0.1,
+        },
+        {
+            "figure": "emulator: the same answer from a fresh server (generates the day's rows)",
+            "value": round(cold * 1000, 1), "unit": "ms",
+            "baseline": f"{warm * 1000:.1f} ms: the same answer warm",
+            "ratio": round(cold / warm, 2), "target": "<= 1000 ms (first request of a day)",
+            "ok": cold <= 1.0,
+        },
+    ]  # fmt: skip
+
+
+def _throughput() -> list[dict]:
+    dates = [f"2011-11-{day:02d}" for day in range(9, 17)]
+    with _Server() as url:
+        with requests.Session() as session:  # warm every day the clients read
+            for date in dates:
+                _time(session, url, _params(date=date, limit="40"), 40)
+            started = time.perf_counter()
+            for i in range(200):
+                _time(session, url, _params(date=dates[i % len(dates)], limit="40"), 40)
+            alone = 200 / (time.perf_counter() - started)
+        errors: list[str] = []
+        counter = iter(range(REQUESTS))
+        lock = threading.Lock()
+
+        def client() -> None:
+            with requests.Session() as own:
+                while True:
+                    with lock:
+                        n = next(counter, None)
+                    if n is None:
+                        return
+                    try:
+                        _time(own, url, _params(date=dates[n % len(dates)], limit="40"), 40)
+                    except Exception as error:
+                        errors.append(repr(error))
+
+        threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        rate = REQUESTS / (time.perf_counter() - started)
+    return [
+        {
+            "figure": f"emulator: 40-row pages/s, {CLIENTS} concurrent clients, {REQUESTS} requests, "
+                      f"{len(errors)} errors",
+            "value": round(rate), "unit": "req/s",
+            "baseline": f"{alone:.0f} req/s: one client alone",
+            "ratio": round(rate / alone, 2), "target": ">= 200 req/s, 0 errors",
+            "ok": rate >= 200 and not errors,
+        }
+    ]  # fmt: skip
+
+
+def _rss(period: str) -> tuple[int, float]:
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", _MEMORY, period], capture_output=True, text=True,
+                         check=True, timeout=900).stdout  # fmt: skip
+    return json.loads(out.splitlines()[-1])["rss"], time.perf_counter() - started
+
+
+def _memory() -> list[dict]:
+    day, day_s = _rss("1d")
+    year, year_s = _rss("12m")
+    mib = 2**20
+    return [
+        {
+            "figure": f"emulator: RSS after reading every session of a year ({year_s:.0f} s, "
+                      "a search matching none, www.opentracker.de)",
+            "value": round(year / mib, 1), "unit": "MiB",
+            "baseline": f"{day / mib:.1f} MiB: the same query over 1 day ({day_s:.0f} s)",
+            "ratio": round(year / day, 2), "target": "<= 2x", "ok": year <= 2 * day,
+        }
+    ]  # fmt: skip
+
+
+def measure() -> list[dict]:
+    """Rows for the README table (see the module docstring)."""
+    return _latency() + _throughput() + _memory()
+
+
+if __name__ == "__main__":
+    for row in measure():
+        print(row)
