@@ -159,9 +159,13 @@ class CellParser:
                 f"{name}: unmatched {token!r} (write {token * 2!r} for a literal brace)", number
             )
         value = self.variable(match.group(1), name, number)
-        if isinstance(value, (list, tuple)):
-            return ", ".join(map(str, value))
-        return str(value)
+        try:
+            return ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+        except Exception as error:  # a user object whose str() fails: still one line
+            raise self.error(
+                f"{name}: {{{match.group(1)}}} cannot be written as text ({type(error).__name__})",
+                number,
+            ) from None
 
     def variable(self, variable: str, name: str, number: int) -> Any:
         if not _NAME.fullmatch(variable):

@@ -109,6 +109,15 @@ def test_syntax_errors_are_one_line_with_the_line_number(text, message):
     assert "\n" not in str(caught.value)
 
 
+def test_a_variable_that_cannot_be_written_as_text_is_one_line():
+    class Broken:
+        def __str__(self):
+            raise RuntimeError("no")
+
+    with pytest.raises(CellSyntaxError, match=r"^line 1: search: \{b\} cannot be written as text"):
+        parse_cell("search = *{b}*", {"b": Broken()})
+
+
 def test_interpolation_runs_no_code():
     class Loud:
         def __getattr__(self, name):
