@@ -35,8 +35,8 @@ from .request import SessionsRequest
 from .schema import FIELDS
 
 DEFAULT_OUT = "ot_sessions"
-_NAME_WIDTH = {"description_width": "190px"}
-_WIDE = widgets.Layout(width="520px")
+_NAME = "190px"  # the width of the column of parameter names
+_NAME_WIDTH = {"description_width": _NAME}
 _NOT_SET = ""
 _IN_VIEW = {"common": None, "filter": "Filters"}  # other groups go under "Advanced"
 
@@ -51,13 +51,14 @@ class Control:
     ``show(value)`` displays a normal Python value (``None`` clears the control).
     """
 
-    def __init__(self, param: Param, *inputs: widgets.DOMWidget) -> None:
+    def __init__(self, param: Param, *inputs: widgets.DOMWidget, label: bool = False) -> None:
         self.param = param
         self.inputs = inputs
         for widget in inputs:
             widget.tooltip = param.help
         self.message = widgets.HTML()
-        self.row = widgets.HBox([*inputs, self.message])
+        name = [_name_label(param)] if label else []
+        self.row = widgets.HBox([*name, *inputs, self.message])
 
     def raw(self) -> Any:
         value = self.inputs[0].value
@@ -67,9 +68,20 @@ class Control:
         self.inputs[0].value = _NOT_SET if value is None else self.param.render_cell(value)
 
     def mark(self, message: str) -> None:
-        self.message.value = (
-            f'<span style="color:#b00020">{html.escape(message)}</span>' if message else ""
-        )
+        self.message.value = _error_html(message)
+
+
+def _name_label(param: Param) -> widgets.HTML:
+    """The parameter's name, for widgets whose description the front end does not draw."""
+    return widgets.HTML(
+        f'<div style="text-align:right; padding-right:8px" title="{html.escape(param.help)}">'
+        f"{html.escape(param.name)}</div>",
+        layout=widgets.Layout(width=_NAME, flex="0 0 auto"),
+    )
+
+
+def _width(pixels: int) -> widgets.Layout:
+    return widgets.Layout(width=f"{pixels}px")
 
 
 def _placeholder(param: Param) -> str:
@@ -78,7 +90,7 @@ def _placeholder(param: Param) -> str:
 
 def _text(param: Param, widget_type: type = widgets.Text, **more: Any) -> Control:
     widget = widget_type(
-        description=param.name, placeholder=_placeholder(param), style=_NAME_WIDTH, layout=_WIDE,
+        description=param.name, placeholder=_placeholder(param), style=_NAME_WIDTH, layout=_width(520),
         **more,
     )  # fmt: skip
     return Control(param, widget)
@@ -92,8 +104,11 @@ def _choice(param: Param, choices: tuple[str, ...]) -> Control:
 
 class _Tags(Control):
     def __init__(self, param: Param, allowed: tuple[str, ...] | list[str]) -> None:
-        super().__init__(param, widgets.TagsInput(description=param.name, allowed_tags=list(allowed),
-                                                  placeholder=_placeholder(param), style=_NAME_WIDTH))  # fmt: skip
+        tags = widgets.TagsInput(
+            description=param.name, allowed_tags=list(allowed), placeholder=_placeholder(param),
+            layout=_width(330),
+        )  # fmt: skip
+        super().__init__(param, tags, label=True)
 
     def show(self, value: Any) -> None:
         self.inputs[0].value = [] if value is None else list(value)
@@ -101,7 +116,9 @@ class _Tags(Control):
 
 class _Date(Control):
     def __init__(self, param: Param) -> None:
-        super().__init__(param, widgets.DatePicker(description=param.name, style=_NAME_WIDTH))
+        super().__init__(
+            param, widgets.DatePicker(description=param.name, style=_NAME_WIDTH, layout=_width(360))
+        )
 
     def show(self, value: Any) -> None:
         self.inputs[0].value = value
@@ -115,11 +132,11 @@ class _Period(Control):
     def __init__(self, param: Param) -> None:
         self.count = widgets.BoundedIntText(
             description=param.name, min=param.minimum, max=param.maximum, value=param.minimum,
-            style=_NAME_WIDTH, layout=widgets.Layout(width="270px"), disabled=True,
+            style=_NAME_WIDTH, layout=_width(270), disabled=True,
         )  # fmt: skip
         self.unit = widgets.Dropdown(
             options=[(_placeholder(param), _NOT_SET), *self._UNITS],
-            layout=widgets.Layout(width="140px"),
+            layout=_width(140),
         )
         self.unit.observe(self._enable_count, names="value")
         super().__init__(param, self.count, self.unit)
@@ -146,7 +163,7 @@ class _Order(Control):
         )  # fmt: skip
         self.direction = widgets.Dropdown(
             options=[("", _NOT_SET), ("asc", "asc"), ("desc", "desc")],
-            layout=widgets.Layout(width="90px"),
+            layout=_width(90),
         )
         super().__init__(param, self.column, self.direction)
 
@@ -243,15 +260,16 @@ class SessionsPanel(widgets.VBox):
         self._request: SessionsRequest | None = None
         self._problem: ParameterError | None = None
         self._observing = False
+        self._busy = False
 
         self.controls: dict[str, Control] = {n: build_control(p) for n, p in USER_PARAMS.items()}
         self.all_pages = widgets.Checkbox(
-            description="all pages", indent=False, layout=widgets.Layout(width="100px"),
+            description="all pages", indent=False, layout=_width(100),
             tooltip="Follow nextToken until the last page (like --all).",
         )  # fmt: skip
         self.max_rows = widgets.BoundedIntText(
             description="max rows", min=0, max=10**9, value=0, style={"description_width": "70px"},
-            layout=widgets.Layout(width="190px"), tooltip="Stop after this many rows (0: no limit).",
+            layout=_width(190), tooltip="Stop after this many rows (0: no limit).",
         )  # fmt: skip
         self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
         self.cancel_button = widgets.Button(description="Cancel", icon="stop", disabled=True)
@@ -382,7 +400,7 @@ class SessionsPanel(widgets.VBox):
     @property
     def running(self) -> bool:
         """Whether a Run is in progress."""
-        return self._future is not None and not self._future.done()
+        return self._busy
 
     def run(self) -> Future:
         """Fetch :attr:`request` in a background thread; :meth:`wait` for the result."""
@@ -390,6 +408,7 @@ class SessionsPanel(widgets.VBox):
         if self.running:
             return self._future
         self._cancel.clear()
+        self._busy = True
         self.run_button.disabled, self.cancel_button.disabled = True, False
         self.status.value = _status_html("running…")
         self.results.children = ()
@@ -424,6 +443,8 @@ class SessionsPanel(widgets.VBox):
             raise TimeoutError(f"the panel's run is still going after {timeout} s") from None
 
     def _fetch(self, request: SessionsRequest, all_pages: bool, max_rows: int | None) -> Any:
+        """The background half of Run: every outcome ends as one line in the status."""
+        failed = True
         try:
             result = self._make_client().sessions(
                 request,
@@ -432,19 +453,23 @@ class SessionsPanel(widgets.VBox):
                 progress=self._progress,
                 cancel=self._cancel,
             )
-        except OpenTrackerError as error:
-            result = getattr(error, "partial", None)
-            self.status.value = _error_html(str(error))
+        except OpenTrackerError as error:  # a PartialResultError keeps the rows before it
+            result, line = getattr(error, "partial", None), str(error)
         except Exception as error:  # shown as one line, never a traceback
-            result = None
-            self.status.value = _error_html(f"{type(error).__name__}: {error}")
+            result, line = None, f"{type(error).__name__}: {error}"
         else:
-            self.status.value = _status_html(_summary(result, self.out, self._cancel.is_set()))
+            line, failed = _summary(result, self.out, self._cancel.is_set()), False
+        try:
+            if result is not None:
+                self._bind(result)
+                self.results.children = (_result_view(result),)
+        except Exception as error:
+            line, failed = f"{line}; the result could not be drawn: {type(error).__name__}", True
         finally:
+            self.status.value = _error_html(line) if failed else _status_html(line)
+            self._busy = False
             self.cancel_button.disabled = True
             self.run_button.disabled = self._request is None
-        if result is not None:
-            self._bind(result)
         return result
 
     def _progress(self, rows: int, pages: int) -> None:
@@ -465,7 +490,6 @@ class SessionsPanel(widgets.VBox):
             namespace = shell.user_ns if shell is not None else {}
             self._namespace = namespace
         namespace[self.out] = result.df
-        self.results.children = (_result_view(result),)
 
     @property
     def namespace(self) -> dict[str, Any] | None:

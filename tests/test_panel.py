@@ -427,3 +427,11 @@ def test_no_credential_reaches_any_widget_state(monkeypatch, emulator, right_pas
     panel.copy_button.click()
     assert password not in every_widget_state()
     assert password not in panel.to_cell()
+
+
+def test_to_new_cell_puts_the_cell_text_in_a_new_cell_of_the_shell(ip):
+    panel = SessionsPanel(DAY, out=f"new_cell_{uuid.uuid4().hex[:8]}", namespace={})
+    text = panel.to_new_cell()
+    assert text == panel.to_cell()
+    assert ip.rl_next_input == text  # in a kernel, the set_next_input payload makes the new cell
+    ip.rl_next_input = None
