@@ -16,6 +16,7 @@ cut to 48 characters (the full value shows in the table's info line when the row
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -99,7 +100,7 @@ def readable(column: pd.Series, is_url: bool = False) -> pd.Series | np.ndarray:
     if pd.api.types.is_numeric_dtype(dtype):
         return column.astype("float64").to_numpy()  # Int64's NA → NaN, sent as a binary buffer
     if is_url:
-        return short_url(column).to_numpy(dtype=object)
+        return _per_distinct(column, lambda values: short_url(values).to_numpy(dtype=object))
     return _texts(column)
 
 
@@ -128,10 +129,15 @@ def _durations(column: pd.Series) -> np.ndarray:
 
 
 def _texts(column: pd.Series) -> np.ndarray:
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        labels = np.array([*map(str, column.cat.categories), ""], dtype=object)
-        return labels[column.cat.codes.to_numpy()]  # code -1 (missing) picks the final ""
-    return column.astype("string").fillna("").to_numpy(dtype=object)
+    return _per_distinct(column, lambda values: values.astype(str).to_numpy(dtype=object))
+
+
+def _per_distinct(column: pd.Series, render: Any) -> np.ndarray:
+    """``render`` applied once per distinct value (sessions repeat pages, browsers, ...),
+    missing values as ""."""
+    codes, distinct = pd.factorize(column, use_na_sentinel=True)
+    texts = np.append(render(pd.Series(distinct)), "").astype(object)
+    return texts[codes]  # code -1 (missing) picks the final ""
 
 
 def display_frame(

@@ -68,7 +68,6 @@ class SessionsTable(widgets.VBox):
         self._plain = df.copy(deep=False)
         self._plain.attrs = {}
         self.labels: dict[str, str] = dict(df.attrs.get("labels") or {})
-        self._urls = set(url_columns(self._plain, df.columns))
         self.chooser = widgets.TagsInput(
             value=shown_columns(df) or list(df.columns),
             allowed_tags=list(df.columns),
@@ -111,7 +110,7 @@ class SessionsTable(widgets.VBox):
         return headers(columns, self.labels, raw=self.raw_names.value)
 
     def _frame(self, columns: Sequence[str]) -> pd.DataFrame:
-        return display_frame(self._plain, columns, self._names(columns), self._urls)
+        return display_frame(self._plain, columns, self._names(columns))
 
     def _widths(self, columns: Sequence[str]) -> dict[str, int]:
         sample = self._plain.head(200)
@@ -181,8 +180,8 @@ class SessionsTable(widgets.VBox):
         row = self.df.iloc[rows[0]]
         more = f" (and {len(rows) - 1} more selected)" if len(rows) > 1 else ""
         parts = [f"<b>row {rows[0]}</b>{more}"]
-        for name in self.df.columns:
-            if name in self._urls and isinstance(row[name], str) and row[name]:
+        for name in url_columns(self._plain, self.columns):
+            if isinstance(row[name], str) and row[name]:
                 parts.append(f"{html.escape(self.labels.get(name, name))}: {_link(row[name])}")
         self.info.value = "<small>" + " · ".join(parts) + "</small>"
 
