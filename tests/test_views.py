@@ -257,6 +257,9 @@ def test_offline_basemap_is_country_outlines_without_tiles(result):
     m = build_map(result)  # "auto": no tile server is reachable from here
     assert not any(isinstance(layer, TileLayer) for layer in m.layers)
     assert m.layers[0].data is world_outlines(filled=True)
+    tiles, lines = base_layers("tiles")  # with internet: tiles under unfilled outlines
+    assert isinstance(tiles, TileLayer) and "openstreetmap" in tiles.url
+    assert lines.data["features"][0]["properties"]["style"]["fill"] is False
     with pytest.raises(ValueError, match="basemap: expected one of auto, offline, tiles"):
         build_map(result, basemap="satellite")
 

@@ -16,8 +16,8 @@ How it stays fast and small at tens of thousands of sessions:
   pointer's coordinates; the place is the nearest point of that feature, and its sessions are
   looked up in the DataFrame, kernel-side.
 - **Widgets do not grow with sessions**: the map, its layers (country outlines, places,
-  selection, the heatmap once asked for) and four controls (zoom, info panel, legend, heatmap
-  toggle), whatever the number of rows.
+  selection, the heatmap once asked for) and five controls (zoom, heatmap toggle, info panel,
+  legend, attribution), whatever the number of rows.
 
 ``highlight(rows)`` rings the places of rows of ``df`` (a second, small GeoJSON layer) and fits
 the view to them; ``picked`` holds the rows of the last clicked place.
@@ -34,7 +34,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 import traitlets
-from ipyleaflet import GeoJSON, Heatmap, Map, WidgetControl, ZoomControl
+from ipyleaflet import AttributionControl, GeoJSON, Heatmap, Map, WidgetControl, ZoomControl
 
 from .basemap import base_layers
 from .columns import as_text, coordinates
@@ -208,6 +208,7 @@ class SessionsMap(Map):
                 WidgetControl(widget=self.heatmap_toggle, position="topleft"),
                 WidgetControl(widget=self.info, position="topright"),
                 WidgetControl(widget=self.legend, position="bottomleft"),
+                AttributionControl(position="bottomright", prefix="ipyleaflet"),
             ],
             prefer_canvas=True,
             center=center,
@@ -243,17 +244,13 @@ class SessionsMap(Map):
         dlon = (self.places.lon[members] - lon) * math.cos(math.radians(lat))
         return int(members[np.argmin(dlat * dlat + dlon * dlon)])
 
-    def _on_hover(self, feature: Any = None, properties: Any = None, **event: Any) -> None:
-        place = self.place_at(
-            properties or (feature or {}).get("properties", {}), event.get("coordinates")
-        )
+    def _on_hover(self, **event: Any) -> None:
+        place = self.place_at(event.get("properties") or {}, event.get("coordinates"))
         if place is not None:
             self.info.value = self.profile_html(place)
 
-    def _on_click(self, feature: Any = None, properties: Any = None, **event: Any) -> None:
-        place = self.place_at(
-            properties or (feature or {}).get("properties", {}), event.get("coordinates")
-        )
+    def _on_click(self, **event: Any) -> None:
+        place = self.place_at(event.get("properties") or {}, event.get("coordinates"))
         if place is not None:
             self.info.value = self.profile_html(place)
             rows = [int(r) for r in self.places.sessions(place)]
