@@ -36,17 +36,21 @@ VISITS_FIELD = "visits"
 PAGEVIEWS_FIELD = "pageviews"
 AUTHENTICATION_MESSAGES = ("Login/ site combination is not valid",)
 
-_META_SCHEMA = {
-    "rows": pl.Int64,
-    "field": pl.List(pl.String),
-    "label": pl.List(pl.String),
-    "hidden": pl.List(pl.String),
-    "profileColumns": pl.List(pl.String),
-    "expandUrl": pl.String,
-    "expand": pl.List(pl.List(pl.String)),
-    "nextToken": pl.String,
-}
-_ROWS_SCHEMA = {**_META_SCHEMA, "resultsList": pl.List(pl.List(pl.String))}
+_META_NAMES = (
+    "rows",
+    "field",
+    "label",
+    "hidden",
+    "profileColumns",
+    "expandUrl",
+    "expand",
+    "nextToken",
+)
+_ROWS_KEY = re.compile(rb'"resultsList"\s*:\s*\[\s*')
+_ROW_BOUNDARY = re.compile(rb"\]\s*,\s*\[")
+_CHUNK_BYTES = 1 << 20
+_NOT_SPACE = re.compile(rb"\S")
+_CHUNK_SCHEMA = {"rows": pl.List(pl.List(pl.String))}
 _JSONP = re.compile(rb"^\s*(?:[A-Za-z_$][\w$.]*)?\s*\(")
 _ERROR_TEXT = re.compile(r"^Error:\s*(?:([\w.$]+(?:Exception|Error)\w*)\s*:\s*)?(.*)$", re.DOTALL)
 _DURATION = r"^\s*(?:\d+[dhms]\s*)+$"
@@ -83,9 +87,7 @@ def parse_sessions(
     zone_name = time_zone or params.get("timeZone") or params.get("timezone")
     data = _unwrap(data)
     with _gc_paused():
-        strings, meta = _read_rows(data)
-        frame = _typed(strings)
-    df = _to_pandas(frame, java_zone(zone_name) if zone_name else dt.timezone.utc)
+        df, meta = _typed_frame(data, java_zone(zone_name) if zone_name else dt.timezone.utc)
     next_token = meta.get("nextToken") or None
     columns = set(df.columns)
     df.attrs.update(
@@ -194,22 +196,65 @@ def _one_line(text: str, limit: int = 120) -> str:
 
 
 def _read_rows(data: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """The rows as string columns named by ``field``, and the answer's metadata."""
+    """The rows as string columns named by ``field``, and the answer's metadata.
+
+    The fast way reads the rows a chunk of about 1 MB at a time (whole rows, cut where a row
+    ends), so the parser's working memory stays that of one chunk; anything it does not
+    expect (rows as objects, an error row, a body that is not JSON) is read the slow way,
+    which also words the errors."""
+    found = _rows_span(data)
+    if found is not None:
+        meta, start, stop = found
+        fields = tuple(meta.get("field") or ())
+        strings = _read_row_chunks(data, start, stop, fields) if fields else None
+        if strings is not None:
+            return strings, meta
+    return _read_rows_python(data)
+
+
+def _rows_span(data: bytes) -> tuple[dict[str, Any], int, int] | None:
+    """The metadata, and where the rows (arrays) of ``resultsList`` start and stop."""
+    key = _ROWS_KEY.search(data)
+    if key is None:
+        return None
+    start, stop = key.end(), data.rfind(b"]")  # resultsList's ']', when it is the last key
+    if stop < start or data[start : start + 1] not in (b"[", b"]"):
+        return None
     try:
-        doc = pl.read_json(data, schema=_ROWS_SCHEMA)
-    except Exception:  # rows as objects, an error row, or bad JSON: read it the slow way
-        return _read_rows_python(data)
-    meta = doc.drop("resultsList").row(0, named=True)
-    fields = tuple(meta["field"] or ())
-    rows = doc.get_column("resultsList").explode()
-    if rows.null_count() == len(rows):  # an empty or missing resultsList
-        if doc.get_column("resultsList").null_count():
-            raise ResponseError("the API's answer has no resultsList (expected the sessions rows)")
-        return pl.DataFrame({f: pl.Series([], dtype=pl.String) for f in fields}), meta
-    lengths = rows.list.len()
-    if not fields or lengths.min() != len(fields) or lengths.max() != len(fields):
-        return _read_rows_python(data)
-    return rows.explode().to_frame("value").select(_columns_of_values(fields)), meta
+        meta = json.loads(data[: key.start()] + b'"resultsList": []' + data[stop + 1 :])
+    except ValueError:
+        return None
+    if not isinstance(meta, dict):
+        return None
+    return {name: meta.get(name) for name in _META_NAMES}, start, stop
+
+
+def _read_row_chunks(
+    data: bytes, start: int, stop: int, fields: tuple[str, ...]
+) -> pl.DataFrame | None:
+    """String columns from the rows in ``data[start:stop]``; None if they are not plain rows."""
+    parts = []
+    position = start
+    while _NOT_SPACE.search(data, position, stop):
+        boundary = (
+            _ROW_BOUNDARY.search(data, position + _CHUNK_BYTES, stop)
+            if position + _CHUNK_BYTES < stop
+            else None
+        )
+        cut = boundary.start() + 1 if boundary else stop
+        try:
+            chunk = pl.read_json(b'{"rows": [' + data[position:cut] + b"]}", schema=_CHUNK_SCHEMA)
+        except Exception:  # not rows of strings (or a cut inside a string): the slow way
+            return None
+        rows = chunk.get_column("rows").explode()
+        lengths = rows.list.len()
+        if rows.null_count() or lengths.min() != len(fields) or lengths.max() != len(fields):
+            return None
+        parts.append(rows.explode().to_frame("value").select(_columns_of_values(fields)))
+        position = boundary.end() - 1 if boundary else stop
+    if not parts:
+        return pl.DataFrame({f: pl.Series([], dtype=pl.String) for f in fields})
+    return pl.concat(parts, rechunk=False)
 
 
 @lru_cache(maxsize=16)
@@ -241,7 +286,7 @@ def _read_rows_python(data: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
     rows = doc["resultsList"]
     if rows and isinstance(rows[0], dict) and "error" in rows[0]:
         raise _stack_trace_error(rows[0]["error"])
-    meta = {name: doc.get(name) for name in _META_SCHEMA}
+    meta = {name: doc.get(name) for name in _META_NAMES}
     fields = list(meta["field"] or (rows[0].keys() if rows and isinstance(rows[0], dict) else ()))
     meta["field"] = fields
     columns: dict[str, list[Any]] = {f: [] for f in fields}
@@ -319,11 +364,19 @@ def _arrow_to_pandas_dtype(arrow_type: pa.DataType) -> Any:
     return None
 
 
-def _to_pandas(frame: pl.DataFrame, zone: dt.tzinfo) -> pd.DataFrame:
-    table = frame.to_arrow()
-    del frame
+def _typed_frame(data: bytes, zone: dt.tzinfo) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Rows → typed polars columns → Arrow → pandas, each form let go as the next is made."""
+    frame, meta = _read_rows(data)
+    frame = _typed(frame)
+    columns = {}
+    for name in frame.columns:  # a column at a time, so each is held twice at most
+        columns[name] = frame.get_column(name).to_arrow()
+        frame = frame.drop(name)
+    table = pa.table(columns)
+    columns.clear()
     df = table.to_pandas(types_mapper=_arrow_to_pandas_dtype, self_destruct=True, split_blocks=True)
+    del table
     for name, dtype in df.dtypes.items():
         if isinstance(dtype, pd.DatetimeTZDtype):
             df[name] = df[name].dt.tz_convert(zone)
-    return df
+    return df, meta
