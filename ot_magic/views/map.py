@@ -10,8 +10,9 @@ How it stays fast and small at tens of thousands of sessions:
   *place*; a place is drawn once, sized by the pages viewed there and coloured "online" if any
   of its sessions is, so no session hides another: clicking a place lists all of its sessions
   (and selects them in the table when linked).
-- **One GeoJSON layer** holds every place. Places drawn alike (status × size class) share one
-  ``MultiPoint`` feature whose properties carry only the style, so a place costs its two
+- **One GeoJSON layer** holds every place. Places drawn alike (status × size class) share
+  ``MultiPoint`` features (of at most 256 places, as a hover or click sends its whole feature
+  back) whose properties carry only the feature's number and style, so a place costs its two
   coordinates in the widget state (about 20 bytes). A hover or click reports the feature and the
   pointer's coordinates; the place is the nearest point of that feature, and its sessions are
   looked up in the DataFrame, kernel-side.
@@ -49,6 +50,8 @@ SELECTED_STYLE = {"color": SELECTED_COLOR, "weight": 3, "fill": False, "radius":
 PAGES_COLUMNS = ("pages_viewed", "pageviews", "number_of_pages_viewed")
 VIEW_PX = (640, 420)  # the map's size the view is fitted for (its layout height; a narrow width)
 LISTED_SESSIONS = 8
+# Places per MultiPoint feature: a hover or click sends its whole feature back to the kernel.
+FEATURE_POINTS = 256
 
 
 @dataclass(frozen=True)
@@ -121,31 +124,36 @@ def _pages(df: pd.DataFrame) -> np.ndarray:
     return np.ones(len(df))
 
 
-def place_features(places: Places) -> dict[str, Any]:
-    """One MultiPoint feature per (status, size class) present: big ones first, online on top."""
+def place_features(places: Places) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """MultiPoint features of at most ``FEATURE_POINTS`` places drawn alike (status × size
+    class; big ones first, online on top), and the places of each feature: feature ``k`` has
+    ``properties["k"] == k``."""
     size = places.size_class
-    features = []
+    features, members = [], []
     for online in (False, True):
-        for k in reversed(range(len(RADII))):
-            members = np.flatnonzero((places.online == online) & (size == k))
-            if not len(members):
-                continue
-            coordinates = np.column_stack([places.lon[members], places.lat[members]])
-            features.append(
-                {
-                    "type": "Feature",
-                    "properties": {
-                        "online": online,
-                        "size": k,
-                        "style": {
-                            "radius": RADII[k],
-                            "fillColor": ONLINE_COLOR if online else OFFLINE_COLOR,
-                        },
-                    },
-                    "geometry": {"type": "MultiPoint", "coordinates": coordinates.tolist()},
+        for cls in reversed(range(len(RADII))):
+            alike = np.flatnonzero((places.online == online) & (size == cls))
+            for start in range(0, len(alike), FEATURE_POINTS):
+                part = alike[start : start + FEATURE_POINTS]
+                coordinates = np.column_stack([places.lon[part], places.lat[part]]).tolist()
+                style = {
+                    "radius": RADII[cls],
+                    "fillColor": ONLINE_COLOR if online else OFFLINE_COLOR,
                 }
-            )
-    return {"type": "FeatureCollection", "features": features}
+                features.append(
+                    {
+                        "type": "Feature",
+                        "properties": {
+                            "k": len(members),
+                            "online": online,
+                            "size": cls,
+                            "style": style,
+                        },
+                        "geometry": {"type": "MultiPoint", "coordinates": coordinates},
+                    }
+                )
+                members.append(part)
+    return {"type": "FeatureCollection", "features": features}, members
 
 
 def fitted_view(lat: np.ndarray, lon: np.ndarray, size: tuple[int, int] = VIEW_PX) -> tuple:
@@ -182,10 +190,8 @@ class SessionsMap(Map):
         self.profile_columns = [
             c for c in df.attrs.get("profile_columns") or () if c in df.columns
         ] or [c for c in ("city", "country", "pages_viewed", "referrer", "search") if c in df]
-        self._class_members = self._members_by_feature()
-        self.points = GeoJSON(
-            data=place_features(self.places), point_style=POINT_STYLE, name="sessions"
-        )
+        collection, self._feature_places = place_features(self.places)
+        self.points = GeoJSON(data=collection, point_style=POINT_STYLE, name="sessions")
         self.selection = GeoJSON(
             data={"type": "FeatureCollection", "features": []},
             point_style=SELECTED_STYLE,
@@ -223,18 +229,10 @@ class SessionsMap(Map):
 
     # --- places under the pointer -----------------------------------------------------------
 
-    def _members_by_feature(self) -> dict[tuple[bool, int], np.ndarray]:
-        size = self.places.size_class
-        return {
-            (online, k): np.flatnonzero((self.places.online == online) & (size == k))
-            for online in (False, True)
-            for k in range(len(RADII))
-        }
-
     def place_at(self, properties: dict[str, Any], coordinates: Any) -> int | None:
         """The place of the feature with ``properties`` nearest to ``coordinates`` (lat, lon)."""
         try:
-            members = self._class_members[(bool(properties["online"]), int(properties["size"]))]
+            members = self._feature_places[int(properties["k"])]
             lat, lon = float(coordinates[0]), float(coordinates[1])
         except (KeyError, TypeError, ValueError, IndexError):
             return None
