@@ -476,10 +476,11 @@ class SessionsPanel(widgets.VBox):
         self.status.value = _status_html(f"page {pages}: {rows} rows so far…")
 
     def _make_client(self) -> Any:
+        """The client given, else one made at the first Run (the demo, or ``OT_API_URL``)."""
         if self._client is None:
             from .client import OpenTrackerClient
 
-            return OpenTrackerClient("demo" if self.demo else None)
+            self._client = OpenTrackerClient("demo" if self.demo else None)
         return self._client
 
     def _bind(self, result: Any) -> None:
@@ -539,7 +540,9 @@ def _shell() -> Any:
 
 
 def _error_html(message: str) -> str:
-    return f'<span style="color:#b00020">{html.escape(message)}</span>' if message else ""
+    """A message as one red line (only its first line, should it have more)."""
+    line = message.strip().split("\n", 1)[0]
+    return f'<span style="color:#b00020">{html.escape(line)}</span>' if line else ""
 
 
 def _status_html(message: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import os
 import re
 import socket
 import time
@@ -408,25 +409,26 @@ def every_widget_state() -> str:
     return json.dumps([w.get_state() for w in list(_instances.values())], default=str)
 
 
-@pytest.mark.parametrize("right_password", [False, True])
-def test_no_credential_reaches_any_widget_state(monkeypatch, emulator, right_password):
+@pytest.mark.parametrize("secret", ["right password", "wrong password", "ticket"])
+def test_no_credential_reaches_any_widget_state(monkeypatch, emulator, secret):
     from ot_magic import credentials
     from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
 
-    password = DEMO_PASSWORD if right_password else f"canary-{uuid.uuid4().hex}"
+    canary = DEMO_PASSWORD if secret == "right password" else f"canary-{uuid.uuid4().hex}"
     credentials.forget()
+    for name in [n for n in os.environ if n.startswith("OT_")]:
+        monkeypatch.delenv(name)
     monkeypatch.setenv("OT_API_URL", emulator.url)
     monkeypatch.setenv("OT_LOGIN", DEMO_LOGIN)
-    monkeypatch.setenv("OT_PASSWORD", password)
-    monkeypatch.delenv("OT_TICKET_ID", raising=False)
+    monkeypatch.setenv("OT_TICKET_ID" if secret == "ticket" else "OT_PASSWORD", canary)
     panel = fresh_panel()
     panel.request = DAY
     panel.run_button.click()
     result = panel.wait(30)
-    assert (result is not None) == right_password
+    assert (result is not None) == (secret == "right password"), text_of(panel.status)
     panel.copy_button.click()
-    assert password not in every_widget_state()
-    assert password not in panel.to_cell()
+    assert canary not in every_widget_state()
+    assert canary not in panel.to_cell()
 
 
 def test_to_new_cell_puts_the_cell_text_in_a_new_cell_of_the_shell(ip):
