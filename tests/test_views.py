@@ -223,6 +223,13 @@ def test_points_are_styled_by_status_and_sized_by_pages(result):
     assert "online" in m.legend.value and "offline" in m.legend.value
 
 
+def test_a_frame_without_coordinates_maps_no_point_and_counts_every_session(result):
+    df = result.df.drop(columns=["latitude", "longitude"])
+    m = build_map(df, basemap="offline")
+    assert m.points.data["features"] == [] and m.missing == len(df)
+    assert f"<b>{len(df):,}</b> without a location" in m.legend.value
+
+
 def test_view_is_fitted_to_the_sessions(result):
     df = result.df.iloc[:1]
     df.attrs = result.df.attrs

@@ -157,7 +157,10 @@ def place_features(places: Places) -> tuple[dict[str, Any], list[np.ndarray]]:
 
 
 def fitted_view(lat: np.ndarray, lon: np.ndarray, size: tuple[int, int] = VIEW_PX) -> tuple:
-    """``(center, zoom)`` showing every point on a map of ``size`` pixels (Web Mercator)."""
+    """``(center, zoom)`` showing every point on a map of ``size`` pixels (Web Mercator).
+
+    Computed kernel-side, so the view is right before the map is shown: ipyleaflet's
+    ``fit_bounds`` waits for the browser to report the map's bounds."""
     if not len(lat):
         return (20.0, 0.0), 1
     south, north = float(lat.min()), float(lat.max())

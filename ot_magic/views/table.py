@@ -79,7 +79,7 @@ class SessionsTable(widgets.VBox):
             value=False, description="raw names", tooltip="head columns by field name"
         )
         self.info = widgets.HTML()
-        columns = self._fields = list(self.chooser.value)
+        columns = list(self.chooser.value)
         self.grid = SessionsGrid(
             self._frame(columns),
             selection_mode="row",
@@ -99,18 +99,20 @@ class SessionsTable(widgets.VBox):
     @property
     def columns(self) -> list[str]:
         """The field names of the shown columns, in order."""
-        return list(self.chooser.value)
+        return list(self._fields)
 
     @property
     def headers(self) -> list[str]:
         """The grid's column headers, in order."""
-        return list(self.grid.data.columns)
+        return list(self._headers)
 
     def _names(self, columns: Sequence[str]) -> list[str]:
         return headers(columns, self.labels, raw=self.raw_names.value)
 
     def _frame(self, columns: Sequence[str]) -> pd.DataFrame:
-        return display_frame(self._plain, columns, self._names(columns))
+        """The grid's data for these columns (remembered as the shown ones)."""
+        self._fields, self._headers = list(columns), self._names(columns)
+        return display_frame(self._plain, self._fields, self._headers)
 
     def _widths(self, columns: Sequence[str]) -> dict[str, int]:
         sample = self._plain.head(200)
@@ -136,7 +138,6 @@ class SessionsTable(widgets.VBox):
         self.grid.data = self._frame(columns)
         self.grid.column_widths = self._widths(columns)
         self.grid.transform(transforms)
-        self._fields = columns
         self.select_rows(rows)
 
     # --- selection --------------------------------------------------------------------------
@@ -177,7 +178,7 @@ class SessionsTable(widgets.VBox):
                 " · sort and filter from the column headers</small>"
             )
             return
-        row = self.df.iloc[rows[0]]
+        row = self._plain.iloc[rows[0]]
         more = f" (and {len(rows) - 1} more selected)" if len(rows) > 1 else ""
         parts = [f"<b>row {rows[0]}</b>{more}"]
         for name in url_columns(self._plain, self.columns):
