@@ -187,6 +187,12 @@ def _cities() -> dict[str, tuple[list[City], list[float]]]:
     return {code: (cities, list(accumulate(w))) for code, (cities, w) in by_country.items()}
 
 
+def preload() -> None:
+    """Read the city table and country names now rather than on the first request."""
+    _cities()
+    country_name("US")
+
+
 @cache
 def country_name(code: str) -> str:
     """The GeoIP-style English name of a country code ("Europe" for EU)."""

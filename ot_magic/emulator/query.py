@@ -49,7 +49,7 @@ import heapq
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from itertools import islice
 from typing import Any, NamedTuple
 
@@ -146,6 +146,11 @@ def value(values: Mapping[str, Any], name: str, endpoint: str = "sessions") -> A
     """The given value, else the table's default (parsed), else None."""
     if name in values:
         return values[name]
+    return _default(endpoint, name)
+
+
+@cache
+def _default(endpoint: str, name: str) -> Any:
     param = params_for(endpoint).get(name)
     return None if param is None or param.default is None else param.parse(param.default)
 

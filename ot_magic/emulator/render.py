@@ -74,9 +74,14 @@ TRANSLATIONS: dict[str, dict[str, str]] = {"nl": _NL, "de": _DE}
 
 def labels(columns: list[str], locale: str = "en_US", ignore_locale: bool = False) -> list[str]:
     """Column labels in the locale's language (English for other locales or ``ignoreLocale``)."""
+    return list(_labels(tuple(columns), "" if ignore_locale else locale.split("_")[0]))
+
+
+@lru_cache(maxsize=64)
+def _labels(columns: tuple[str, ...], language: str) -> tuple[str, ...]:
     english = [LABELS.get(c, c.replace("_", " ")) for c in columns]
-    table = {} if ignore_locale else TRANSLATIONS.get(locale.split("_")[0], {})
-    return [table.get(label, label) for label in english]
+    table = TRANSLATIONS.get(language, {})
+    return tuple(table.get(label, label) for label in english)
 
 
 def _json(data: Any) -> str:

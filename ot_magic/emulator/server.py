@@ -43,7 +43,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..params import ENDPOINT_PATHS, params_for
-from . import query
+from . import dataset, query
 from .query import CREDENTIALS, LOGIN_FAILED, ApiFailure
 from .render import render
 
@@ -53,6 +53,7 @@ DEMO_SITE = "www.opentracker.net"
 DEMO_SITES = (DEMO_SITE, "www.opentracker.de")
 ACCOUNTS: dict[str, tuple[str, tuple[str, ...]]] = {DEMO_LOGIN: (DEMO_PASSWORD, DEMO_SITES)}
 API_PREFIX = "/api/"
+MAX_RECORDS = 20_000
 FAULT_KINDS = ("connection_reset", "truncate", "html_error", "error_text", "error_json")
 
 
@@ -312,6 +313,7 @@ class Emulator:
     def start(self) -> Emulator:
         """Bind and serve in a daemon thread; returns self."""
         if self._server is None:
+            dataset.preload()
             self._server = _PooledServer((self.host, self.port), _Handler, self, self.workers)
             self.port = self._server.server_address[1]
             self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
@@ -353,6 +355,8 @@ class Emulator:
                                    record.credentials, status)  # fmt: skip
         with self._lock:
             self.requests.append(record)
+            if len(self.requests) > MAX_RECORDS:  # a long-running server keeps the latest only
+                del self.requests[: MAX_RECORDS // 2]
 
     # ------------------------------------------------------------------ answers
     def answer(self, endpoint: str, items: dict[str, str]) -> tuple[bytes, str]:
