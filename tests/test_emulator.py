@@ -292,17 +292,26 @@ def test_locale_translates_labels_unless_ignore_locale(http, emu):
     assert dutch[FIELDS.index("city")] == "stad" and german[FIELDS.index("city")] == "Stadt"
 
 
-def test_next_token_paging_covers_the_period_without_gaps_or_duplicates(http, emu):
-    days = ("2011-11-12", "2011-11-13", "2011-11-14")
+@pytest.mark.parametrize(
+    ("zone", "days"),
+    [
+        ("EST", ("2011-11-12", "2011-11-13", "2011-11-14")),
+        ("America/New_York", ("2011-11-05", "2011-11-06", "2011-11-07")),  # a 25-hour day
+        ("Asia/Kolkata", ("2011-11-12", "2011-11-13", "2011-11-14")),  # hours start at :30 UTC
+    ],
+)
+def test_next_token_paging_covers_the_period_without_gaps_or_duplicates(http, emu, zone, days):
     everything: set[str] = set()
     for day in days:
-        one_day = sessions(http, emu, site="www.opentracker.de", date=day, limit=1000)
+        one_day = sessions(
+            http, emu, site="www.opentracker.de", date=day, limit=1000, timeZone=zone
+        )
         assert one_day["rows"] < 1000
         everything |= set(column(one_day, "session_id"))
     seen: list[str] = []
     token, pages, previous_oldest = None, 0, None
     while token != "":
-        page = sessions(http, emu, site="www.opentracker.de", date=days[-1], period="3d",
+        page = sessions(http, emu, site="www.opentracker.de", date=days[-1], period="3d", timeZone=zone,
                         limit=100, dataType="jsondatatable", **({"nextToken": token} if token else {}))  # fmt: skip
         token, pages = page["nextToken"], pages + 1
         if token:

@@ -706,6 +706,7 @@ class Day:
         self.regulars = [e[2] for e in entries]
         self._rows: dict[int, tuple[tuple[str, ...], int]] = {}
         self._live: dict[int, Facts] = {}  # sessions near "now" are rebuilt from these
+        self.encoded: dict[int, tuple[bytes, bytes]] = {}  # rows as render.py writes them
         self._lock = Lock()
 
     def __len__(self) -> int:

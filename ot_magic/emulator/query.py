@@ -40,6 +40,12 @@ behaviour a Java servlet backed by hour buckets most plausibly had:
   endpoint shows on those days; paged like ``json``.
 - **Page views** (``filterByVisitId``): one row per page view, oldest first, the session's row with
   the page's URL, title, time and time on page (``s.e.`` for the last), ``type`` = ``pageview``.
+- **Dates** (``lastEvent``, ``firstMeasurement``) are written in ``timeZone``. The sample's own
+  dates read five hours *ahead* of UTC ("Nov 17 12:44 AM" for 19:44 UTC), a quirk of that server
+  that nothing documents; the emulator keeps the documented rule instead.
+- **Online**: a visitor whose last event is less than 15 minutes before "now" is
+  ``puppet_online``/``online`` and their duration runs up to now (as in the sample); a session
+  still going on shows the page views made so far. Only these rows depend on the clock.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ import csv
 import html
 import io
 import json
-import weakref
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -88,22 +87,18 @@ def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False).replace("/", "\\/")
 
 
-# A cached row's JSON around its two per-request dates, kept as long as its day is cached.
-_FRAGMENTS: weakref.WeakKeyDictionary[Day, dict[int, tuple[str, str]]] = weakref.WeakKeyDictionary()
 _LAST, _FIRST = FIELD_INDEX["lastEvent"], FIELD_INDEX["firstMeasurement"]
 _FIRST_MS = FIELD_INDEX["first_session_unix_timestamp"]
 assert _LAST == 0
 
 
 def _fragments(day: Day, index: int) -> tuple[bytes, bytes]:
-    known = _FRAGMENTS.get(day)
-    if known is None:
-        known = _FRAGMENTS.setdefault(day, {})
-    found = known.get(index)
+    """A cached row's JSON around its two per-request dates, kept with its day."""
+    found = day.encoded.get(index)
     if found is None:
         row = day.row(index)
         head, tail = _json(row[1:_FIRST])[1:-1], _json(row[_FIRST + 1 :])[1:-1]
-        found = known[index] = (head.encode(), tail.encode())
+        found = day.encoded[index] = (head.encode(), tail.encode())
     return found
 
 
