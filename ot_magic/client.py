@@ -81,7 +81,7 @@ class OpenTrackerClient:
         self.api_url = checked_api_url(url)
         self.timeout = timeout
         self.retries = retries
-        self._given = credentials
+        self._given = None if credentials is None else creds.resolve(credentials)  # redacted
         self._ticket: creds.Credentials | None = None
         self._session = session or requests.Session()
         retry = Retry(
@@ -168,10 +168,10 @@ class OpenTrackerClient:
 
             client.sessions(req, all_pages=True, progress=lambda rows, pages: print(rows))
         """
-        if max_rows is not None and (isinstance(max_rows, bool) or max_rows < 1):
-            raise ConfigurationError(
-                f"max_rows: expected a whole number of at least 1, got {max_rows!r}"
-            )
+        if max_rows is not None and (
+            isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1
+        ):
+            raise ParameterError("max_rows", "a whole number of at least 1", max_rows)
         params = dict(request.to_api_params())
         started = time.perf_counter()
         if not all_pages and max_rows is None:
@@ -348,10 +348,11 @@ class OpenTrackerClient:
         """POST ``params`` plus the credentials as a form body; the answer's bytes."""
         url = self.api_url + ENDPOINT_PATHS[endpoint]
         log.debug("POST %s %s", url, dict(params))
-        form = {**params, **account.form()}
         failure: OpenTrackerError | None = None
-        try:
-            response = self._session.post(url, data=form, timeout=self.timeout)
+        try:  # the form with the secrets is never a local: tracebacks that show locals show none
+            response = self._session.post(
+                url, data={**params, **account.form()}, timeout=self.timeout
+            )
         except requests.exceptions.ConnectionError as error:
             failure = TransportError(
                 f"no answer from {self._host} within {self.timeout:g} s "
@@ -374,7 +375,6 @@ class OpenTrackerClient:
             failure = TransportError(f"the request to {self._host} failed ({type(error).__name__})")
         if failure is not None:  # raised outside the except: no chained context to leak a URL
             raise failure
-        del form
         status, body = response.status_code, response.content
         response.close()
         if status == 200:
@@ -390,6 +390,10 @@ class OpenTrackerClient:
             raise TransportError(
                 f"the API at {self._host} kept answering HTTP {status} "
                 f"(after {self.retries} retries)"
+            )
+        if status == 404:
+            raise ConfigurationError(
+                f"no API at {self.api_url}{ENDPOINT_PATHS[endpoint]} (HTTP 404): check api_url/OT_API_URL"
             )
         if status in (401, 403):
             raise AuthenticationError(
@@ -566,7 +570,10 @@ def _endpoint_params(endpoint: str, **values: Any) -> dict[str, str]:
         if value is None:
             continue
         if name not in table:
-            raise ParameterError(name, f"nothing: {endpoint} does not take {name}", value)
+            takes = ", ".join(n for n, p in table.items() if p.group not in ("auth", "internal"))
+            raise ParameterError(
+                name, "", message=f"{name}: {endpoint} does not take it (it takes {takes})"
+            )
         out[name] = table[name].render(table[name].parse(value))
     return out
 

@@ -309,3 +309,18 @@ def test_no_secret_in_errors_reprs_attrs_or_debug_logs_even_when_the_server_echo
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_bad_paging_and_endpoint_options_stop_before_any_request(client, emulator):
+    start = len(emulator.requests)
+    with pytest.raises(ParameterError, match="max_rows: expected a whole number of at least 1"):
+        client.sessions(DAY, max_rows=0)
+    with pytest.raises(ParameterError, match="sessions_by_user does not take it"):
+        client.sessions_by_user("1319502921449.180515048", period="3d")
+    assert len(emulator.requests) == start
+
+
+def test_a_wrong_api_path_is_a_configuration_error(emulator):
+    client = OpenTrackerClient(emulator.url + "nowhere/", credentials=(DEMO_LOGIN, DEMO_PASSWORD))
+    with pytest.raises(ConfigurationError, match="HTTP 404"):
+        client.sessions(DAY)
