@@ -377,6 +377,7 @@ class OTMagic(Magics):
         if not login or not password:
             raise OptionError("login and password are both needed; nothing was kept")
         credentials.remember(login, password)
+        del password  # not a local of this frame while the ticket is fetched (verbose tracebacks)
         self.close_clients()  # a ticket from an earlier login must not outlive it
         if not args.ticket:
             print(f"Logged in as {login} (kept in memory for this kernel only).")
