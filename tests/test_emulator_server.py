@@ -129,3 +129,19 @@ def test_command_line_refuses_a_remote_bind_without_allow_remote():
     process = _run_cli("--host", "0.0.0.0", "--port", "0")
     _, err = process.communicate(timeout=30)
     assert process.returncode == 2 and "not a loopback address" in err
+
+
+def test_more_clients_than_workers_are_queued_not_refused():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Emulator(clock=lambda: NOW, workers=2, idle_timeout=0.5) as small:
+
+        def one(_: int) -> int:
+            with requests.Session() as own:  # keep-alive: each holds a worker while it lasts
+                return sum(
+                    own.post(small.url + SESSIONS, data=AUTH, timeout=30).json()["rows"]
+                    for _ in range(3)
+                )
+
+        with ThreadPoolExecutor(6) as pool:
+            assert list(pool.map(one, range(6))) == [6] * 6
