@@ -62,7 +62,8 @@ class Control:
 
     def raw(self) -> Any:
         value = self.inputs[0].value
-        return None if value is None or value in ("", []) else value
+        blank = value is None or value == [] or (isinstance(value, str) and not value.strip())
+        return None if blank else value
 
     def show(self, value: Any) -> None:
         self.inputs[0].value = _NOT_SET if value is None else self.param.render_cell(value)
@@ -90,24 +91,30 @@ def _placeholder(param: Param) -> str:
 
 def _text(param: Param, widget_type: type = widgets.Text, **more: Any) -> Control:
     widget = widget_type(
-        description=param.name, placeholder=_placeholder(param), style=_NAME_WIDTH, layout=_width(520),
+        description=param.name,
+        placeholder=_placeholder(param),
+        style=_NAME_WIDTH,
+        layout=_width(520),
         **more,
-    )  # fmt: skip
+    )
     return Control(param, widget)
 
 
 def _choice(param: Param, choices: tuple[str, ...]) -> Control:
     options = [(_placeholder(param), _NOT_SET), *((c, c) for c in choices)]
-    return Control(param, widgets.Dropdown(description=param.name, options=options,
-                                           style=_NAME_WIDTH))  # fmt: skip
+    return Control(
+        param, widgets.Dropdown(description=param.name, options=options, style=_NAME_WIDTH)
+    )
 
 
 class _Tags(Control):
     def __init__(self, param: Param, allowed: tuple[str, ...] | list[str]) -> None:
         tags = widgets.TagsInput(
-            description=param.name, allowed_tags=list(allowed), placeholder=_placeholder(param),
+            description=param.name,
+            allowed_tags=list(allowed),
+            placeholder=_placeholder(param),
             layout=_width(330),
-        )  # fmt: skip
+        )
         super().__init__(param, tags, label=True)
 
     def show(self, value: Any) -> None:
@@ -131,9 +138,14 @@ class _Period(Control):
 
     def __init__(self, param: Param) -> None:
         self.count = widgets.BoundedIntText(
-            description=param.name, min=param.minimum, max=param.maximum, value=param.minimum,
-            style=_NAME_WIDTH, layout=_width(270), disabled=True,
-        )  # fmt: skip
+            description=param.name,
+            min=param.minimum,
+            max=param.maximum,
+            value=param.minimum,
+            style=_NAME_WIDTH,
+            layout=_width(270),
+            disabled=True,
+        )
         self.unit = widgets.Dropdown(
             options=[(_placeholder(param), _NOT_SET), *self._UNITS],
             layout=_width(140),
@@ -158,9 +170,10 @@ class _Order(Control):
 
     def __init__(self, param: Param) -> None:
         self.column = widgets.Dropdown(
-            description=param.name, options=[("not set", _NOT_SET), *((f, f) for f in FIELDS)],
+            description=param.name,
+            options=[("not set", _NOT_SET), *((f, f) for f in FIELDS)],
             style=_NAME_WIDTH,
-        )  # fmt: skip
+        )
         self.direction = widgets.Dropdown(
             options=[("", _NOT_SET), ("asc", "asc"), ("desc", "desc")],
             layout=_width(90),
@@ -264,13 +277,20 @@ class SessionsPanel(widgets.VBox):
 
         self.controls: dict[str, Control] = {n: build_control(p) for n, p in USER_PARAMS.items()}
         self.all_pages = widgets.Checkbox(
-            description="all pages", indent=False, layout=_width(100),
+            description="all pages",
+            indent=False,
+            layout=_width(100),
             tooltip="Follow nextToken until the last page (like --all).",
-        )  # fmt: skip
+        )
         self.max_rows = widgets.BoundedIntText(
-            description="max rows", min=0, max=10**9, value=0, style={"description_width": "70px"},
-            layout=_width(190), tooltip="Stop after this many rows (0: no limit).",
-        )  # fmt: skip
+            description="max rows",
+            min=0,
+            max=10**9,
+            value=0,
+            style={"description_width": "70px"},
+            layout=_width(190),
+            tooltip="Stop after this many rows (0: no limit).",
+        )
         self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
         self.cancel_button = widgets.Button(description="Cancel", icon="stop", disabled=True)
         self.copy_button = widgets.Button(description="Copy as cell", icon="copy")
@@ -340,7 +360,7 @@ class SessionsPanel(widgets.VBox):
         for name, control in self.controls.items():
             control.show(values.get(name))
 
-    def _refresh(self, _change: Any = None) -> None:
+    def _refresh(self) -> None:
         """Validate every control, rebuild the request, enable Run only when it is valid."""
         values, problems = {}, []
         for name, control in self.controls.items():
@@ -431,7 +451,8 @@ class SessionsPanel(widgets.VBox):
             self.status.value = _status_html("cancelling after this page…")
 
     def wait(self, timeout: float | None = None) -> Any:
-        """Wait for the last Run: its ``SessionsResult``, or ``None`` if it failed (see the panel).
+        """Wait for the last Run: its ``SessionsResult`` (the rows kept, if a later page failed),
+        or ``None`` if nothing came (the panel's status line says why).
 
         Raises ``TimeoutError`` if it is still running after ``timeout`` seconds.
         """
@@ -550,9 +571,9 @@ def _status_html(message: str) -> str:
 
 
 def _summary(result: Any, out: str, cancelled: bool) -> str:
-    rows, pages = len(result.df), getattr(result, "pages", 1)
-    text = f"{rows} sessions, {pages} page{'s' if pages != 1 else ''}"
-    text += f", {result.elapsed:.2f} s → {out}" if getattr(result, "elapsed", None) else f" → {out}"
+    """``'40 sessions, 1 page, 0.21 s → visits'``."""
+    pages = f"{result.pages} page{'s' if result.pages != 1 else ''}"
+    text = f"{len(result.df)} sessions, {pages}, {result.elapsed:.2f} s → {out}"
     return text + (" (cancelled: rows read so far)" if cancelled else "")
 
 

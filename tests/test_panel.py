@@ -174,6 +174,13 @@ def test_an_invalid_value_is_marked_next_to_its_control_and_run_is_disabled(name
     assert others == [""] * len(others)
 
 
+def test_blanks_leave_a_parameter_out():
+    panel = fresh_panel()
+    type_into(panel, "search", "   ")
+    type_into(panel, "limit", " ")
+    assert panel.request == SessionsRequest() and not panel.run_button.disabled
+
+
 def test_fixing_the_value_clears_the_mark_and_enables_run():
     panel = fresh_panel()
     type_into(panel, "limit", "5000")
@@ -376,6 +383,27 @@ def test_an_api_error_is_one_line_in_the_panel(emulator):
     assert text_of(panel.status) == "Login/ site combination is not valid"
     assert panel.out not in panel.namespace and not panel.results.children
     assert not panel.run_button.disabled
+
+
+def test_a_failing_later_page_keeps_the_rows_before_it_and_says_so_in_one_line(emulator):
+    from ot_magic.client import OpenTrackerClient
+    from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
+
+    emulator.faults.update(fail_nth={2: 500})
+    try:
+        once = OpenTrackerClient(emulator.url, credentials=(DEMO_LOGIN, DEMO_PASSWORD), retries=0)
+        panel = fresh_panel(client=once)
+        panel.request = DAY
+        panel.all_pages.value = True
+        panel.run_button.click()
+        partial = panel.wait(30)
+    finally:
+        emulator.faults.reset()
+    kept = panel.namespace[panel.out]
+    assert kept is partial.df
+    shown = text_of(panel.status)
+    assert shown.startswith("stopped at page 2") and f"kept the {len(kept)} rows" in shown
+    assert len(kept) > 0 and panel.results.children
 
 
 def test_an_unreachable_server_is_one_line_in_the_panel():
