@@ -519,3 +519,17 @@ def test_some_sessions_have_no_known_location(http, emu):
     assert all(r[FIELDS.index("city")] == r[FIELDS.index("longitude")] == "" for r in unknown)
     known = [r for r in data["resultsList"] if r[FIELDS.index("latitude")]]
     assert all(-90 <= float(r[FIELDS.index("latitude")]) <= 90 for r in known)
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        (SESSIONS, {"date": "0001-01-01"}),
+        (SESSIONS, {"date": "9999-12-31", "period": "400m"}),
+        (SESSIONS, {"session_id": "9999999999999999999.1"}),
+        (BY_USER, {"uid": "9999999999999999999.1"}),
+        (PAGE_VIEWS, {"filterByVisitId": "1.1"}),
+    ],
+)
+def test_dates_and_ids_outside_the_data_give_an_empty_answer(http, emu, path, params):
+    assert sessions(http, emu, path, **params)["rows"] == 0

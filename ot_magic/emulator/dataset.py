@@ -46,6 +46,8 @@ from ..schema import FIELDS
 FIELD_INDEX: dict[str, int] = {name: i for i, name in enumerate(FIELDS)}
 _in_field_order = operator.itemgetter(*FIELDS)
 DAY_MS = 86_400_000
+# Sessions exist from 1990 to 2199 (Java's dates go further; Python's datetime does not).
+FIRST_MS, LAST_MS = 631_152_000_000, 7_258_118_400_000
 HOUR_MS = 3_600_000
 ONLINE_WINDOW_MS = 15 * 60_000  # a visitor counts as online this long after their last event
 # The day cache holds at most DAY_CACHE_SIZE days and, on average, ROWS_PER_CACHED_DAY built
@@ -833,6 +835,8 @@ def utc_day(epoch_ms: int) -> dt.date:
 def find_session(host: str, session_id: str) -> tuple[Day, int] | None:
     """The day and index of a session (or visit) id ``<start ms>.<number>`` of ``host``."""
     start, number = (int(part) for part in session_id.split("."))
+    if not FIRST_MS <= start < LAST_MS:
+        return None
     day = get_day(host, utc_day(start))
     index = day.find(start, number)
     return None if index is None else (day, index)

@@ -195,7 +195,17 @@ def _months_back(day: dt.date, months: int) -> dt.date:
 
 
 def time_range(values: Mapping[str, Any], now: int, zone: dt.tzinfo) -> tuple[int, int]:
-    """[low, high) in epoch ms for ``date`` and ``period`` (see the module's notes)."""
+    """[low, high) in epoch ms for ``date`` and ``period`` (see the module's notes), within the
+    years that hold sessions."""
+    try:
+        low, high = _time_range(values, now, zone)
+    except (OverflowError, ValueError, OSError):  # a date near year 1 or 9999
+        return dataset.FIRST_MS, dataset.FIRST_MS
+    low, high = max(low, dataset.FIRST_MS), min(high, dataset.LAST_MS)
+    return low, max(low, high)
+
+
+def _time_range(values: Mapping[str, Any], now: int, zone: dt.tzinfo) -> tuple[int, int]:
     period: Period = value(values, "period")
     date = values.get("date")
     if date is not None:
@@ -541,6 +551,8 @@ def visitor_table(values: Mapping[str, Any], now: int) -> Table:
     if uid is None:
         raise ApiFailure("uid is required (the visitor id, machine_idx)")
     first_ms = int(uid.split(".")[0])
+    if not dataset.FIRST_MS <= first_ms < dataset.LAST_MS:
+        return Table([], display, "", sites=sites)
     date = values.get("date")
     high = (
         now + 1 if date is None else min(now + 1, local_midnight(date + dt.timedelta(days=1), zone))

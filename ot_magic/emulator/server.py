@@ -228,7 +228,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             emulator._log(record, fault if isinstance(fault, int) else 200)
             return self._fault(fault)
-        status, body, kind = 200, *emulator.answer(endpoint, items)
+        try:
+            status, body, kind = 200, *emulator.answer(endpoint, items)
+        except Exception as error:  # a bug of the emulator: answer as Tomcat would
+            status, kind = 500, "text/html; charset=UTF-8"
+            body = _tomcat_page(500, f"{type(error).__name__}: {error}")
         emulator._log(record, status)
         self._send(status, body, kind)
 
