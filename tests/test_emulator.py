@@ -533,3 +533,30 @@ def test_some_sessions_have_no_known_location(http, emu):
 )
 def test_dates_and_ids_outside_the_data_give_an_empty_answer(http, emu, path, params):
     assert sessions(http, emu, path, **params)["rows"] == 0
+
+
+def test_any_odd_value_of_any_parameter_gets_an_answer_or_a_java_error(http, emu):
+    from ot_magic.params import params_for
+
+    odd = (
+        "",
+        "x",
+        "-1",
+        "0",
+        "99999999999",
+        "*",
+        "2011-02-30",
+        "a,,b",
+        "Zürich ✓",
+        "1.2.3",
+        "true",
+    )
+    for name in params_for("sessions"):
+        for text in odd:
+            answer = post(http, emu, **{"date": "2011-11-16", "limit": "3", name: text})
+            body = answer.text
+            if name == "jsoncallback" and text:
+                body = body.removeprefix(text + "(")
+            starts = ("{", "Error: java.lang.RuntimeException: ", "<table", "site,", "lastEvent")
+            assert body.startswith(starts), (name, text, body[:80])
+            assert "Traceback" not in body
