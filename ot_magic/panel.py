@@ -429,12 +429,13 @@ class SessionsPanel(widgets.VBox):
             return self._future
         self._cancel.clear()
         self._busy = True
-        self.run_button.disabled, self.cancel_button.disabled = True, False
+        options = (request, self.all_pages.value, self.max_rows.value or None)
+        self.run_button.disabled = True
+        self.cancel_button.disabled = not any(options[1:])  # a single page cannot be cut short
         self.status.value = _status_html("running…")
         self.results.children = ()
         future: Future = Future()
         future.set_running_or_notify_cancel()
-        options = (request, self.all_pages.value, self.max_rows.value or None)
         threading.Thread(
             target=lambda: future.set_result(self._fetch(*options)),
             name=f"ot-panel-{self.out}",

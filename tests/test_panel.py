@@ -336,7 +336,8 @@ def test_run_works_in_the_background_while_the_controls_stay_live(client, emulat
     started = time.monotonic()
     panel.run_button.click()
     assert time.monotonic() - started < 0.3
-    assert panel.running and panel.run_button.disabled and not panel.cancel_button.disabled
+    assert panel.running and panel.run_button.disabled
+    assert panel.cancel_button.disabled, "one page cannot be cut short"
     type_into(panel, "limit", "5")  # a user edit while the fetch is on its way
     assert panel.request == DAY.replace(limit=5)
     assert len(panel.wait(30).df) == 25  # the run fetched what was asked when Run was clicked
@@ -351,6 +352,7 @@ def test_all_pages_shows_progress_and_cancel_keeps_the_rows_so_far(client, emula
     seen = []
     panel.status.observe(lambda change: seen.append(text_of(panel.status)), names="value")
     panel.run_button.click()
+    assert not panel.cancel_button.disabled
     wait_until(lambda: any(re.fullmatch(r"page 1: \d+ rows so far…", s) for s in seen))
     panel.cancel_button.click()
     result = panel.wait(30)
