@@ -367,16 +367,30 @@ def _arrow_to_pandas_dtype(arrow_type: pa.DataType) -> Any:
 def _typed_frame(data: bytes, zone: dt.tzinfo) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Rows → typed polars columns → Arrow → pandas, each form let go as the next is made."""
     frame, meta = _read_rows(data)
-    frame = _typed(frame)
+    series = _typed(frame).get_columns()
+    del frame
     columns = {}
-    for name in frame.columns:  # a column at a time, so each is held twice at most
-        columns[name] = frame.get_column(name).to_arrow()
-        frame = frame.drop(name)
+    for index, column in enumerate(series):  # one at a time, so each is held twice at most
+        columns[column.name] = column.to_arrow()
+        series[index] = column = None
+    zoned = pa.timestamp("ms", tz=_arrow_zone(zone))
+    for name, array in columns.items():
+        if pa.types.is_timestamp(array.type):
+            columns[name] = array.cast(zoned)  # the same instants, shown in the zone
     table = pa.table(columns)
     columns.clear()
     df = table.to_pandas(types_mapper=_arrow_to_pandas_dtype, self_destruct=True, split_blocks=True)
     del table
-    for name, dtype in df.dtypes.items():
-        if isinstance(dtype, pd.DatetimeTZDtype):
-            df[name] = df[name].dt.tz_convert(zone)
     return df, meta
+
+
+def _arrow_zone(zone: dt.tzinfo) -> str:
+    """Arrow's name for a zone: the IANA key, or a fixed offset such as ``-05:00`` (EST)."""
+    key = getattr(zone, "key", None)
+    if key:
+        return key
+    offset = zone.utcoffset(None) or dt.timedelta(0)
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds()) // 60
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
