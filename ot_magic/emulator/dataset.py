@@ -25,23 +25,31 @@ from __future__ import annotations
 
 import base64
 import bisect
-import csv
 import datetime as dt
 import hashlib
 import math
 import operator
 import random
-from bisect import bisect_right as _bisect
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
-from importlib import resources
 from itertools import accumulate
 from threading import Lock
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from ..schema import FIELDS
+from .world import (
+    ENGINES,
+    GOOGLE_DOMAIN,
+    LOGOUT,
+    OTHER_REFERRERS,
+    Weighted,
+    between,
+    choice,
+    pick_cum,
+    visitor_profile,
+)
 
 FIELD_INDEX: dict[str, int] = {name: i for i, name in enumerate(FIELDS)}
 _in_field_order = operator.itemgetter(*FIELDS)
@@ -85,6 +93,11 @@ class Site:
 
     def url(self, path: str) -> str:
         return f"http://{self.host}{path}"
+
+    @cached_property
+    def countries(self) -> Weighted:
+        """Where the site's visitors come from ("" for the rest of the world)."""
+        return Weighted(self.country_weights)
 
 
 _NET_PAGES = (
@@ -156,239 +169,6 @@ _HOUR_SHAPE = (2, 1.5, 1, 1, 1, 1.5, 3, 5, 8, 10, 11, 11, 10, 10, 11, 10, 9, 7, 
 _WEEKDAY_SHAPE = (1.05, 1.1, 1.1, 1.05, 0.95, 0.55, 0.5)
 _WORLD_BASE = 2.5  # visitors from other time zones flatten the curve
 
-# --------------------------------------------------------------------------- the world
-
-
-@dataclass(frozen=True, eq=False)
-class City:
-    name: str
-    country: str
-    region_code: str
-    region: str
-    timezone: str
-    lat: str
-    lon: str
-
-    @cached_property
-    def fields(self) -> dict[str, str]:
-        """The city's values in a sessions row."""
-        return {"city": self.name, "region": self.region, "region_code": self.region_code,
-                "latitude": self.lat, "longitude": self.lon, "timezone": self.timezone}  # fmt: skip
-
-
-@cache
-def _cities() -> dict[str, tuple[list[City], list[float]]]:
-    """Cities by country code, with cumulative weights growing with population."""
-    text = resources.files("ot_magic").joinpath("data/cities.csv").read_text("utf-8")
-    by_country: dict[str, tuple[list[City], list[float]]] = {}
-    for row in csv.DictReader(text.splitlines()):
-        cities, weights = by_country.setdefault(row["country"], ([], []))
-        cities.append(City(row["name"], row["country"], row["region_code"], row["region"],
-                           row["timezone"], str(float(row["lat"])), str(float(row["lon"]))))  # fmt: skip
-        weights.append(int(row["population"]) ** 0.6)
-    return {code: (cities, list(accumulate(w))) for code, (cities, w) in by_country.items()}
-
-
-def preload() -> None:
-    """Read the city table and country names now rather than on the first request."""
-    _cities()
-    country_name("US")
-
-
-@cache
-def country_name(code: str) -> str:
-    """The GeoIP-style English name of a country code ("Europe" for EU)."""
-    import pycountry
-
-    special = {"EU": "Europe", "AP": "Asia/Pacific Region"}
-    if code in special:
-        return special[code]
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:  # Kosovo (XK) and kin: GeoNames knows them, ISO 3166 does not
-        return {"XK": "Kosovo"}.get(code, code)
-    return getattr(country, "common_name", None) or country.name
-
-
-@cache
-def _world_weights() -> tuple[list[str], list[float]]:
-    codes = sorted(_cities())
-    return codes, list(accumulate(_cities()[c][1][-1] ** 0.5 for c in codes))
-
-
-def _pick_cum(rng: random.Random, items: list, cum: list[float]):
-    return items[_bisect(cum, rng.random() * cum[-1])]
-
-
-_CUMULATIVE: dict[int, tuple[list[str], list[float]]] = {}
-
-
-def _pick(rng: random.Random, weighted: dict[str, float]) -> str:
-    """A key of ``weighted`` (a module-level table), drawn by its weight."""
-    table = _CUMULATIVE.get(id(weighted))
-    if table is None:
-        table = _CUMULATIVE[id(weighted)] = (list(weighted), list(accumulate(weighted.values())))
-    return _pick_cum(rng, *table)
-
-
-_ISPS: dict[str, tuple[tuple[str, str], ...]] = {
-    "US": (("Comcast Cable", "comcast.net"), ("Verizon Internet Services", "verizon.net"),
-           ("AT&T Internet Services", "sbcglobal.net"), ("Optimum Online", "optonline.net"),
-           ("Road Runner", "rr.com"), ("Cox Communications", "cox.net"), ("Charter Communications", "charter.com")),
-    "GB": (("British Telecommunications", "btcentralplus.com"), ("Virgin Media", "virginmedia.com"),
-           ("Sky Broadband", "bskyb.com"), ("TalkTalk", "talktalk.net")),
-    "DE": (("Deutsche Telekom AG", "t-ipconnect.de"), ("Vodafone D2 GmbH", "vodafone.de"),
-           ("Telefonica O2 Germany", "o2online.de"), ("Kabel Deutschland", "kabel-deutschland.de")),
-    "NL": (("KPN", "kpn.net"), ("Ziggo", "ziggo.nl"), ("XS4ALL Internet", "xs4all.nl")),
-    "ES": (("Telefonica De Espana", "rima-tde.net"), ("ONO", "ono.com")),
-    "IT": (("Telecom Italia", "telecomitalia.it"), ("Fastweb", "fastwebnet.it")),
-    "FR": (("France Telecom", "wanadoo.fr"), ("Free SAS", "proxad.net"), ("SFR", "sfr.net")),
-    "CA": (("Shaw Communications", "shawcable.net"), ("Rogers Cable", "rogers.com"),
-           ("Bell Canada", "sympatico.ca")),
-    "AU": (("Telstra Internet", "bigpond.net.au"), ("Optus", "optusnet.com.au")),
-    "BR": (("Rede Brasileira De Comunicacao Ltda", "mastercabo.com.br"), ("Telemar Norte Leste", "telemar.net.br")),
-    "IN": (("Bharti Airtel", "airtelbroadband.in"), ("BSNL", "bsnl.in")),
-    "AT": (("Telekom Austria", "aon.at"), ("UPC Austria", "chello.at")),
-    "CH": (("Swisscom", "bluewin.ch"), ("Cablecom", "cablecom.ch")),
-}  # fmt: skip
-_CARRIERS = ("Verizon Business", "Itc Deltacom", "Level 3 Communications", "Cogent Communications",
-             "Qwest Communications", "Global Crossing", "Colt Technology Services")  # fmt: skip
-_COMPANIES = (
-    "Webfargo Data Security", "Kintiskton Llc", "Brightline Consulting Group", "Meridian Health Partners",
-    "Crescent Software BV", "Hanse Logistik GmbH", "Northgate Publishing Ltd", "Bluewater Retail Inc",
-    "Summit Insurance Company", "Universiteit van Amsterdam", "University of Leeds", "Riverbend Media",
-    "Oakfield Marketing Agency", "Stadtwerke Nord GmbH", "Pinnacle Web Design", "Harbor Bank",
-    "Greenfield Research Labs", "Atlas Travel Group", "Clearview Analytics", "Redwood Networks Inc",
-)  # fmt: skip
-_SERVERS = ("10.245.194.182", "10.203.31.49", "10.243.94.86")
-_CONNECTIONS = {"Cable/DSL": 55, "": 20, "Corporate": 14, "Cellular": 8, "Dialup": 3}
-
-# (name, version, first year, last year, family, weight); family limits the platform.
-_BROWSERS = (
-    ("IE", "6.0", 2001, 2011, "win", 4), ("IE", "7.0", 2006, 2012, "win", 5),
-    ("IE", "8.0", 2009, 2014, "win", 8), ("IE", "9.0", 2011, 2015, "win", 6),
-    ("IE", "10.0", 2012, 2016, "win", 4), ("IE", "11.0", 2013, 2021, "win", 6),
-    ("Edge", "18.17763", 2018, 2020, "win", 3), ("Edge", "120.0.2210.91", 2020, 2030, "win", 6),
-    ("Firefox", "2.0.0.20", 2006, 2009, "any", 3), ("Firefox", "3.6.24", 2009, 2012, "any", 6),
-    ("Firefox", "8.0", 2011, 2012, "any", 9), ("Firefox", "15.0.1", 2012, 2013, "any", 5),
-    ("Firefox", "52.0", 2016, 2019, "any", 4), ("Firefox", "121.0", 2021, 2030, "any", 4),
-    ("Chrome", "15.0.874.120", 2011, 2012, "any", 10), ("Chrome", "31.0.1650.63", 2013, 2014, "any", 10),
-    ("Chrome", "49.0.2623.112", 2015, 2018, "any", 10), ("Chrome", "87.0.4280.88", 2019, 2021, "any", 12),
-    ("Chrome", "120.0.6099.109", 2022, 2030, "any", 14),
-    ("Safari", "4.0.5", 2009, 2010, "mac", 3), ("Safari", "5.1.1", 2011, 2012, "mac", 5),
-    ("Safari", "6.0", 2012, 2013, "mac", 4), ("Safari", "12.1", 2018, 2019, "mac", 4),
-    ("Safari", "17.1", 2022, 2030, "mac", 5), ("Opera", "9.64", 2008, 2010, "any", 2),
-    ("Opera", "11.52", 2011, 2012, "any", 2),
-)  # fmt: skip
-_PLATFORMS = (
-    ("Windows XP", 2001, 2013, "win", 8), ("Windows Vista", 2007, 2011, "win", 4),
-    ("Windows 7", 2009, 2019, "win", 10), ("Windows 8", 2012, 2015, "win", 3),
-    ("Windows 10", 2015, 2030, "win", 10), ("Windows 11", 2021, 2030, "win", 6),
-    ("Intel Mac OS X 10.5.8", 2008, 2010, "mac", 3), ("Intel Mac OS X 10.6.8", 2010, 2013, "mac", 4),
-    ("Intel Mac OS X 10.9.5", 2013, 2015, "mac", 4), ("Intel Mac OS X 10.15.7", 2019, 2030, "mac", 5),
-    ("iPhone OS 5_0", 2011, 2012, "mac", 2), ("iPhone OS 17_1", 2023, 2030, "mac", 4),
-    ("Linux x86_64", 2001, 2030, "any", 2), ("Android 2.3.4", 2011, 2012, "any", 2),
-    ("Android 13", 2022, 2030, "any", 4),
-)  # fmt: skip
-_RESOLUTIONS = {"1024 x 768": 8, "1280 x 800": 7, "1280 x 1024": 6, "1366 x 768": 9, "1440 x 900": 7,
-                "1600 x 900": 5, "1680 x 1050": 5, "1920 x 1080": 10, "2560 x 1440": 3,
-                "1344 x 840": 1, "1441 x 810": 1, "390 x 844": 2}  # fmt: skip
-_ENGINES = {"google": 80, "bing": 10, "yahoo": 7, "ask": 3}
-_GOOGLE_DOMAIN = {"GB": "google.co.uk", "CA": "google.ca", "DE": "google.de", "NL": "google.nl",
-                  "AU": "google.com.au", "BR": "google.com.br", "ES": "google.es", "IT": "google.it",
-                  "FR": "google.fr", "IN": "google.co.in", "AT": "google.at", "CH": "google.ch",
-                  "BE": "google.be", "SE": "google.se", "IE": "google.ie", "PL": "google.pl",
-                  "NZ": "google.co.nz"}  # fmt: skip
-_OTHER_REFERRERS = (
-    "http://www.allwebcreative.co.uk/home.html", "http://en.wikipedia.org/wiki/Web_analytics",
-    "http://www.facebook.com/", "http://twitter.com/opentracker",
-    "http://forums.digitalpoint.com/showthread.php?t=2184452",
-    "http://www.webanalyticsworld.net/2011/10/top-web-analytics-tools.html",
-    "http://www.linkedin.com/groups/Web-Analytics-Association-35222",
-    "http://stackoverflow.com/questions/1048487/how-to-track-visitors",
-    "http://www.smashingmagazine.com/2011/07/web-analytics-tools/",
-)  # fmt: skip
-_LOGOUT = "http://ot2.opentracker.net/login/logout.jsp"
-
-
-def _era_choice(rng: random.Random, table: tuple, year: int, family: str | None = None):
-    items, cum = _era_candidates(table, year, family)
-    return _pick_cum(rng, items, cum)
-
-
-@cache
-def _era_candidates(table: tuple, year: int, family: str | None) -> tuple[list, list[float]]:
-    candidates = [
-        entry
-        for entry in table
-        if entry[-4] <= year <= entry[-3] and (family in (None, "any") or entry[-2] == family)
-    ]
-    if not candidates:  # a year before or after every era: the nearest era's entries
-        nearest = min(abs(year - e[-4]) + abs(year - e[-3]) for e in table)
-        candidates = [e for e in table if abs(year - e[-4]) + abs(year - e[-3]) == nearest]
-    return candidates, list(accumulate(e[-1] for e in candidates))
-
-
-def _between(rng: random.Random, low: int, high: int) -> int:
-    """A whole number in [low, high): ``randrange`` at a fraction of its cost."""
-    return low + int(rng.random() * (high - low))
-
-
-def _choice(rng: random.Random, items: tuple):
-    return items[int(rng.random() * len(items))]
-
-
-def _ip(rng: random.Random) -> tuple[str, int]:
-    first = _choice(rng, (12, 24, 31, 46, 62, 66, 70, 71, 76, 79, 80, 81, 82, 84, 86, 87, 88, 89, 91,
-                        93, 94, 98, 108, 109, 151, 173, 178, 187, 189, 201, 203, 212, 213, 217))  # fmt: skip
-    parts = (first, _between(rng, 0, 256), _between(rng, 0, 256), _between(rng, 1, 255))
-    return ".".join(map(str, parts)), (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[
-        3
-    ]
-
-
-def _profile(rng: random.Random, site: Site, year: int) -> dict[str, str]:
-    """Where a visitor is and what they use: the values that stay the same across their visits."""
-    code = _pick(rng, site.country_weights)
-    if not code:
-        codes, cum = _world_weights()
-        code = _pick_cum(rng, codes, cum)
-    v: dict[str, str] = dict.fromkeys(
-        ("area", "area_code", "dma_code", "postal_code", "zipCode", "company_org", "isp", "isp_org",
-         "provider", "region", "region_code", "city", "latitude", "longitude", "timezone"), "")  # fmt: skip
-    roll = rng.random()
-    if roll < 0.05:  # no known location; some only known as "Europe" or "Asia/Pacific"
-        if roll < 0.015:
-            code = "EU"
-        elif roll < 0.02:
-            code = "AP"
-    else:
-        cities, cum = _cities()[code]
-        city = _pick_cum(rng, cities, cum)
-        v.update(city.fields)
-        if code == "US" and rng.random() < 0.8:
-            area = str(_between(rng, 201, 990))
-            zip_code = f"{_between(rng, 1000, 99950):05d}"
-            v.update(area=area, area_code=area, dma_code=str(_between(rng, 500, 882)),
-                     postal_code=zip_code, zipCode=zip_code)  # fmt: skip
-    connection = _pick(rng, _CONNECTIONS)
-    if connection == "Corporate":
-        v.update(company_org=_choice(rng, _COMPANIES), isp=_choice(rng, _CARRIERS))
-    else:
-        isp, domain = _choice(rng, _ISPS.get(code, ((f"{country_name(code)} Telecom", ""),)))
-        v.update(isp_org=isp, provider=domain if rng.random() < 0.85 else "")
-    browser, version, _, _, family, _ = _era_choice(rng, _BROWSERS, year)
-    platform = _era_choice(rng, _PLATFORMS, year, family)[0]
-    ip, aton = _ip(rng)
-    v.update(
-        country_code=code, flag=code.lower(), country=country_name(code),
-        country_name=country_name(code), connection=connection,
-        browser=f"{browser} {version}", browser_version=version, platform=platform,
-        resolution=_pick(rng, _RESOLUTIONS), ip_number=ip, inet_aton=str(aton), email="",
-        machine_server=_choice(rng, _SERVERS),
-    )  # fmt: skip
-    return v
-
-
 # --------------------------------------------------------------------------- visitors
 
 
@@ -420,10 +200,10 @@ def regular_pool(host: str, era: int) -> tuple[Regular, ...]:
     start_day = era * ERA_DAYS
     pool = []
     for _ in range(site.regulars):
-        ago = _between(rng, 1, 400)
-        chance = _choice(rng, (0.9, 0.6, 0.4)) if rng.random() < 0.05 else rng.uniform(0.03, 0.25)
-        first_ms = (start_day - ago) * DAY_MS + _between(rng, 0, DAY_MS)
-        pool.append(Regular(_between(rng, 10**7, 2**31), first_ms, chance, 1 + int(ago * chance),
+        ago = between(rng, 1, 400)
+        chance = choice(rng, (0.9, 0.6, 0.4)) if rng.random() < 0.05 else rng.uniform(0.03, 0.25)
+        first_ms = (start_day - ago) * DAY_MS + between(rng, 0, DAY_MS)
+        pool.append(Regular(between(rng, 10**7, 2**31), first_ms, chance, 1 + int(ago * chance),
                             rng.uniform(1.5, 8), start_day, rng.getrandbits(63)))  # fmt: skip
     return tuple(pool)
 
@@ -468,10 +248,10 @@ def _page_count(rng: random.Random) -> int:
     if roll < 0.72:
         return 3
     if roll < 0.93:
-        return _between(rng, 4, 11)
+        return between(rng, 4, 11)
     if roll < 0.995:
-        return _between(rng, 11, 41)
-    return _between(rng, 41, 1201)
+        return between(rng, 11, 41)
+    return between(rng, 41, 1201)
 
 
 def _referrer(
@@ -480,19 +260,19 @@ def _referrer(
     """(referrer, session_referrer, search term, landing path); all empty for a direct visit."""
     roll = rng.random()
     if regular and roll < 0.5:
-        return ("", "", "", "/loginpage") if roll < 0.3 else (_LOGOUT, _LOGOUT, "", "/loginpage")
+        return ("", "", "", "/loginpage") if roll < 0.3 else (LOGOUT, LOGOUT, "", "/loginpage")
     if roll < 0.3:
         return "", "", "", ""
     if roll < 0.42:
-        url = _choice(rng, _OTHER_REFERRERS)
+        url = choice(rng, OTHER_REFERRERS)
         return url, url, "", ""
-    term, landing = _choice(rng, site.search_terms)
+    term, landing = choice(rng, site.search_terms)
     q = _quote(term)
     target = _quote(site.url(landing), "")
-    engine = _pick(rng, _ENGINES)
+    engine = ENGINES.pick(rng)
     if engine == "google":
-        host = "www." + _GOOGLE_DOMAIN.get(country, "google.com")
-        tail = (f"&source=web&cd={_between(rng, 1, 10)}&ved=0CDYQFjA{_choice(rng, 'ABCDE')}&url={target}"
+        host = "www." + GOOGLE_DOMAIN.get(country, "google.com")
+        tail = (f"&source=web&cd={between(rng, 1, 10)}&ved=0CDYQFjA{choice(rng, 'ABCDE')}&url={target}"
                 f"&ei={_token(rng, 22)}&usg=AFQjCN{_token(rng, 28)}")  # fmt: skip
         return (f"http://{host}/search?sa=t&rct=j&q={q}{tail}",
                 f"http://{host}/url?sa=t&rct=j&q={q}{tail}", term, landing)  # fmt: skip
@@ -527,12 +307,14 @@ def build_facts(host: str, start: int, seed: int, regular: Regular | None) -> Fa
     rng = random.Random(seed)
     year = dt.datetime.fromtimestamp(start / 1000, dt.timezone.utc).year
     if regular is None:
-        profile = _profile(rng, site, year)
-        number, first_ms, visits = _between(rng, 10**7, 2**31), start, 1
+        profile = visitor_profile(rng, site.countries, year)
+        number, first_ms, visits = between(rng, 10**7, 2**31), start, 1
         pages_before = 0
     else:
-        profile = _profile(
-            random.Random(regular.seed), site, utc_day(regular.era_start * DAY_MS).year
+        profile = visitor_profile(
+            random.Random(regular.seed),
+            site.countries,
+            utc_day(regular.era_start * DAY_MS).year,
         )
         number, first_ms = regular.number, regular.first_ms
         visits = (
@@ -550,17 +332,17 @@ def build_facts(host: str, start: int, seed: int, regular: Regular | None) -> Fa
     entry = (
         by_path[landing]
         if landing in by_path and (landing or term or rng.random() < 0.5)
-        else _pick_cum(rng, pages, cum)
+        else pick_cum(rng, pages, cum)
     )
     path = [entry]
     times = [start]
     t = start
     for _ in range(count - 1):
         t += 2_000 + int(min(1_800_000, 38_000 * rng.expovariate(1.0) ** 1.6))  # a long tail
-        path.append(_pick_cum(rng, pages, cum))
+        path.append(pick_cum(rng, pages, cum))
         times.append(t)
     return Facts(site, start, number, first_ms, visits, pages_before, profile, path, times,
-                 referrer, session_referrer, term, str(_between(rng, 10000, 99999)))  # fmt: skip
+                 referrer, session_referrer, term, str(between(rng, 10000, 99999)))  # fmt: skip
 
 
 def format_duration(ms: int | None) -> str:
@@ -700,7 +482,7 @@ class Day:
         entries = []
         for i in range(count):
             hour = bisect.bisect(cum, rng.random() * total)
-            start = self.start_ms + hour * HOUR_MS + _between(rng, 0, HOUR_MS)
+            start = self.start_ms + hour * HOUR_MS + between(rng, 0, HOUR_MS)
             entries.append((start, rng.getrandbits(63), regulars[i] if i < len(regulars) else None))
         entries.sort(key=lambda e: e[0])
         self.starts = [e[0] for e in entries]

@@ -63,7 +63,7 @@ from ..errors import ParameterError
 from ..javatime import API_DATE_PATTERN, format_java_ms, java_zone
 from ..params import ALIASES, ENDPOINT_PATHS, Param, Period, params_for
 from ..schema import COUNT_FIELDS, DURATION_FIELDS, EPOCH_MS_FIELDS, FIELDS, FLOAT_FIELDS
-from . import dataset
+from . import dataset, world
 from .dataset import DAY_MS, FIELD_INDEX, HOUR_MS
 
 CREDENTIALS = ("login", "password", "ticketId")
@@ -448,7 +448,7 @@ class Display:
         code = row[i["country_code"]]
         if self.map_eu and code == "EU" and dataset.SITES[row[i["site"]]].country_domain:
             code = dataset.SITES[row[i["site"]]].country_domain
-            name = dataset.country_name(code)
+            name = world.country_name(code)
             values[i["country_code"]], values[i["flag"]] = code, code.lower()
             values[i["country"]] = values[i["country_name"]] = name
         if self.gb_code is not None and code == "GB":

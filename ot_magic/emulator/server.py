@@ -43,7 +43,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..params import ENDPOINT_PATHS, params_for
-from . import dataset, query
+from . import query, world
 from .query import CREDENTIALS, LOGIN_FAILED, ApiFailure
 from .render import render
 
@@ -317,7 +317,7 @@ class Emulator:
     def start(self) -> Emulator:
         """Bind and serve in a daemon thread; returns self."""
         if self._server is None:
-            dataset.preload()
+            world.preload()
             self._server = _PooledServer((self.host, self.port), _Handler, self, self.workers)
             self.port = self._server.server_address[1]
             self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
