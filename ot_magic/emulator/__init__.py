@@ -8,7 +8,8 @@
 From a shell: ``python -m ot_magic.emulator --port 8765`` (prints its base URL first).
 ``demo_url()`` starts one emulator per process on first use (``OT_API_URL=demo``, ``--demo``).
 ``server.py`` holds the HTTP side, ``query.py`` what an answer holds, ``render.py`` how it is
-written, ``dataset.py`` the deterministic sessions.
+written, ``dataset.py`` the deterministic sessions and ``world.py`` the places, providers and
+browsers they are drawn from.
 """
 
 from __future__ import annotations

@@ -50,6 +50,7 @@ behaviour a Java servlet backed by hour buckets most plausibly had:
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import heapq
 import re
@@ -184,14 +185,9 @@ def hour_start(epoch_ms: int, zone: dt.tzinfo) -> int:
 
 
 def _months_back(day: dt.date, months: int) -> dt.date:
-    total = day.year * 12 + day.month - 1 - months
-    year, month = divmod(total, 12)
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month + 1, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    """The same day ``months`` calendar months earlier (the month's last day if it is shorter)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def time_range(values: Mapping[str, Any], now: int, zone: dt.tzinfo) -> tuple[int, int]:

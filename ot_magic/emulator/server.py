@@ -203,7 +203,11 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         query_items = dict(parse_qsl(split.query, keep_blank_values=True))
         body_items: dict[str, str] = {}
-        length = int(self.headers.get("Content-Length") or 0)
+        length_text = self.headers.get("Content-Length") or "0"
+        length = int(length_text) if length_text.isdigit() else -1
+        if length < 0:
+            self.close_connection = True
+            return self._send(400, b"Bad Content-Length", "text/plain; charset=UTF-8")
         if length > emulator.max_body:
             self.close_connection = True
             return self._send(413, b"Request body too large", "text/plain; charset=UTF-8")
