@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -294,24 +294,17 @@ class OpenTrackerClient:
         self, pagers: list[_Pager], request: Any, max_rows: int | None, started: float
     ) -> Any:
         """The result of complete pagers; if the last one failed, a PartialResultError."""
-        from .frame import concat_frames
+        from .frame import to_dataframe
 
-        frames = [frame for pager in pagers for frame in pager.frames]
-        pages = sum(pager.pages for pager in pagers)
+        pages = _first_rows([page for pager in pagers for page in pager.read], max_rows)
         failed = pagers[-1] if pagers and pagers[-1].error is not None else None
-        if failed is not None and not frames:
+        if failed is not None and not pages:
             raise failed.error
-        df = concat_frames(frames)
-        if max_rows is not None and len(df) > max_rows:
-            attrs = df.attrs
-            df = df.iloc[:max_rows].reset_index(drop=True)
-            df.attrs = attrs
-        token = pagers[-1].next_token if pagers else None
+        token = failed.failed_token if failed is not None else pagers[-1].next_token
+        df = to_dataframe(pages, request=request, time_zone=_zone_of(request, {}))
         df.attrs["next_token"] = token
-        result = self._result(df, request, token, pages, started)
+        result = self._result(df, request, token, sum(p.pages for p in pagers), started)
         if failed is not None:
-            result.next_token = failed.failed_token
-            df.attrs["next_token"] = failed.failed_token
             raise PartialResultError(
                 f"stopped at page {failed.pages + 1} of {failed.label} ({failed.error}); "
                 f"kept the {len(df)} rows before it; to go on, run the same request with "
@@ -335,12 +328,21 @@ class OpenTrackerClient:
         )
 
     def _fetch(self, endpoint: str, params: Mapping[str, str], request: Any) -> Any:
-        from .frame import parse_sessions
+        """One answer as a typed DataFrame (``ParsedAnswer``)."""
+        from .frame import ParsedAnswer, to_dataframe
+
+        page = self._fetch_page(endpoint, params)
+        df = to_dataframe([page], request=params, time_zone=_zone_of(request, params))
+        return ParsedAnswer(df, page.next_token, page.meta)
+
+    def _fetch_page(self, endpoint: str, params: Mapping[str, str]) -> Any:
+        """One answer as a typed Arrow table (``ParsedPage``), pandas left for later."""
+        from .frame import read_page
 
         account = self.credentials()
         body = self._post(endpoint, params, account)
         try:
-            return parse_sessions(body, request=params, time_zone=_zone_of(request, params))
+            return read_page(body)
         except OpenTrackerError as error:
             raise _scrubbed(error, account.secrets) from None
 
@@ -418,7 +420,7 @@ class _Pager:
     params: dict[str, str]
     max_rows: int | None
     start_token: str | None = None
-    frames: list[Any] = field(default_factory=list)
+    read: list[Any] = field(default_factory=list)  # the ParsedPages, in order
     rows: int = 0
     pages: int = 0
     next_token: str | None = None
@@ -446,13 +448,13 @@ class _Pager:
             if token:
                 params["nextToken"] = token
             try:
-                answer = self.client._fetch(self.endpoint, params, self.request)
+                answer = self.client._fetch_page(self.endpoint, params)
             except OpenTrackerError as error:
                 self.error = error
                 self.failed_token = token or self.start_token
                 return
-            self.frames.append(answer.df)
-            self.rows += len(answer.df)
+            self.read.append(answer)
+            self.rows += answer.table.num_rows
             self.pages += 1
             self.next_token = answer.next_token
             if on_page is not None:
@@ -472,6 +474,22 @@ class _Pager:
             token = answer.next_token
         self.error = ResponseError(f"more than {MAX_PAGES} pages: paging stopped")
         self.failed_token = token
+
+
+def _first_rows(pages: list[Any], max_rows: int | None) -> list[Any]:
+    """The pages holding the first ``max_rows`` rows, the last one cut to fit."""
+    if max_rows is None:
+        return pages
+    kept, rows = [], 0
+    for page in pages:
+        if rows >= max_rows:
+            break
+        take = min(page.table.num_rows, max_rows - rows)
+        kept.append(
+            page if take == page.table.num_rows else replace(page, table=page.table.slice(0, take))
+        )
+        rows += take
+    return kept
 
 
 def _complete_prefix(pagers: list[_Pager]) -> list[_Pager]:

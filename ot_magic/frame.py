@@ -68,6 +68,16 @@ class ParsedAnswer:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ParsedPage:
+    """One answer's typed rows as an Arrow table, before pandas: pages are joined as tables
+    and become one DataFrame once (:func:`to_dataframe`)."""
+
+    table: pa.Table
+    next_token: str | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
 def parse_sessions(
     body: bytes | str, *, request: Any = None, time_zone: str | None = None
 ) -> ParsedAnswer:
@@ -82,26 +92,52 @@ def parse_sessions(
         ...
         ot_magic.errors.AuthenticationError: Login/ site combination is not valid
     """
-    data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    page = read_page(body)
+    return ParsedAnswer(
+        to_dataframe([page], request=request, time_zone=time_zone), page.next_token, page.meta
+    )
+
+
+def read_page(body: bytes | str) -> ParsedPage:
+    """The typed rows of one answer as an Arrow table (times in UTC), or the error it holds."""
+    data = _unwrap(body.encode("utf-8") if isinstance(body, str) else bytes(body))
+    with _gc_paused():
+        table, meta = _typed_table(data)
+    return ParsedPage(table, meta.get("nextToken") or None, meta)
+
+
+def to_dataframe(
+    pages: list[ParsedPage], *, request: Any = None, time_zone: str | None = None
+) -> pd.DataFrame:
+    """The pages' rows, one after the other, as one typed DataFrame with its ``attrs``::
+
+    to_dataframe([read_page(b) for b in bodies], request=req)
+    """
     params = redacted_params(request)
     zone_name = time_zone or params.get("timeZone") or params.get("timezone")
-    data = _unwrap(data)
+    zoned = pa.timestamp(
+        "ms", tz=_arrow_zone(java_zone(zone_name) if zone_name else dt.timezone.utc)
+    )
+    table = pa.concat_tables([page.table for page in pages]) if len(pages) != 1 else pages[0].table
+    for index, column in enumerate(table.schema):
+        if pa.types.is_timestamp(column.type):  # the same instants, shown in the zone
+            table = table.set_column(index, column.name, table.column(index).cast(zoned))
     with _gc_paused():
-        df, meta = _typed_frame(data, java_zone(zone_name) if zone_name else dt.timezone.utc)
-    next_token = meta.get("nextToken") or None
-    columns = set(df.columns)
+        df = table.to_pandas(types_mapper=_arrow_to_pandas_dtype, split_blocks=True)
+    del table
+    meta, columns = pages[0].meta, set(df.columns)
     df.attrs.update(
         labels=_labels(meta, columns),
         hidden=list(dict.fromkeys(f for f in meta.get("hidden") or () if f in columns)),
         profile_columns=list(meta.get("profileColumns") or ()),
         expand_url=meta.get("expandUrl"),
         expand=meta.get("expand"),
-        next_token=next_token,
+        next_token=pages[-1].next_token,
         request=params,
         fetched_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         time_zone=zone_name or "UTC",
     )
-    return ParsedAnswer(df, next_token, meta)
+    return df
 
 
 def _labels(meta: dict[str, Any], columns: set[str]) -> dict[str, str]:
@@ -124,19 +160,6 @@ def redacted_params(request: Any) -> dict[str, str]:
 
 _CREDENTIAL_NAMES = frozenset(n for n, p in PARAMS.items() if p.group == "auth" and n != "expires")
 _CREDENTIAL_LOWER = frozenset(n.lower() for n in _CREDENTIAL_NAMES)
-
-
-def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Pages (or days) one after the other, with the first page's attrs and the last token."""
-    frames = [f for f in frames if f is not None]
-    if not frames:
-        raise ValueError("no frames to concatenate")
-    if len(frames) == 1:
-        return frames[0]
-    out = pd.concat(frames, ignore_index=True)
-    out.attrs = dict(frames[0].attrs)
-    out.attrs["next_token"] = frames[-1].attrs.get("next_token")
-    return out
 
 
 @contextmanager
@@ -364,24 +387,16 @@ def _arrow_to_pandas_dtype(arrow_type: pa.DataType) -> Any:
     return None
 
 
-def _typed_frame(data: bytes, zone: dt.tzinfo) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Rows → typed polars columns → Arrow → pandas, each form let go as the next is made."""
+def _typed_table(data: bytes) -> tuple[pa.Table, dict[str, Any]]:
+    """Rows → typed polars columns → Arrow, each polars column let go once converted."""
     frame, meta = _read_rows(data)
     series = _typed(frame).get_columns()
     del frame
     columns = {}
-    for index, column in enumerate(series):  # one at a time, so each is held twice at most
+    for index, column in enumerate(series):
         columns[column.name] = column.to_arrow()
         series[index] = column = None
-    zoned = pa.timestamp("ms", tz=_arrow_zone(zone))
-    for name, array in columns.items():
-        if pa.types.is_timestamp(array.type):
-            columns[name] = array.cast(zoned)  # the same instants, shown in the zone
-    table = pa.table(columns)
-    columns.clear()
-    df = table.to_pandas(types_mapper=_arrow_to_pandas_dtype, self_destruct=True, split_blocks=True)
-    del table
-    return df, meta
+    return pa.table(columns), meta
 
 
 def _arrow_zone(zone: dt.tzinfo) -> str:

@@ -10,7 +10,7 @@ import pytest
 
 from ot_magic import schema
 from ot_magic.errors import ApiError, AuthenticationError, ResponseError
-from ot_magic.frame import concat_frames, parse_sessions
+from ot_magic.frame import parse_sessions, read_page, to_dataframe
 
 SAMPLE_PATH = Path(__file__).parent / "data" / "reference_sample.json"
 SAMPLE = SAMPLE_PATH.read_bytes()
@@ -149,13 +149,18 @@ def test_an_answer_without_rows_is_an_empty_frame_with_typed_columns():
     assert isinstance(answer.df["session_start_unix_timestamp"].dtype, pd.DatetimeTZDtype)
 
 
-def test_pages_concatenate_keeping_dtypes_and_the_last_token(sample):
+def test_pages_join_into_one_frame_with_the_last_token(sample):
     doc = sample_doc()
     doc["nextToken"] = ""
-    last = parse_sessions(json.dumps(doc)).df
-    both = concat_frames([sample.df, last])
+    pages = [read_page(SAMPLE), read_page(json.dumps(doc))]
+    both = to_dataframe(pages, request={"timeZone": "EST"})
     assert len(both) == 12 and list(both.index) == list(range(12))
-    assert both.dtypes.equals(sample.df.dtypes)
+    assert list(both["session_id"]) == list(sample.df["session_id"]) * 2
+    assert (
+        both["visits"].dtype == "Int64"
+        and both["session_id"].dtype == sample.df["session_id"].dtype
+    )
+    assert both["eventUnixTimestamp"].iloc[0].utcoffset() == pd.Timedelta(hours=-5)
     assert both.attrs["labels"] == sample.df.attrs["labels"] and both.attrs["next_token"] is None
 
 
