@@ -20,6 +20,7 @@ from ot_magic.result import SessionsResult
 from ot_magic.views.basemap import base_layers, world_outlines
 from ot_magic.views.map import PLACE_DECIMALS, build_map
 from ot_magic.views.table import build_table
+from ot_magic.views.tree import widget_tree
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -242,9 +243,20 @@ def test_widget_count_is_the_same_for_100_and_all_sessions(result):
     counts = []
     for df in (result.df.head(100), result.df):
         before = widget_count()
-        build_map(df, basemap="offline")
-        counts.append(widget_count() - before)
-    assert counts[0] == counts[1] <= 30
+        m = build_map(df, basemap="offline")
+        counts.append((len(widget_tree(m)), widget_count() - before))
+    assert counts[0] == counts[1]
+    assert counts[1][0] <= 30
+
+
+def test_maps_share_one_outlines_layer_that_closing_a_view_keeps(result):
+    from ot_magic.views.tree import close_tree
+
+    first, second = (build_map(result, basemap="offline") for _ in range(2))
+    assert first.layers[0] is second.layers[0]
+    close_tree(first)
+    assert first.comm is None and first.points.comm is None
+    assert second.layers[0].comm is not None
 
 
 def test_heatmap_is_built_on_first_toggle_and_removed_when_off(result):
@@ -263,7 +275,7 @@ def test_offline_basemap_is_country_outlines_without_tiles(result):
     assert len(world_outlines()["features"]) > 170
     m = build_map(result)  # "auto": no tile server is reachable from here
     assert not any(isinstance(layer, TileLayer) for layer in m.layers)
-    assert m.layers[0].data is world_outlines(filled=True)
+    assert m.layers[0].data["features"][0]["properties"]["style"]["fillOpacity"] == 1  # land
     tiles, lines = base_layers("tiles")  # with internet: tiles under unfilled outlines
     assert isinstance(tiles, TileLayer) and "openstreetmap" in tiles.url
     assert lines.data["features"][0]["properties"]["style"]["fill"] is False

@@ -29,6 +29,8 @@ from typing import Any, Literal
 
 from ipyleaflet import GeoJSON, TileLayer, basemaps
 
+from .tree import SHARED
+
 Basemap = Literal["auto", "offline", "tiles"]
 BASEMAPS: tuple[str, ...] = ("auto", "offline", "tiles")
 TILE_HOST = "tile.openstreetmap.org"
@@ -46,6 +48,20 @@ def world_outlines(filled: bool = True) -> dict[str, Any]:
     for feature in collection["features"]:
         feature["properties"]["style"] = style
     return collection
+
+
+def outline_layer(filled: bool = True) -> GeoJSON:
+    """The outlines' layer, shared by every map of the kernel (its 170 KB of state is sent to
+    the browser once, not once per map); made again only if it was closed."""
+    layer = _OUTLINE_LAYERS.get(filled)
+    if layer is None or layer.comm is None:
+        # The style rides in each feature: a layer ``style`` would deep-copy the data.
+        layer = _OUTLINE_LAYERS[filled] = GeoJSON(data=world_outlines(filled), name="countries")
+        setattr(layer, SHARED, True)
+    return layer
+
+
+_OUTLINE_LAYERS: dict[bool, GeoJSON] = {}
 
 
 @cache
@@ -77,8 +93,7 @@ def resolve(basemap: str) -> str:
 def base_layers(basemap: str = "auto") -> list[Any]:
     """The bottom layers of a map: tiles (if any) under the country outlines."""
     mode = resolve(basemap)
-    # The style rides in each feature: a layer ``style`` would deep-copy the data per map.
-    outlines = GeoJSON(data=world_outlines(filled=mode == "offline"), name="countries")
+    outlines = outline_layer(filled=mode == "offline")
     if mode == "offline":
         return [outlines]
     tiles = TileLayer(

@@ -22,6 +22,7 @@ import ipywidgets as widgets
 
 from ..params import ENDPOINT_PATHS, params_for
 from .table import SessionsTable
+from .tree import close_tree
 
 DRILL_HEIGHT = "220px"
 
@@ -169,25 +170,3 @@ def _user_namespace() -> MutableMapping | None:
         return None
     shell = get_ipython()
     return shell.user_ns if shell is not None else None
-
-
-def close_tree(widget: widgets.Widget) -> None:
-    """Close a widget and every widget its synced state refers to (children, layout, ...)."""
-    seen: set[int] = set()
-
-    def walk(node: widgets.Widget) -> None:
-        if id(node) in seen:
-            return
-        seen.add(id(node))
-        for name in node.keys:
-            value = getattr(node, name, None)
-            if isinstance(value, dict):
-                items = list(value.values())
-            else:
-                items = list(value) if isinstance(value, (list, tuple)) else [value]
-            for item in items:
-                if isinstance(item, widgets.Widget):
-                    walk(item)
-        node.close()
-
-    walk(widget)

@@ -83,12 +83,14 @@ def group_places(df: pd.DataFrame) -> Places:
     n = len(df)
     lat, lon = coordinates(df)
     located = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
-    keys = np.column_stack([lat[located], lon[located]]).round(PLACE_DECIMALS)
-    if len(located):
-        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-    else:
-        unique, inverse = np.empty((0, 2)), np.empty(0, dtype=np.int64)
+    scale = 10**PLACE_DECIMALS
+    # One integer a place (whole 1e-4 degrees of latitude, then of longitude): sorts fast.
+    steps_lat = np.rint(lat[located] * scale).astype(np.int64)
+    steps_lon = np.rint(lon[located] * scale).astype(np.int64)
+    keys, inverse = np.unique(steps_lat * (400 * scale) + steps_lon, return_inverse=True)
     inverse = inverse.reshape(-1)
+    unique_lat, unique_lon = np.divmod(keys + 200 * scale, 400 * scale)
+    unique = np.column_stack([unique_lat, unique_lon - 200 * scale]) / scale
     order = np.argsort(inverse, kind="stable")
     counts = np.bincount(inverse, minlength=len(unique))
     online = _online(df)[located]
