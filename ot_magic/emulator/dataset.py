@@ -208,6 +208,13 @@ def regular_pool(host: str, era: int) -> tuple[Regular, ...]:
     return tuple(pool)
 
 
+@lru_cache(maxsize=4096)
+def regular_profile(host: str, regular: Regular) -> dict[str, str]:
+    """Where a regular visitor is and what they use, the same on every visit (do not modify)."""
+    year = utc_day(regular.era_start * DAY_MS).year
+    return visitor_profile(random.Random(regular.seed), SITES[host].countries, year)
+
+
 def active_regulars(host: str, epoch_day: int) -> tuple[Regular, ...]:
     era = epoch_day // ERA_DAYS
     return regular_pool(host, era - 1) + regular_pool(host, era)
@@ -311,11 +318,7 @@ def build_facts(host: str, start: int, seed: int, regular: Regular | None) -> Fa
         number, first_ms, visits = between(rng, 10**7, 2**31), start, 1
         pages_before = 0
     else:
-        profile = visitor_profile(
-            random.Random(regular.seed),
-            site.countries,
-            utc_day(regular.era_start * DAY_MS).year,
-        )
+        profile = regular_profile(host, regular)
         number, first_ms = regular.number, regular.first_ms
         visits = (
             regular.visits_before

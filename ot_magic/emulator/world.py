@@ -37,7 +37,8 @@ class City:
     def fields(self) -> dict[str, str]:
         """The city's values in a sessions row."""
         return {"city": self.name, "region": self.region, "region_code": self.region_code,
-                "latitude": self.lat, "longitude": self.lon, "timezone": self.timezone}  # fmt: skip
+                "latitude": self.lat, "longitude": self.lon, "timezone": self.timezone,
+                "area": "", "area_code": "", "dma_code": "", "postal_code": "", "zipCode": ""}  # fmt: skip
 
 
 @cache
@@ -214,40 +215,37 @@ def visitor_profile(rng: random.Random, countries: Weighted, year: int) -> dict[
     """Where a visitor is and what they use: the values that stay the same across their visits."""
     code = countries.pick(rng)
     if not code:
-        codes, cum = _world_weights()
-        code = pick_cum(rng, codes, cum)
-    v: dict[str, str] = dict.fromkeys(
-        ("area", "area_code", "dma_code", "postal_code", "zipCode", "company_org", "isp", "isp_org",
-         "provider", "region", "region_code", "city", "latitude", "longitude", "timezone"), "")  # fmt: skip
+        code = pick_cum(rng, *_world_weights())
+    place = _NOWHERE
     roll = rng.random()
     if roll < 0.05:  # no known location; some only known as "Europe" or "Asia/Pacific"
-        if roll < 0.015:
-            code = "EU"
-        elif roll < 0.02:
-            code = "AP"
+        code = "EU" if roll < 0.015 else "AP" if roll < 0.02 else code
     else:
-        cities, cum = cities_by_country()[code]
-        city = pick_cum(rng, cities, cum)
-        v.update(city.fields)
+        place = pick_cum(rng, *cities_by_country()[code]).fields
         if code == "US" and rng.random() < 0.8:
-            area = str(between(rng, 201, 990))
-            zip_code = f"{between(rng, 1000, 99950):05d}"
-            v.update(area=area, area_code=area, dma_code=str(between(rng, 500, 882)),
-                     postal_code=zip_code, zipCode=zip_code)  # fmt: skip
+            area, zip_code = str(between(rng, 201, 990)), f"{between(rng, 1000, 99950):05d}"
+            place = {**place, "area": area, "area_code": area, "postal_code": zip_code,
+                     "zipCode": zip_code, "dma_code": str(between(rng, 500, 882))}  # fmt: skip
     connection = _CONNECTIONS.pick(rng)
     if connection == "Corporate":
-        v.update(company_org=choice(rng, _COMPANIES), isp=choice(rng, _CARRIERS))
+        company, isp, isp_org, provider = choice(rng, _COMPANIES), choice(rng, _CARRIERS), "", ""
     else:
-        isp, domain = choice(rng, _ISPS.get(code, ((f"{country_name(code)} Telecom", ""),)))
-        v.update(isp_org=isp, provider=domain if rng.random() < 0.85 else "")
+        isp_org, domain = choice(rng, _ISPS.get(code, ((f"{country_name(code)} Telecom", ""),)))
+        company, isp, provider = "", "", domain if rng.random() < 0.85 else ""
     browser, version, _, _, family, _ = era_choice(rng, _BROWSERS, year)
     platform = era_choice(rng, _PLATFORMS, year, family)[0]
     ip, aton = _ip(rng)
-    v.update(
-        country_code=code, flag=code.lower(), country=country_name(code),
-        country_name=country_name(code), connection=connection,
-        browser=f"{browser} {version}", browser_version=version, platform=platform,
-        resolution=_RESOLUTIONS.pick(rng), ip_number=ip, inet_aton=str(aton), email="",
-        machine_server=choice(rng, _SERVERS),
-    )  # fmt: skip
-    return v
+    name = country_name(code)
+    return {
+        **place, "country_code": code, "flag": code.lower(), "country": name,
+        "country_name": name, "connection": connection, "company_org": company, "isp": isp,
+        "isp_org": isp_org, "provider": provider, "browser": f"{browser} {version}",
+        "browser_version": version, "platform": platform, "resolution": _RESOLUTIONS.pick(rng),
+        "ip_number": ip, "inet_aton": str(aton), "email": "",
+        "machine_server": choice(rng, _SERVERS),
+    }  # fmt: skip
+
+
+# The place of a visitor whose location is unknown.
+_NOWHERE = dict.fromkeys(("city", "region", "region_code", "latitude", "longitude", "timezone",
+                          "area", "area_code", "dma_code", "postal_code", "zipCode"), "")  # fmt: skip
