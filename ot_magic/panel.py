@@ -296,6 +296,7 @@ class SessionsPanel(widgets.VBox):
         self.copy_button = widgets.Button(description="Copy as cell", icon="copy")
         self.request_message = widgets.HTML()
         self.status = widgets.HTML()
+        self.progress = widgets.IntProgress(layout=widgets.Layout(width="300px", display="none"))
         self.cell_text = widgets.Textarea(
             layout=widgets.Layout(width="720px", height="160px", display="none")
         )
@@ -433,6 +434,8 @@ class SessionsPanel(widgets.VBox):
         self.run_button.disabled = True
         self.cancel_button.disabled = not any(options[1:])  # a single page cannot be cut short
         self.status.value = _status_html("running…")
+        self.progress.value, self.progress.max = 0, options[2] or 1
+        self.progress.layout.display = None if options[2] else "none"  # rows of max rows
         self.results.children = ()
         future: Future = Future()
         future.set_running_or_notify_cancel()
@@ -490,12 +493,14 @@ class SessionsPanel(widgets.VBox):
         finally:
             self.status.value = _error_html(line) if failed else _status_html(line)
             self._busy = False
+            self.progress.layout.display = "none"
             self.cancel_button.disabled = True
             self.run_button.disabled = self._request is None
         return result
 
     def _progress(self, rows: int, pages: int) -> None:
         self.status.value = _status_html(f"page {pages}: {rows} rows so far…")
+        self.progress.value = min(rows, self.progress.max)
 
     def _make_client(self) -> Any:
         """The client given, else one made at the first Run (the demo, or ``OT_API_URL``)."""
@@ -540,7 +545,7 @@ class SessionsPanel(widgets.VBox):
             accordion,
             self.request_message,
             buttons,
-            self.status,
+            widgets.HBox([self.status, self.progress]),
             self.cell_text,
             self.results,
         ]

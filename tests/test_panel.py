@@ -367,8 +367,14 @@ def test_max_rows_stops_a_multi_page_pull(client):
     panel.request = SessionsRequest(date="2011-11-16", limit=40)
     panel.all_pages.value = True
     panel.max_rows.value = 90
+    bar = []
+    panel.progress.observe(lambda change: bar.append(change["new"]), names="value")
     panel.run_button.click()
+    assert panel.progress.max == 90 and panel.progress.layout.display != "none"
     result = panel.wait(30)
+    assert result is not None, text_of(panel.status)
+    assert bar[-1] == 90, "the bar fills as rows arrive"
+    assert panel.progress.layout.display == "none"
     assert len(result.df) == 90 and result.next_token is not None, "stopped with rows to spare"
     assert "--all --max-rows 90" in panel.to_cell()
 
