@@ -191,6 +191,7 @@ class OTMagic(Magics):
         ``{variable}`` takes a variable's value); on one line, ``name=value`` words.
         """
         args = _parse_options(self.otsessions, line)
+        self._check_out(args.out)
         with self._one_line_errors():
             try:
                 return self._sessions(args, line, cell)
@@ -199,6 +200,14 @@ class OTMagic(Magics):
                 if not self.short_errors:
                     raise
                 raise PartialResultUsageError(_partial_message(error, args.out)) from None
+
+    def _check_out(self, out: str) -> None:
+        """Refuse an --out name the shell lives by (``In``, ``get_ipython``, ``__builtins__`` ...):
+        binding a DataFrame there breaks every later cell."""
+        if out in self.shell.user_ns_hidden or (out.startswith("__") and out.endswith("__")):
+            raise OptionError(
+                f"argument -o/--out: {out!r} is one of IPython's own names; choose another name"
+            )
 
     @contextmanager
     def _one_line_errors(self) -> Iterator[None]:
@@ -345,6 +354,7 @@ class OTMagic(Magics):
     def otpanel(self, line: str) -> Any:
         """Show the widget panel, whose Run binds its DataFrame to --out."""
         args = _parse_options(self.otpanel, line)
+        self._check_out(args.out)
         from .panel import SessionsPanel
 
         with self._one_line_errors():
