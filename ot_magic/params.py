@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any, NamedTuple
@@ -114,6 +114,8 @@ _LIST_KINDS = {"words", "countries", "columns", "sites"}
 
 
 def _split(value: Any) -> list[str]:
+    if isinstance(value, (Mapping, bytes, bytearray)):  # list() would take keys or byte numbers
+        raise TypeError
     items = value.split(",") if isinstance(value, str) else list(value)
     items = [str(item).strip() for item in items]
     if not items or any(not item for item in items):
