@@ -1,0 +1,228 @@
+"""Bad input through ``%%otsessions`` in a real shell: one line naming the parameter and what it
+accepts, and not a single request to the emulator.
+
+The cases are generated from :data:`ot_magic.params.USER_PARAMS` (a parameter added to the table
+is tested here with no change), by the parameter's kind; a new kind without malformed values
+fails :func:`test_every_kind_of_parameter_has_malformed_values_here`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from IPython.core.error import UsageError
+
+from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
+from ot_magic.params import USER_PARAMS, Param
+
+
+def _ints(p: Param) -> list[Any]:
+    values = ["abc", "1.5", "1e3", "0x10", "9" * 13, "ten"]
+    values += [str(p.minimum - 1)] if p.minimum is not None else []
+    values += [str(p.maximum + 1)] if p.maximum is not None else []
+    return values
+
+
+def _periods(p: Param) -> list[Any]:
+    return ["0d", f"{p.maximum + 1}d", "3y", "3", "d", "-1d", "3 d"]
+
+
+def _text(p: Param) -> list[Any]:
+    return ["bogus-choice"] if p.choices else ["x" * (p.maximum + 1)]
+
+
+# Kind -> malformed values (text as typed in a cell). Values that are wrong for every kind
+# (wrong Python types, smuggled lines and parameters) are in EVERY_KIND below.
+MALFORMED: dict[str, Callable[[Param], list[Any]]] = {
+    "int": _ints,
+    "bool": lambda p: ["yes", "1", "on", "truee"],
+    "date": lambda p: ["2011-02-30", "2011-13-01", "16-11-2011", "2011/11/16", "2011-11-16T10:00"],
+    "period": _periods,
+    "dotted_id": lambda p: ["abc", "123", "1.2.3", "1.x", ".5"],
+    "words": lambda p: ["a,,b", "a&b", "a=b", "a<b", "x,"],
+    "sites": lambda p: ["not a host!", "http://www.x.com", "www.x.com/path", "a,,b"],
+    "countries": lambda p: ["XX", "USA", "U1", "US,,GB"],
+    "columns": lambda p: ["nosuchcolumn", "session_id, bogus", "Session_ID"],
+    "order": lambda p: ["bogus desc", "duration sideways", "duration desc extra"],
+    "zone": lambda p: ["Mars/Olympus", "GMT+25", "EST;rm"],
+    "locale": lambda p: ["english", "EN_us", "en-US"],
+    "java_pattern": lambda p: ["qqq", "yyyy-'MM", "yyyy-MM-dd bb"],
+    "text": _text,
+}
+
+# Passed through a variable (``name = {bad}``), so the value reaches the validator as it is.
+EVERY_KIND = {
+    "newline": "x\nlimit = 5",
+    "carriage return": "x\rlimit=5",
+    "smuggled password": "x&password=hunter2",
+    "smuggled parameter": "x&limit=5",
+    "spaced password": "x password=hunter2",
+    "a dict": {"US": 1},
+    "bytes": b"US",
+    "an object": object(),
+    "a float": 2.5,
+}
+
+CASES = [
+    pytest.param(name, value, id=f"{name}-{value!r}")
+    for name, param in USER_PARAMS.items()
+    if param.kind.name in MALFORMED
+    for value in MALFORMED[param.kind.name](param)
+] + [
+    pytest.param(name, {"variable": value}, id=f"{name}-{label}")
+    for name in USER_PARAMS
+    for label, value in EVERY_KIND.items()
+]
+
+
+@pytest.fixture
+def shell(ip, emulator, monkeypatch):
+    """The shell pointed at the emulator with the demo account: a value wrongly accepted
+    would really be sent (and show in the emulator's request log)."""
+    ip.run_line_magic("config", f"OTMagic.api_url = {emulator.url!r}")
+    monkeypatch.setenv("OT_LOGIN", DEMO_LOGIN)
+    monkeypatch.setenv("OT_PASSWORD", DEMO_PASSWORD)
+    return ip
+
+
+def one_line_error(ip, capsys, text: str) -> str:
+    capsys.readouterr()
+    result = ip.run_cell(text, store_history=True)
+    out, err = capsys.readouterr()
+    assert isinstance(result.error_in_exec, UsageError), (text, result.error_in_exec, out)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in out + err, err
+    return lines[0]
+
+
+def test_every_kind_of_parameter_has_malformed_values_here():
+    kinds = {param.kind.name for param in USER_PARAMS.values()}
+    assert kinds <= set(MALFORMED), f"add malformed values for {kinds - set(MALFORMED)}"
+
+
+@pytest.mark.parametrize(("name", "value"), CASES)
+def test_a_malformed_value_is_one_line_naming_the_parameter_and_nothing_is_sent(
+    shell, emulator, capsys, name, value
+):
+    if isinstance(value, dict):
+        shell.user_ns["bad"] = value["variable"]
+        cell = f"%%otsessions\ndate = 2011-11-16\n{name} = {{bad}}\n"
+    else:
+        cell = f"%%otsessions\ndate = 2011-11-16\n{name} = {value}\n"
+    if name == "date":
+        cell = cell.replace("date = 2011-11-16\n", "", 1)
+    before = len(emulator.requests)
+    line = one_line_error(shell, capsys, cell)
+    assert f"{name}: expected {USER_PARAMS[name].accepted}" in line, line
+    assert len(emulator.requests) == before
+
+
+FREE_TEXT = [name for name, p in USER_PARAMS.items() if p.kind.name == "text" and not p.choices]
+
+
+@pytest.mark.parametrize("name", FREE_TEXT)
+@pytest.mark.parametrize("value", ["Tom & Jerry", "E=mc2", "a&b=c", "50% off; #1"])
+def test_free_text_keeps_ampersands_and_equals_signs_verbatim_and_they_smuggle_nothing(
+    shell, emulator, name, value
+):
+    """A page title may hold '&' and '=': they are not refused, because the form body encodes
+    them; what arrives is exactly the value, and no other parameter with it."""
+    shell.user_ns["title"] = value
+    before = len(emulator.requests)
+    result = shell.run_cell(f"%%otsessions --no-display\ndate = 2011-11-16\n{name} = {{title}}\n")
+    result.raise_error()
+    (record,) = emulator.requests[before:]
+    assert record.params[name] == value
+    assert set(record.params) == {"date", name, "dataType"}
+
+
+@pytest.mark.parametrize(
+    "out",
+    ["os.system('touch pwned')", "1abc", "class", "a.b", "a-b", "__builtins__", "In",
+     "get_ipython", "__name__", ""],
+)  # fmt: skip
+def test_out_must_be_a_free_python_variable_name(shell, emulator, capsys, out, tmp_path):
+    shell.run_line_magic("cd", str(tmp_path))
+    before = len(emulator.requests)
+    line = one_line_error(shell, capsys, f'%%otsessions --out "{out}"\ndate = 2011-11-16\n')
+    assert line.startswith("UsageError: argument -o/--out:"), line
+    assert len(emulator.requests) == before and not (tmp_path / "pwned").exists()
+    assert shell.run_cell("print(len(In) > 0)").success  # the shell still works
+
+
+class _Tripwire:
+    """A variable that records any code run on it besides being looked up."""
+
+    calls: ClassVar[list[str]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        self.calls.append(f"getattr {name}")
+        return self
+
+    def __getitem__(self, key: Any) -> Any:
+        self.calls.append(f"getitem {key}")
+        return self
+
+    def __call__(self, *args: Any) -> Any:
+        self.calls.append("call")
+        return self
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["__import__('os').system('touch pwned')", "a.b", "a[0]", "a()", "a.__class__", "a!r",
+     "a:>10", "0", "a + a", " a"],
+)  # fmt: skip
+def test_interpolation_looks_names_up_only_and_runs_no_code(
+    shell, emulator, capsys, expression, tmp_path
+):
+    shell.run_line_magic("cd", str(tmp_path))
+    shell.user_ns["a"] = _Tripwire()
+    _Tripwire.calls.clear()
+    before = len(emulator.requests)
+    line = one_line_error(
+        shell, capsys, f"%%otsessions\ndate = 2011-11-16\nsearch = {{{expression}}}\n"
+    )
+    assert "search: expected a variable name inside {...}" in line, line
+    assert _Tripwire.calls == [] and not (tmp_path / "pwned").exists()
+    assert len(emulator.requests) == before
+
+
+_OPTION_WORDS = st.sampled_from(
+    ["--out", "-o", "--dry-run", "--demo", "--all", "--max-rows", "--no-display", "--panel",
+     "-h", "--", "x", "1", "0", "-1", "'", '"', "=", "limit=5", "class", "--out=", "\\", "{a}"]
+)  # fmt: skip
+_OPTION_LINES = st.lists(st.one_of(_OPTION_WORDS, st.text(max_size=8)), max_size=6).map(" ".join)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(line=_OPTION_LINES)
+def test_no_magic_line_makes_the_magic_raise_anything_but_one_line(shell, emulator, capsys, line):
+    """Whatever follows ``%%otsessions``, a cell whose body is wrong ends in one line and sends
+    nothing (the options are read first, the body next, nothing is fetched before both pass)."""
+    if "\n" in line or "\r" in line:
+        line = line.replace("\n", " ").replace("\r", " ")
+    before = len(emulator.requests)
+    one_line_error(shell, capsys, f"%%otsessions {line}\nlimit = 0\n")
+    assert len(emulator.requests) == before
+    assert not Path("pwned").exists()
+
+
+def test_wrong_python_types_from_variables_are_refused_not_reinterpreted(shell, capsys):
+    """A dict is not a list of its keys and bytes are not a list of numbers; a date object is a
+    date; a list is a list."""
+    shell.user_ns.update(codes={"US": 1}, raw=b"US", day=dt.date(2011, 11, 16), many=["US", "GB"])
+    for cell in ("includeCountryCode = {codes}", "search = {raw}", "site = {raw}"):
+        line = one_line_error(shell, capsys, f"%%otsessions --dry-run\n{cell}\n")
+        assert ": expected " in line
+    shell.run_cell("%%otsessions --dry-run\ndate = {day}\nincludeCountryCode = {many}\n")
+    out = capsys.readouterr().out
+    assert "  date = 2011-11-16" in out and "  includeCountryCode = US,GB" in out
