@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 
-from .server import DEMO_LOGIN, DEMO_PASSWORD, DEMO_SITE, Emulator
+from .server import DEMO_LOGIN, DEMO_SITE, Emulator
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     print(emulator.url, flush=True)
-    print(f"demo account: login={DEMO_LOGIN} password={DEMO_PASSWORD} site={DEMO_SITE}", flush=True)
+    print(
+        f"demo account: {DEMO_LOGIN} on {DEMO_SITE} (password: ot_magic.emulator.DEMO_PASSWORD)",
+        flush=True,
+    )
     try:
         while not stop.wait(0.5):
             pass

@@ -19,8 +19,9 @@ Choices (what the answer says is in ``query.py``):
 - ``management/login_user.jsp`` answers a UUID ticket as text/plain (valid ``expires`` seconds,
   default 60, on the server's clock), or ``false`` for any failure.
 - Loopback only unless ``allow_remote=True``; request bodies over ``max_body`` bytes get 413;
-  at most ``workers`` connections are served at once and ``4 × workers`` wait; idle keep-alive
-  connections close after ``idle_timeout`` seconds.
+  at most ``workers`` connections are served at once, up to ``4 × workers`` more wait their turn
+  and any further one gets 503; idle keep-alive connections close after ``idle_timeout`` seconds.
+- An unexpected error inside the emulator answers a Tomcat-style HTTP 500 page.
 - Faults (:class:`Faults`) are per server, off by default; ``fail_nth`` counts requests from the
   last :meth:`Faults.update` or :meth:`Faults.reset`.
 """
@@ -54,7 +55,7 @@ DEMO_SITES = (DEMO_SITE, "www.opentracker.de")
 ACCOUNTS: dict[str, tuple[str, tuple[str, ...]]] = {DEMO_LOGIN: (DEMO_PASSWORD, DEMO_SITES)}
 API_PREFIX = "/api/"
 MAX_RECORDS = 20_000
-FAULT_KINDS = ("connection_reset", "truncate", "html_error", "error_text", "error_json")
+FAULT_KINDS = ("connection_reset", "truncate", "html_error", "error_text", "error_json", "jsonp")
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,9 @@ class Faults:
 
     ``latency`` seconds before each answer; ``fail_nth`` maps the n-th request (1-based, counted
     from the last ``update``/``reset``) to an HTTP status (500, 502, 503 ...) or a fault kind
-    (``"connection_reset"``, ``"truncate"``, ``"html_error"``, ``"error_text"``, ``"error_json"``);
-    the booleans apply that fault to every request::
+    (``"connection_reset"``, ``"truncate"``, ``"html_error"``, ``"error_text"``, ``"error_json"``,
+    or ``"jsonp"``: the right answer wrapped as JSONP); the booleans apply that fault to every
+    request::
 
         emu.faults.update(latency=0.05, fail_nth={3: 503})
         emu.faults.update(truncate=True)    # every body cut short
@@ -90,6 +92,7 @@ class Faults:
     html_error: bool = False
     error_text: bool = False
     error_json: bool = False
+    jsonp: bool = False  # the right answer, wrapped as JSONP as if jsoncallback were given
     _count: int = field(default=0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -229,6 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
         if endpoint is None:
             emulator._log(record, 404)
             return self._send(404, _tomcat_page(404, split.path), "text/html; charset=UTF-8")
+        if fault == "jsonp":  # not an error: the answer the vendor's UI asks for, as JSONP
+            items, fault = {**items, "jsoncallback": "jsonp1321472676886"}, None
         if fault is not None:
             emulator._log(record, fault if isinstance(fault, int) else 200)
             return self._fault(fault)
