@@ -149,19 +149,19 @@ class SessionsTable(widgets.VBox):
 
     def _on_grid_selections(self, _change: Any = None) -> None:
         view = self._view_rows()
-        rows: list[int] = []
-        for rect in self.grid.selections:
-            for r in range(rect["r1"], rect["r2"] + 1):
-                if 0 <= r < len(view) and view[r] not in rows:
-                    rows.append(view[r])
-        self.selected = rows
+        rows = (
+            view[r]
+            for rect in self.grid.selections
+            for r in range(max(rect["r1"], 0), min(rect["r2"] + 1, len(view)))
+        )
+        self.selected = list(dict.fromkeys(rows))
         self._show_info()
 
     def select_rows(self, rows: Iterable[int]) -> None:
         """Select these rows of df in the grid (the ones its filters hide stay unselected)."""
         where = {row: i for i, row in enumerate(self._view_rows())}
         positions = sorted(where[r] for r in set(rows) if r in where)
-        last = max(len(self.grid.data.columns) - 1, 0)
+        last = max(len(self._headers) - 1, 0)
         rects: list[dict[str, int]] = []
         for p in positions:
             if rects and rects[-1]["r2"] == p - 1:
