@@ -343,17 +343,25 @@ def test_run_works_in_the_background_while_the_controls_stay_live(client, emulat
     assert len(panel.wait(30).df) == 25  # the run fetched what was asked when Run was clicked
 
 
-def test_all_pages_shows_progress_and_cancel_keeps_the_rows_so_far(client, emulator):
+@pytest.mark.parametrize(
+    "request_",
+    [
+        SessionsRequest(date="2011-11-16", limit=100),  # paged by nextToken
+        SessionsRequest(date="2011-11-16", period="3d", limit=100),  # split by day, 3 at once
+    ],
+    ids=["one day", "three days"],
+)
+def test_all_pages_shows_progress_and_cancel_keeps_the_rows_so_far(client, emulator, request_):
     emulator.faults.update(latency=0.3)
     namespace = {}
     panel = fresh_panel(client=client, namespace=namespace)
-    panel.request = SessionsRequest(date="2011-11-16", limit=100)
+    panel.request = request_
     panel.all_pages.value = True
     seen = []
     panel.status.observe(lambda change: seen.append(text_of(panel.status)), names="value")
     panel.run_button.click()
     assert not panel.cancel_button.disabled
-    wait_until(lambda: any(re.fullmatch(r"page 1: \d+ rows so far…", s) for s in seen))
+    wait_until(lambda: any(re.fullmatch(r"page \d+: \d+ rows so far…", s) for s in seen))
     panel.cancel_button.click()
     result = panel.wait(30)
     assert result.pages <= 2, "stopped after the page being read when Cancel was clicked"
