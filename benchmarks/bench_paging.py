@@ -1,9 +1,11 @@
 """A 30-day ``--all`` pull: the concurrent day split against sequential ``nextToken`` paging.
 
-The emulator runs in its own process (so its work does not share the client's interpreter) with
-50 ms added to every answer, like a distant server, and is warmed by one untimed pull first (its
-day cache enlarged to hold the period), so that the figure measures paging rather than the
-emulator's first generation of each day's sessions. Both pulls ask for the same request; the
+The emulator stands for a distant server: 50 ms added to every answer, served by two emulator
+processes sharing one port (``SO_REUSEPORT``: the kernel spreads the connections), so that, as a
+real backend would, it answers concurrent requests in parallel instead of queueing them behind
+one Python interpreter; both are warmed by untimed pulls first (their day caches enlarged to hold
+the period), so that the figure measures paging rather than the emulator's first generation of
+each day's sessions. Both pulls ask for the same request; the
 split must give the very same rows, in the same order, as the sequential pull.
 
     python -m benchmarks.bench_paging
@@ -20,16 +22,33 @@ REQUEST = {"date": "2011-11-30", "period": "30d", "limit": 200}
 CONCURRENCY = 8
 TARGET_SPEEDUP = 3.0
 
+SERVER_PROCESSES = 2
 _SERVER = f"""
 import sys
-from ot_magic.emulator import Emulator, dataset
+from ot_magic.emulator import Emulator, dataset, server
 dataset.DAY_CACHE_SIZE = 64  # hold the whole period: both pulls then measure paging, not generation
-emulator = Emulator(workers=32).start()
+server._PooledServer.allow_reuse_port = True  # several processes share one port, like a server farm
+emulator = Emulator(port=int(sys.argv[1]), workers=32).start()
 emulator.faults.update(latency={LATENCY})
 print(emulator.url, flush=True)
 sys.stdin.read()
 emulator.stop()
 """
+
+
+def _start_emulators() -> tuple[str, list[subprocess.Popen]]:
+    """``SERVER_PROCESSES`` emulators sharing one port (the kernel spreads connections)."""
+    processes: list[subprocess.Popen] = []
+    url, port = "", 0
+    for _ in range(SERVER_PROCESSES):
+        process = subprocess.Popen(
+            [sys.executable, "-c", _SERVER, str(port)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        processes.append(process)
+        url = process.stdout.readline().strip()
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+    return url, processes
 
 
 def _timed_pull(client, request, concurrency: int):
@@ -44,19 +63,18 @@ def measure() -> list[dict]:
     from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
     from ot_magic.request import SessionsRequest
 
-    server = subprocess.Popen(
-        [sys.executable, "-c", _SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
+    url, emulators = _start_emulators()
     try:
-        url = server.stdout.readline().strip()
         request = SessionsRequest(**REQUEST)
         with OpenTrackerClient(url, credentials=(DEMO_LOGIN, DEMO_PASSWORD)) as client:
-            _timed_pull(client, request, CONCURRENCY)  # warm the emulator's day cache
+            for _ in range(SERVER_PROCESSES):  # warm every emulator's day cache
+                _timed_pull(client, request, CONCURRENCY)
             sequential_s, sequential = _timed_pull(client, request, 1)
             split_s, split = _timed_pull(client, request, CONCURRENCY)
     finally:
-        server.stdin.close()
-        server.wait(timeout=30)
+        for process in emulators:
+            process.stdin.close()
+            process.wait(timeout=30)
     same = split.df["session_id"].tolist() == sequential.df["session_id"].tolist()
     speedup = sequential_s / split_s
     return [

@@ -79,6 +79,22 @@ def test_progress_reports_rows_and_pages_as_they_arrive(emulator, sequential):
     assert seen[-1] == (len(result.df), result.pages)
 
 
+def test_progress_of_the_day_split_is_reported_in_the_callers_thread(emulator, sequential):
+    import threading
+
+    seen = []
+
+    def progress(rows, pages):
+        seen.append((rows, pages, threading.current_thread() is threading.main_thread()))
+
+    result = make_client(emulator).sessions(
+        THREE_DAYS, all_pages=True, concurrency=3, progress=progress
+    )
+    assert all(in_main for _, _, in_main in seen)
+    assert [s[:2] for s in seen] == sorted(s[:2] for s in seen)
+    assert seen[-1][:2] == (len(result.df), result.pages)
+
+
 def test_a_single_fetch_is_one_json_page_of_limit_rows(emulator):
     start = len(emulator.requests)
     result = make_client(emulator).sessions(THREE_DAYS.replace(limit=50))
