@@ -473,6 +473,7 @@ def test_no_credential_reaches_any_widget_state(monkeypatch, emulator, secret):
     panel.copy_button.click()
     assert canary not in every_widget_state()
     assert canary not in panel.to_cell()
+    assert canary not in repr(vars(panel)) + repr(panel)
 
 
 def test_to_new_cell_puts_the_cell_text_in_a_new_cell_of_the_shell(ip):
