@@ -14,11 +14,12 @@ Days are generated on demand and kept in a bounded LRU cache; a day first holds 
     ('www.opentracker.net', 'session')
 
 The model: traffic follows the hours and weekdays of the site's home time zone (quiet nights and
-weekends) on top of a worldwide base; about one session in six comes from a *regular* visitor of a
+weekends) on top of a worldwide base; about one session in nine comes from a *regular* visitor of a
 pool that lasts half a year, who keeps the same ``machine_idx``, place and browser on every visit;
 the others are new visitors. Visitors come from real cities (``data/cities.csv``, from GeoNames),
-about 5% without a known location; browsers and platforms are those of the day's year; entry pages
-follow the referrer (search engines with query terms, other sites, direct visits).
+about 5% without a known location; browsers, platforms and search engines are those of the day's
+year; entry pages follow the referrer (search engines with query terms, other sites, direct
+visits).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from .world import (
     Weighted,
     between,
     choice,
+    era_choice,
     pick_cum,
     visitor_profile,
 )
@@ -262,7 +264,7 @@ def _page_count(rng: random.Random) -> int:
 
 
 def _referrer(
-    rng: random.Random, site: Site, country: str, regular: bool
+    rng: random.Random, site: Site, country: str, regular: bool, year: int
 ) -> tuple[str, str, str, str]:
     """(referrer, session_referrer, search term, landing path); all empty for a direct visit."""
     roll = rng.random()
@@ -276,7 +278,7 @@ def _referrer(
     term, landing = choice(rng, site.search_terms)
     q = _quote(term)
     target = _quote(site.url(landing), "")
-    engine = ENGINES.pick(rng)
+    engine = era_choice(rng, ENGINES, year)[0]
     if engine == "google":
         host = "www." + GOOGLE_DOMAIN.get(country, "google.com")
         tail = (f"&source=web&cd={between(rng, 1, 10)}&ved=0CDYQFjA{choice(rng, 'ABCDE')}&url={target}"
@@ -285,7 +287,8 @@ def _referrer(
                 f"http://{host}/url?sa=t&rct=j&q={q}{tail}", term, landing)  # fmt: skip
     url = {"bing": f"http://www.bing.com/search?q={q.replace('%20', '+')}&form=QBRE",
            "yahoo": f"http://search.yahoo.com/search?p={q.replace('%20', '+')}&fr=yfp-t",
-           "ask": f"http://www.ask.com/web?q={q.replace('%20', '+')}&qsrc=0&o=0&l=dir"}[engine]  # fmt: skip
+           "ask": f"http://www.ask.com/web?q={q.replace('%20', '+')}&qsrc=0&o=0&l=dir",
+           "msn": f"http://search.msn.com/results.aspx?q={q.replace('%20', '+')}&FORM=QBRE"}[engine]  # fmt: skip
     return url, url, term, landing
 
 
@@ -327,7 +330,7 @@ def build_facts(host: str, start: int, seed: int, regular: Regular | None) -> Fa
         )
         pages_before = int((visits - 1) * regular.pages_per_visit)
     referrer, session_referrer, term, landing = _referrer(
-        rng, site, profile["country_code"], regular is not None
+        rng, site, profile["country_code"], regular is not None, year
     )
     pages, cum = _page_weights(host)
     by_path = _pages_by_path(host)

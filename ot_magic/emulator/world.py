@@ -143,6 +143,8 @@ _BROWSERS = (
     ("Safari", "6.0", 2012, 2013, "mac", 4), ("Safari", "12.1", 2018, 2019, "mac", 4),
     ("Safari", "17.1", 2022, 2030, "mac", 5), ("Opera", "9.64", 2008, 2010, "any", 2),
     ("Opera", "11.52", 2011, 2012, "any", 2),
+    ("IE", "5.5", 1999, 2005, "win", 3), ("Firefox", "1.5.0.12", 2005, 2007, "any", 3),
+    ("Safari", "2.0.4", 2005, 2007, "mac", 1), ("Opera", "8.54", 2005, 2007, "any", 1),
 )  # fmt: skip
 _PLATFORMS = (
     ("Windows XP", 2001, 2013, "win", 8), ("Windows Vista", 2007, 2011, "win", 4),
@@ -153,11 +155,16 @@ _PLATFORMS = (
     ("iPhone OS 5_0", 2011, 2012, "mac", 2), ("iPhone OS 17_1", 2023, 2030, "mac", 4),
     ("Linux x86_64", 2001, 2030, "any", 2), ("Android 2.3.4", 2011, 2012, "any", 2),
     ("Android 13", 2022, 2030, "any", 4),
+    ("Windows 98", 1998, 2004, "win", 2), ("Windows 2000", 2000, 2006, "win", 3),
+    ("PPC Mac OS X 10.4.11", 2005, 2008, "mac", 2), ("Intel Mac OS X 10.13.6", 2016, 2018, "mac", 4),
 )  # fmt: skip
 _RESOLUTIONS = Weighted({"1024 x 768": 8, "1280 x 800": 7, "1280 x 1024": 6, "1366 x 768": 9, "1440 x 900": 7,
                 "1600 x 900": 5, "1680 x 1050": 5, "1920 x 1080": 10, "2560 x 1440": 3,
                 "1344 x 840": 1, "1441 x 810": 1, "390 x 844": 2})  # fmt: skip
-ENGINES = Weighted({"google": 80, "bing": 10, "yahoo": 7, "ask": 3})
+# (name, first year, last year, family, weight), drawn with era_choice like the browsers.
+ENGINES = (("google", 1998, 2199, "any", 80), ("bing", 2009, 2199, "any", 10),
+           ("yahoo", 1995, 2199, "any", 7), ("ask", 2001, 2199, "any", 3),
+           ("msn", 1998, 2008, "any", 10))  # fmt: skip
 GOOGLE_DOMAIN = {"GB": "google.co.uk", "CA": "google.ca", "DE": "google.de", "NL": "google.nl",
                   "AU": "google.com.au", "BR": "google.com.br", "ES": "google.es", "IT": "google.it",
                   "FR": "google.fr", "IN": "google.co.in", "AT": "google.at", "CH": "google.ch",
@@ -182,14 +189,11 @@ def era_choice(rng: random.Random, table: tuple, year: int, family: str | None =
 
 @cache
 def _era_candidates(table: tuple, year: int, family: str | None) -> tuple[list, list[float]]:
-    candidates = [
-        entry
-        for entry in table
-        if entry[-4] <= year <= entry[-3] and (family in (None, "any") or entry[-2] == family)
-    ]
+    fitting = [e for e in table if family in (None, "any") or e[-2] == family]
+    candidates = [e for e in fitting if e[-4] <= year <= e[-3]]
     if not candidates:  # a year before or after every era: the nearest era's entries
-        nearest = min(abs(year - e[-4]) + abs(year - e[-3]) for e in table)
-        candidates = [e for e in table if abs(year - e[-4]) + abs(year - e[-3]) == nearest]
+        nearest = min(abs(year - e[-4]) + abs(year - e[-3]) for e in fitting)
+        candidates = [e for e in fitting if abs(year - e[-4]) + abs(year - e[-3]) == nearest]
     return candidates, list(accumulate(e[-1] for e in candidates))
 
 
