@@ -560,3 +560,20 @@ def test_any_odd_value_of_any_parameter_gets_an_answer_or_a_java_error(http, emu
             starts = ("{", "Error: java.lang.RuntimeException: ", "<table", "site,", "lastEvent")
             assert body.startswith(starts), (name, text, body[:80])
             assert "Traceback" not in body
+
+
+def test_browsers_platforms_and_engines_belong_to_the_days_year(http, emu):
+    old = sessions(http, emu, date="2005-03-01", limit=1000)
+    then = sessions(http, emu, date="2011-11-16", limit=1000)
+    old_browsers, then_browsers = set(column(old, "browser")), set(column(then, "browser"))
+    assert not any(b.startswith("Chrome") for b in old_browsers) and "IE 5.5" in old_browsers
+    assert "Chrome 15.0.874.120" in then_browsers and "IE 5.5" not in then_browsers
+    assert "msn.com" in column(old, "referrersLogo") and "bing.com" not in column(
+        old, "referrersLogo"
+    )
+    for row in old["resultsList"] + then["resultsList"]:
+        browser, platform = row[FIELDS.index("browser")], row[FIELDS.index("platform")]
+        if browser.startswith("IE"):
+            assert platform.startswith("Windows")
+        if browser.startswith("Safari"):
+            assert "Mac OS" in platform or "iPhone" in platform
