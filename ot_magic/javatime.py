@@ -11,6 +11,8 @@ datetime.timezone(datetime.timedelta(days=-1, seconds=68400), 'EST')
 'Nov 16 02:44 PM'
 >>> format_java_ms(1321472680399, "yyyy-dd-MM HH:mm", "GMT+1", "de_DE")
 '2011-16-11 20:44'
+>>> format_java_ms(1321472680399, "EEEE u 'at' h:mm a", "EST")
+'Wednesday 3 at 2:44 PM'
 """
 
 from __future__ import annotations
@@ -93,15 +95,21 @@ def zone_ids() -> list[str]:
 # The API's own pattern for lastEvent and firstMeasurement ("Nov 17 12:44 AM").
 API_DATE_PATTERN = "MMM dd hh:mm a"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-# Java SimpleDateFormat letters whose LDML (babel) meaning differs; the rest are the same.
-_JAVA_TO_LDML = {"u": "e"}
+_QUOTED = re.compile(r"('(?:[^']|'')*')")
+_ISO_WEEKDAY = re.compile(r"u+")
 
 
-def ldml_pattern(java_pattern: str) -> str:
-    """A Java ``SimpleDateFormat`` pattern as the LDML pattern babel formats the same way."""
-    parts = re.split(r"('(?:[^']|'')*')", java_pattern)
+def ldml_pattern(java_pattern: str, moment: datetime) -> str:
+    """A Java ``SimpleDateFormat`` pattern as an LDML pattern babel formats the same way.
+
+    The letters mean the same in both but ``u`` (Java's day number of the week, Monday = 1),
+    which LDML lacks: it becomes the number itself, as quoted text.
+    """
+    parts = _QUOTED.split(java_pattern)
     return "".join(
-        part if part.startswith("'") else "".join(_JAVA_TO_LDML.get(c, c) for c in part)
+        part
+        if part.startswith("'")
+        else _ISO_WEEKDAY.sub(lambda run: f"'{moment.isoweekday():0{len(run[0])}d}'", part)
         for part in parts
     )
 
@@ -118,4 +126,4 @@ def format_java_ms(
         return f"{_MONTHS[moment.month - 1]} {moment.day:02d} {hour:02d}:{moment.minute:02d} {noon}"
     from babel.dates import format_datetime
 
-    return format_datetime(moment, ldml_pattern(pattern), locale=locale)
+    return format_datetime(moment, ldml_pattern(pattern, moment), locale=locale)

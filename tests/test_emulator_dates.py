@@ -1,0 +1,26 @@
+"""Java SimpleDateFormat patterns as the emulator formats them (ot_magic.javatime)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ot_magic.javatime import API_DATE_PATTERN, format_java_ms
+
+EVENT = 1321472680399  # 2011-11-16 19:44:40.399 UTC, a Wednesday
+
+
+@pytest.mark.parametrize(
+    ("pattern", "zone", "locale", "expected"),
+    [
+        (API_DATE_PATTERN, "EST", "en_US", "Nov 16 02:44 PM"),
+        (API_DATE_PATTERN, "GMT+5", "en_US", "Nov 17 12:44 AM"),
+        (API_DATE_PATTERN, "Europe/Amsterdam", "nl_NL", "nov 16 08:44 p.m."),
+        ("yyyy-dd-MM", "EST", "en_US", "2011-16-11"),
+        ("yyyy-MM-dd 'at' HH:mm:ss.SSS z", "EST", "en_US", "2011-11-16 at 14:44:40.399 EST"),
+        ("EEEE u", "EST", "en_US", "Wednesday 3"),
+        ("EEEE, d MMMM yyyy", "Europe/Berlin", "de_DE", "Mittwoch, 16 November 2011"),
+        ("h:mm a, ''yy", "America/New_York", "en_US", "2:44 PM, '11"),
+    ],
+)
+def test_java_patterns_format_like_simpledateformat(pattern, zone, locale, expected):
+    assert format_java_ms(EVENT, pattern, zone, locale) == expected
