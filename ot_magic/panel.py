@@ -580,7 +580,10 @@ def _summary(result: Any, out: str, cancelled: bool) -> str:
     """``'40 sessions, 1 page, 0.21 s → visits'``."""
     pages = f"{result.pages} page{'s' if result.pages != 1 else ''}"
     text = f"{len(result.df)} sessions, {pages}, {result.elapsed:.2f} s → {out}"
-    return text + (" (cancelled: rows read so far)" if cancelled else "")
+    if cancelled:
+        text += " (cancelled: rows read so far"
+        text += f"; nextToken = {result.next_token} goes on)" if result.next_token else ")"
+    return text
 
 
 def _result_view(result: Any) -> widgets.Widget:

@@ -367,7 +367,9 @@ def test_all_pages_shows_progress_and_cancel_keeps_the_rows_so_far(client, emula
     assert result.pages <= 2, "stopped after the page being read when Cancel was clicked"
     assert result.next_token is not None, "more pages were left"
     assert namespace[panel.out] is result.df
-    assert text_of(panel.status).endswith("(cancelled: rows read so far)")
+    assert text_of(panel.status).endswith(
+        f"(cancelled: rows read so far; nextToken = {result.next_token} goes on)"
+    )
 
 
 def test_max_rows_stops_a_multi_page_pull(client):
