@@ -14,7 +14,8 @@ Data: ``ot_magic/data/world-110m.geojson.gz`` (177 countries, 52 KB) is Natural 
 admin-0 countries (public domain, naturalearthdata.com) as carried by the npm package
 ``world-atlas`` 2.0.2 (``countries-110m.json``, ISC licence), converted once from TopoJSON to
 GeoJSON with ``topojson-client`` 3.1.0's ``feature()``, coordinates rounded to 0.01°, only the
-``name`` property kept.
+``name`` property kept, and the rings that cross the antimeridian (Russia, Fiji) unwrapped past
+±180° so a flat map draws no line across the world.
 """
 
 from __future__ import annotations

@@ -221,6 +221,8 @@ class SessionsMap(Map):
                 WidgetControl(widget=self.legend, position="bottomleft"),
                 AttributionControl(position="bottomright", prefix="ipyleaflet"),
             ],
+            zoom_control=False,  # the controls above, in this order, instead of Map's own
+            attribution_control=False,
             prefer_canvas=True,
             center=center,
             zoom=zoom,
