@@ -114,7 +114,7 @@ def ldml_pattern(java_pattern: str, moment: datetime) -> str:
     )
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)  # the dates of a few warm 1000-row answers
 def format_java_ms(
     epoch_ms: int, pattern: str = API_DATE_PATTERN, zone: str = "EST", locale: str = "en_US"
 ) -> str:

@@ -1,7 +1,10 @@
 """``python -m ot_magic.emulator --host 127.0.0.1 --port 8765``: serve the emulated API.
 
 The first line printed is the base URL (``--port 0`` picks a free port); Ctrl-C or SIGTERM stop
-it cleanly (exit status 0). A non-loopback ``--host`` needs ``--allow-remote``.
+it cleanly (exit status 0). A non-loopback ``--host`` needs ``--allow-remote``. Then, e.g.::
+
+    curl -s http://127.0.0.1:8765/api/views/c_view_session.jsp \
+         -d login=demo@opentracker.net -d "password=$DEMO_PASSWORD" -d date=2011-11-16 -d limit=5
 """
 
 from __future__ import annotations
