@@ -4,13 +4,14 @@ them, in the drill-down and in the summary line, on real answers of the emulator
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import warnings
 
 import ipywidgets as widgets
 import numpy as np
 import pytest
-from ipyleaflet import GeoJSON, Heatmap, TileLayer
+from ipyleaflet import AttributionControl, GeoJSON, Heatmap, TileLayer, ZoomControl
 from ipywidgets.widgets.widget import _remove_buffers
 
 from ot_magic.client import OpenTrackerClient
@@ -249,6 +250,24 @@ def test_widget_count_is_the_same_for_100_and_all_sessions(result):
     assert counts[1][0] <= 30
 
 
+def test_outlines_draw_no_line_across_the_world():
+    """A ring that jumps 360° twice crosses the antimeridian: Leaflet would draw it across the
+    map (Antarctica's one jump is its closing edge along the bottom)."""
+    for feature in world_outlines()["features"]:
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"]
+        for polygon in polygons if geometry["type"] == "MultiPolygon" else [polygons]:
+            for ring in polygon:
+                jumps = sum(abs(a[0] - b[0]) > 180 for a, b in itertools.pairwise(ring))
+                assert jumps <= 1, feature["properties"]["name"]
+
+
+def test_map_has_one_zoom_control(result):
+    m = build_map(result, basemap="offline")
+    assert sum(isinstance(c, ZoomControl) for c in m.controls) == 1
+    assert sum(isinstance(c, AttributionControl) for c in m.controls) == 1
+
+
 def test_maps_share_one_outlines_layer_that_closing_a_view_keeps(result):
     from ot_magic.views.tree import close_tree
 
@@ -298,6 +317,10 @@ def test_selecting_rows_in_the_table_rings_their_places_and_fits_the_map(view, r
     assert min(lats) <= view.map.center[0] <= max(lats)
     view.table.grid.selections = []
     assert view.map.selection.data["features"] == []
+    nowhere = min(set(range(len(df))) - located_rows(df))
+    view.table.select_rows([nowhere])
+    assert view.map.selection.data["features"] == []
+    assert "1 of the 1 selected session has no location" in view.map.info.value
 
 
 def test_clicking_a_point_selects_its_rows_in_the_table(view, result):

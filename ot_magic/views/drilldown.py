@@ -24,7 +24,7 @@ from ..params import ENDPOINT_PATHS, params_for
 from .table import SessionsTable
 from .tree import close_tree
 
-DRILL_HEIGHT = "220px"
+DRILL_ROWS_SHOWN = 10  # the drill-down table grows up to this many rows, then scrolls
 
 
 class DrillDown(widgets.VBox):
@@ -139,7 +139,8 @@ class DrillDown(widgets.VBox):
         self.result = result
         if self.result_table is not None:
             close_tree(self.result_table)
-        self.result_table = SessionsTable(result.df, height=DRILL_HEIGHT)
+        rows = min(max(len(result.df), 1), DRILL_ROWS_SHOWN)
+        self.result_table = SessionsTable(result.df, height=f"{20 * (rows + 1) + 18}px")
         self.save_name.value = default_name
         self.save_name.disabled = self.save_button.disabled = False
         self.status.value = f"<small>{html.escape(caption)} ({result.elapsed:.2f} s)</small>"

@@ -330,6 +330,13 @@ class SessionsMap(Map):
         rows = rows[(rows >= 0) & (rows < len(self.df))]
         places = np.unique(self.places.place_of_row[rows]) if len(rows) else np.empty(0, int)
         places = places[places >= 0]
+        unlocated = int((self.places.place_of_row[rows] < 0).sum())
+        if unlocated:
+            self.info.value = (
+                f"<small>{unlocated} of the {len(rows)} selected session"
+                f"{'s' * (len(rows) != 1)} {'has' if unlocated == 1 else 'have'} no location:"
+                " not on the map</small>"
+            )
         coordinates = np.column_stack([self.places.lon[places], self.places.lat[places]])
         features = (
             [
