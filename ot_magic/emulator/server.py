@@ -191,8 +191,8 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.connection.settimeout(self.server.emulator.idle_timeout)
-        # Headers and body leave in separate writes: without this, Nagle's algorithm holds the
-        # body until the client's delayed ACK (40 ms) on every keep-alive request.
+        # Without this, Nagle's algorithm can hold an answer's last segment until the client's
+        # delayed ACK (40 ms) on a keep-alive connection.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:
@@ -278,9 +278,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        # Headers and body in one write: one wake-up of the client instead of two.
+        self._headers_buffer.append(b"\r\n" + body)
+        self.flush_headers()
 
 
 def _tomcat_page(status: int, message: str) -> bytes:
