@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -336,7 +336,7 @@ class OpenTrackerClient:
         return ParsedAnswer(df, page.next_token, page.meta)
 
     def _fetch_page(self, endpoint: str, params: Mapping[str, str]) -> Any:
-        """One answer as a typed Arrow table (``ParsedPage``), pandas left for later."""
+        """One answer's rows as text (``ParsedPage``), typing and pandas left for later."""
         from .frame import read_page
 
         account = self.credentials()
@@ -454,7 +454,7 @@ class _Pager:
                 self.failed_token = token or self.start_token
                 return
             self.read.append(answer)
-            self.rows += answer.table.num_rows
+            self.rows += answer.rows.height
             self.pages += 1
             self.next_token = answer.next_token
             if on_page is not None:
@@ -484,10 +484,8 @@ def _first_rows(pages: list[Any], max_rows: int | None) -> list[Any]:
     for page in pages:
         if rows >= max_rows:
             break
-        take = min(page.table.num_rows, max_rows - rows)
-        kept.append(
-            page if take == page.table.num_rows else replace(page, table=page.table.slice(0, take))
-        )
+        take = min(page.rows.height, max_rows - rows)
+        kept.append(page if take == page.rows.height else page.head(take))
         rows += take
     return kept
 

@@ -70,12 +70,16 @@ class ParsedAnswer:
 
 @dataclass(frozen=True)
 class ParsedPage:
-    """One answer's typed rows as an Arrow table, before pandas: pages are joined as tables
-    and become one DataFrame once (:func:`to_dataframe`)."""
+    """One answer's rows as columns of text, before typing: pages are joined first, then
+    typed and handed to pandas once (:func:`to_dataframe`)."""
 
-    table: pa.Table
+    rows: pl.DataFrame
     next_token: str | None
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def head(self, count: int) -> ParsedPage:
+        """The page with its first ``count`` rows only."""
+        return ParsedPage(self.rows.head(count), self.next_token, self.meta)
 
 
 def parse_sessions(
@@ -99,11 +103,11 @@ def parse_sessions(
 
 
 def read_page(body: bytes | str) -> ParsedPage:
-    """The typed rows of one answer as an Arrow table (times in UTC), or the error it holds."""
+    """The rows of one answer as text columns, or the error the answer holds."""
     data = _unwrap(body.encode("utf-8") if isinstance(body, str) else bytes(body))
     with _gc_paused():
-        table, meta = _typed_table(data)
-    return ParsedPage(table, meta.get("nextToken") or None, meta)
+        rows, meta = _read_rows(data)
+    return ParsedPage(rows, meta.get("nextToken") or None, meta)
 
 
 def to_dataframe(
@@ -115,16 +119,12 @@ def to_dataframe(
     """
     params = redacted_params(request)
     zone_name = time_zone or params.get("timeZone") or params.get("timezone")
-    zoned = pa.timestamp(
-        "ms", tz=_arrow_zone(java_zone(zone_name) if zone_name else dt.timezone.utc)
-    )
-    table = pa.concat_tables([page.table for page in pages]) if len(pages) != 1 else pages[0].table
-    for index, column in enumerate(table.schema):
-        if pa.types.is_timestamp(column.type):  # the same instants, shown in the zone
-            table = table.set_column(index, column.name, table.column(index).cast(zoned))
+    zone = java_zone(zone_name) if zone_name else dt.timezone.utc
     with _gc_paused():
-        df = table.to_pandas(types_mapper=_arrow_to_pandas_dtype, split_blocks=True)
-    del table
+        if len(pages) == 1:
+            df = _typed_frame(pages[0].rows, zone)
+        else:
+            df = _typed_frame(pl.concat([page.rows for page in pages], rechunk=False), zone)
     meta, columns = pages[0].meta, set(df.columns)
     df.attrs.update(
         labels=_labels(meta, columns),
@@ -387,16 +387,22 @@ def _arrow_to_pandas_dtype(arrow_type: pa.DataType) -> Any:
     return None
 
 
-def _typed_table(data: bytes) -> tuple[pa.Table, dict[str, Any]]:
-    """Rows → typed polars columns → Arrow, each polars column let go once converted."""
-    frame, meta = _read_rows(data)
-    series = _typed(frame).get_columns()
-    del frame
+def _typed_frame(rows: pl.DataFrame, zone: dt.tzinfo) -> pd.DataFrame:
+    """Text columns → typed polars columns → Arrow → pandas, each polars column let go once
+    converted; datetimes shown in ``zone``."""
+    series = _typed(rows).get_columns()
+    del rows
+    zoned = pa.timestamp("ms", tz=_arrow_zone(zone))
     columns = {}
     for index, column in enumerate(series):
-        columns[column.name] = column.to_arrow()
-        series[index] = column = None
-    return pa.table(columns), meta
+        array = column.to_arrow()
+        columns[column.name] = array.cast(zoned) if pa.types.is_timestamp(array.type) else array
+        series[index] = column = array = None
+    table = pa.table(columns)
+    columns.clear()
+    return table.to_pandas(
+        types_mapper=_arrow_to_pandas_dtype, self_destruct=True, split_blocks=True
+    )
 
 
 def _arrow_zone(zone: dt.tzinfo) -> str:
