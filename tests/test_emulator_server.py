@@ -150,3 +150,14 @@ def test_more_clients_than_workers_are_queued_not_refused():
 
         with ThreadPoolExecutor(6) as pool:
             assert list(pool.map(one, range(6))) == [6] * 6
+
+
+def test_stop_hangs_up_on_idle_keep_alive_clients_at_once():
+    emu = Emulator(clock=lambda: NOW, idle_timeout=30).start()
+    with requests.Session() as session:
+        assert session.post(emu.url + SESSIONS, data=AUTH, timeout=10).json()["rows"] == 2
+        started = time.perf_counter()
+        emu.stop()
+        assert time.perf_counter() - started < 5
+        with pytest.raises(requests.ConnectionError):
+            session.post(emu.url + SESSIONS, data=AUTH, timeout=5)

@@ -28,6 +28,7 @@ Choices (what the answer says is in ``query.py``):
 
 from __future__ import annotations
 
+import contextlib
 import html
 import ipaddress
 import json
@@ -150,6 +151,7 @@ class _PooledServer(HTTPServer):
         self.request_queue_size = 4 * workers
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="ot-emulator")
         self._slots = threading.BoundedSemaphore(5 * workers)
+        self._open: set[socket.socket] = set()  # connections being served, closed on stop
         super().__init__(address, handler)
 
     def process_request(self, request, client_address) -> None:
@@ -163,11 +165,13 @@ class _PooledServer(HTTPServer):
         self._pool.submit(self._serve, request, client_address)
 
     def _serve(self, request, client_address) -> None:
+        self._open.add(request)
         try:
             self.finish_request(request, client_address)
         except Exception:
             self.handle_error(request, client_address)
         finally:
+            self._open.discard(request)
             self.shutdown_request(request)
             self._slots.release()
 
@@ -176,7 +180,10 @@ class _PooledServer(HTTPServer):
 
     def server_close(self) -> None:
         super().server_close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        for connection in list(self._open):  # idle keep-alive clients: hang up now
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
