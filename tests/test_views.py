@@ -162,6 +162,14 @@ def test_grid_selection_in_a_sorted_view_maps_back_to_the_frames_rows(result):
     assert table.grid.selections == [{"r1": 10, "c1": 0, "r2": 10, "c2": len(table.columns) - 1}]
 
 
+def test_rows_hidden_by_the_grids_filters_are_told_not_silently_unselected(result):
+    table = build_table(result)
+    table.grid._visible_rows = [0, 1, 2]  # what the grid reports once filtered down to 3 rows
+    table.select_rows([1, 7, 9])
+    assert table.selected == [1]
+    assert "2 more hidden by the table's filters" in table.info.value
+
+
 # --- map ---------------------------------------------------------------------------------------
 
 

@@ -160,7 +160,8 @@ class SessionsTable(widgets.VBox):
     def select_rows(self, rows: Iterable[int]) -> None:
         """Select these rows of df in the grid (the ones its filters hide stay unselected)."""
         where = {row: i for i, row in enumerate(self._view_rows())}
-        positions = sorted(where[r] for r in set(rows) if r in where)
+        wanted = {int(r) for r in rows}
+        positions = sorted(where[r] for r in wanted if r in where)
         last = max(len(self._headers) - 1, 0)
         rects: list[dict[str, int]] = []
         for p in positions:
@@ -169,9 +170,19 @@ class SessionsTable(widgets.VBox):
             else:
                 rects.append({"r1": p, "c1": 0, "r2": p, "c2": last})
         self.grid.selections = rects
+        if len(positions) < len(wanted):
+            self._show_info(hidden=len(wanted) - len(positions))
 
-    def _show_info(self) -> None:
+    def _show_info(self, hidden: int = 0) -> None:
+        """The info line: the selected row's full addresses (and how many rows asked for by
+        :meth:`select_rows` the grid's filters hide)."""
         rows = self.selected
+        note = f" · {hidden} more hidden by the table's filters" if hidden else ""
+        if not rows and hidden:
+            self.info.value = (
+                f"<small>the {hidden} sessions picked are hidden by the table's filters</small>"
+            )
+            return
         if not rows:
             self.info.value = (
                 f"<small>{len(self.df):,} sessions · select a row to see its full addresses"
@@ -184,7 +195,7 @@ class SessionsTable(widgets.VBox):
         for name in url_columns(self._plain, self.columns):
             if isinstance(row[name], str) and row[name]:
                 parts.append(f"{html.escape(self.labels.get(name, name))}: {_link(row[name])}")
-        self.info.value = "<small>" + " · ".join(parts) + "</small>"
+        self.info.value = "<small>" + " · ".join(parts) + note + "</small>"
 
 
 def _link(url: str) -> str:
