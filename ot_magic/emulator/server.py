@@ -213,8 +213,9 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         query_items = dict(parse_qsl(split.query, keep_blank_values=True))
         body_items: dict[str, str] = {}
-        length_text = self.headers.get("Content-Length") or "0"
-        length = int(length_text) if length_text.isdigit() else -1
+        lengths = set(self.headers.get_all("Content-Length") or ["0"])  # two differing: ambiguous
+        length_text = lengths.pop() if len(lengths) == 1 else ""
+        length = int(length_text) if length_text.isascii() and length_text.isdigit() else -1
         if length < 0:
             self.close_connection = True
             return self._send(400, b"Bad Content-Length", "text/plain; charset=UTF-8")
@@ -222,8 +223,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return self._send(413, b"Request body too large", "text/plain; charset=UTF-8")
         if length:
-            raw = self.rfile.read(length).decode("utf-8", "replace")
-            body_items = dict(parse_qsl(raw, keep_blank_values=True))
+            raw = self.rfile.read(length)
+            if len(raw) < length:  # the client stopped mid-body: half a request is not answered
+                self.close_connection = True
+                return self._send(
+                    400, b"Body shorter than Content-Length", "text/plain; charset=UTF-8"
+                )
+            body_items = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
         items = {**query_items, **body_items}
         endpoint = None
         if split.path.startswith(API_PREFIX):
