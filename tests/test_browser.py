@@ -8,14 +8,29 @@ browser (Run → Run All Cells), never opened pre-executed.
 from __future__ import annotations
 
 import importlib.util
+import re
+import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
 from browser.lab import JupyterLab
-from browser.ui import CHROMIUM, chromium, loopback_page, open_notebook, run_all_cells
+from browser.ui import (
+    CHROMIUM,
+    chromium,
+    grid_row_position,
+    grid_rows_with_text,
+    loopback_page,
+    map_pixels,
+    open_notebook,
+    run_all_cells,
+    screenshot,
+    wait_until,
+)
 from conftest import IN_CI
 
 pytestmark = pytest.mark.browser
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def _browser_missing() -> str | None:
@@ -40,6 +55,8 @@ def browser():
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
+    for name in ("quickstart", "panel"):
+        shutil.copy(EXAMPLES / f"{name}.ipynb", root)
     with JupyterLab(root, env={"OT_API_URL": "demo"}) as server:
         yield server
 
@@ -79,4 +96,108 @@ def test_lab_renders_a_leaflet_map_and_a_button_click_reaches_the_kernel(lab, br
 
     page.locator("button.jupyter-button", has_text="Click me").click()
     page.locator(".widget-label", has_text="clicked in the kernel").wait_for()
+    page.context.close()
+
+
+def _output_of(page, cell_text: str):
+    """The output area of the first code cell whose text contains ``cell_text``."""
+    cell = page.locator(".jp-CodeCell").filter(has_text=cell_text).first
+    return cell.locator(".jp-Cell-outputArea").first
+
+
+def _first_located_row(notebook: Path, cell_text: str) -> int:
+    """The first row with coordinates in what the notebook's cell fetches (the emulator's data
+    is a pure function of the request, so the test process sees the kernel's rows)."""
+    from ot_magic import OpenTrackerClient, SessionsRequest
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    cell = next(c for c in cells if c.cell_type == "code" and cell_text in c.source)
+    df = OpenTrackerClient("demo").sessions(SessionsRequest.from_cell(cell.source)).df
+    return int(df.latitude.notna().to_numpy().argmax())
+
+
+@pytest.fixture(scope="module")
+def quickstart(lab, browser):
+    """The quickstart, run in the browser: (page, the output of its first %%otsessions cell)."""
+    blocked: list[str] = []
+    page = loopback_page(browser, blocked)
+    open_notebook(page, lab.url("quickstart.ipynb"))
+    run_all_cells(page)
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    assert errors.count() == 0, errors.all_inner_texts()
+    output = _output_of(page, "--out visits")
+    output.locator(".leaflet-container").first.wait_for(state="visible")
+    yield page, output
+    page.context.close()
+
+
+def test_quickstart_map_draws_the_sessions_as_points(quickstart):
+    _, output = quickstart
+    leaflet = output.locator(".leaflet-container").first
+    leaflet.scroll_into_view_if_needed()
+    points = wait_until(
+        lambda: map_pixels(leaflet, "point")["count"] > 200, what="points on the map"
+    )
+    assert points
+    screenshot(output, "quickstart")
+
+
+def test_quickstart_table_shows_rows_of_sessions(quickstart):
+    _, output = quickstart
+    grid = output.locator(".lm-DataGrid").first
+    grid.scroll_into_view_if_needed()
+    assert output.get_by_text("200 sessions · select a row").count() == 1
+    rows = wait_until(lambda: grid_rows_with_text(grid) >= 10, what="rows of text in the grid")
+    assert rows
+
+
+def test_clicking_a_table_row_highlights_its_place_on_the_map(quickstart):
+    page, output = quickstart
+    grid = output.locator(".lm-DataGrid").first
+    leaflet = output.locator(".leaflet-container").first
+    grid.scroll_into_view_if_needed()
+    row = _first_located_row(EXAMPLES / "quickstart.ipynb", "--out visits")
+    assert map_pixels(leaflet, "highlight")["count"] == 0
+    page.mouse.click(*grid_row_position(grid, row))
+    output.get_by_text(f"row {row}", exact=False).first.wait_for()
+    leaflet.scroll_into_view_if_needed()
+    wait_until(lambda: map_pixels(leaflet, "highlight")["count"] > 20, what="the highlight ring")
+    screenshot(output, "quickstart-row-highlighted")
+
+
+def test_clicking_a_point_shows_its_session_in_the_info_panel(quickstart):
+    page, output = quickstart
+    leaflet = output.locator(".leaflet-container").first
+    leaflet.scroll_into_view_if_needed()
+    info = leaflet.locator(".leaflet-top.leaflet-right .widget-html").first
+    target = wait_until(lambda: map_pixels(leaflet, "point")["target"], what="a point to click")
+    page.mouse.click(*target)
+    wait_until(lambda: " session" in info.inner_text(), what="a session in the info panel")
+    assert "hover or click" not in info.inner_text()
+    screenshot(leaflet, "quickstart-point-clicked")
+
+
+def test_panel_run_with_a_new_date_shows_new_results_and_copies_as_cell(lab, browser):
+    page = loopback_page(browser)
+    open_notebook(page, lab.url("panel.ipynb"))
+    run_all_cells(page)
+    output = _output_of(page, "%otpanel --demo --out visits")
+    date = output.locator("input[type=date]").first
+    date.wait_for(state="visible")
+    assert output.locator(".leaflet-container, .lm-DataGrid").count() == 0, "no results before Run"
+
+    date.fill("2011-11-18")
+    date.press("Tab")
+    output.locator("button.jupyter-button").filter(has_text=re.compile(r"^\s*Run\s*$")).click()
+    output.locator(".leaflet-container").first.wait_for(state="visible")
+    output.locator(".lm-DataGrid").first.wait_for(state="visible")
+    assert output.get_by_text(re.compile(r"\d+ sessions, 1 page.* → visits")).count() == 1
+    leaflet = output.locator(".leaflet-container").first
+    wait_until(lambda: map_pixels(leaflet, "point")["count"] > 50, what="points on the panel's map")
+
+    output.locator("button.jupyter-button").filter(has_text="Copy as cell").click()
+    cell_text = output.locator("textarea").first
+    wait_until(lambda: "date = 2011-11-18" in cell_text.input_value(), what="the copied cell")
+    assert cell_text.input_value().startswith("%%otsessions --out visits --demo\n")
+    screenshot(output, "panel")
     page.context.close()

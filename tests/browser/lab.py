@@ -51,8 +51,12 @@ class JupyterLab:
         return f"http://127.0.0.1:{self.port}"
 
     def url(self, path: str) -> str:
-        """The address of ``path`` (relative to ``root_dir``) opened in Lab, token included."""
-        return f"{self.base}/lab/tree/{path}?token={self.token}"
+        """The address of ``path`` (relative to ``root_dir``) opened in Lab, token included.
+
+        Each path gets a workspace of its own, so no other notebook is reopened beside it.
+        """
+        workspace = Path(path).stem
+        return f"{self.base}/lab/workspaces/{workspace}/tree/{path}?token={self.token}"
 
     def __enter__(self) -> JupyterLab:
         home = Path(self._home.name)
@@ -68,6 +72,17 @@ class JupyterLab:
                 {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
             )
         )
+        # Every cell rendered (Lab 4 otherwise virtualizes the cells out of view, prompts and
+        # widget outputs included), and no news or update notifications.
+        settings = {
+            "notebook-extension/tracker": {"windowingMode": "none"},
+            "apputils-extension/notification": {"checkForUpdates": False, "fetchNews": "false"},
+        }
+        for plugin, values in settings.items():
+            extension, name = plugin.split("/")
+            folder = dirs["settings"] / "@jupyterlab" / extension
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
         env = {
             **os.environ,
             **self.extra_env,

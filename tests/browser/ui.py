@@ -28,6 +28,7 @@ CHROMIUM_ARGS = [
 ]
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 CELL_SECONDS = 120
+IDLE_STOP_SECONDS = 10
 
 
 @contextlib.contextmanager
@@ -47,7 +48,7 @@ def chromium() -> Iterator:
 
 def loopback_page(browser, blocked: list[str] | None = None):
     """A page in a fresh context where every request off 127.0.0.1 is aborted (and noted)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 1300})
 
     def only_loopback(route) -> None:
         url = route.request.url
@@ -101,14 +102,25 @@ def run_all_cells(page, timeout: float = CELL_SECONDS * 3) -> None:
 
 
 def wait_all_run(page, timeout: float) -> None:
-    """Wait until every code cell shows an execution count (not ``[*]``) and the kernel idles."""
+    """Wait until every code cell shows an execution count (not ``[*]``) and the kernel idles.
+
+    A run that stops early (an error stops Run All) is reported with the notebook's errors as
+    soon as the kernel has stayed idle for a while with cells left unrun.
+    """
     deadline = time.monotonic() + timeout
     prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt")
+    stopped_since = None
     while True:
         texts = [text.strip() for text in prompts.all_inner_texts()]
         done = texts and all(text.startswith("[") and text[1:2].isdigit() for text in texts)
-        if done and kernel_status(page) == "idle":
+        idle = kernel_status(page) == "idle"
+        if done and idle:
             return
+        # An error stops Run All: the cells left unrun go back to "[ ]" (never "[*]").
+        stopped = idle and "[*]:" not in texts
+        stopped_since = (stopped_since or time.monotonic()) if stopped else None
+        if stopped_since and time.monotonic() - stopped_since > IDLE_STOP_SECONDS:
+            raise RuntimeError(f"Run All stopped at {texts}; errors: {error_outputs(page)}")
         if time.monotonic() > deadline:
             raise TimeoutError(f"cells still running after {timeout} s: {texts}")
         page.wait_for_timeout(300)
@@ -122,11 +134,104 @@ def error_outputs(page) -> list[str]:
 
 
 def screenshot(locator, name: str) -> Path:
-    """Save a PNG of ``locator`` under docs/screenshots/ (or $OT_SCREENSHOTS) and return its path."""
-    folder = Path(
-        os.environ.get("OT_SCREENSHOTS", Path(__file__).parents[2] / "docs" / "screenshots")
-    )
+    """Save a PNG of ``locator`` as ``<name>.png`` under tests/artifacts/screenshots/, or under
+    $OT_SCREENSHOTS (``OT_SCREENSHOTS=docs/screenshots`` refreshes the README's pictures)."""
+    default = Path(__file__).parents[1] / "artifacts" / "screenshots"
+    folder = Path(os.environ.get("OT_SCREENSHOTS") or default)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     locator.screenshot(path=str(path))
     return path
+
+
+# Pixels of the map's canvas layers (the map draws with ``prefer_canvas``, so its points are
+# pixels, not elements): the session points are blue (offline) or orange (online) discs, the
+# highlight of selected rows a yellow ring; land and sea are pale greys.
+_CANVAS_PIXELS = """
+([root, kind]) => {
+  const kinds = {
+    point: (r, g, b) => (b > r + 60 && b > 150) || (r > 200 && g < 150 && b < 100),
+    highlight: (r, g, b) => r > 220 && g > 180 && b < 90,
+  };
+  const match = kinds[kind];
+  const box = root.getBoundingClientRect();
+  let count = 0, target = null;
+  for (const canvas of root.querySelectorAll('.leaflet-overlay-pane canvas')) {
+    const rect = canvas.getBoundingClientRect();
+    const w = canvas.width, h = canvas.height;
+    const data = canvas.getContext('2d').getImageData(0, 0, w, h).data;
+    const hit = (x, y) => {
+      if (x < 0 || y < 0 || x >= w || y >= h) return false;
+      const i = 4 * (y * w + x);
+      return data[i + 3] > 200 && match(data[i], data[i + 1], data[i + 2]);
+    };
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        if (!hit(x, y)) continue;
+        const px = rect.left + (x + 0.5) * rect.width / w, py = rect.top + (y + 0.5) * rect.height / h;
+        if (px < box.left || px > box.right || py < box.top || py > box.bottom) continue;
+        count++;
+        // A click target: the middle of a disc (its neighbours match too), not under a control.
+        if (!target && [[-2, 0], [2, 0], [0, -2], [0, 2]].every(([dx, dy]) => hit(x + dx, y + dy))
+            && document.elementFromPoint(px, py) === canvas) {
+          target = [px, py];
+        }
+      }
+    }
+  }
+  return {count, target};
+}
+"""
+
+
+def map_pixels(leaflet, kind: str) -> dict:
+    """``{"count": n, "target": [x, y] | None}``: the visible pixels of ``kind`` ('point' or
+    'highlight') on a ``.leaflet-container``, and a page position to click one of them."""
+    return leaflet.page.evaluate(_CANVAS_PIXELS, [leaflet.element_handle(), kind])
+
+
+def grid_row_position(grid, row: int) -> tuple[float, float]:
+    """The page position of the middle of a body row of an ipydatagrid (first data column)."""
+    box = grid.bounding_box()
+    header, row_height, row_header = (
+        20,
+        20,
+        56,
+    )  # ipydatagrid's defaults; row header set by the view
+    return box["x"] + row_header + 40, box["y"] + header + row_height * row + row_height / 2
+
+
+def wait_until(check, timeout: float = 30, what: str = "condition"):
+    """Poll ``check()`` until it returns something truthy; that value, or TimeoutError."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not seen within {timeout} s")
+        time.sleep(0.25)
+
+
+_GRID_ROWS_WITH_TEXT = """
+([grid, header, rowHeight]) => {
+  const canvas = grid.querySelector('canvas');
+  const scale = canvas.width / canvas.getBoundingClientRect().width;
+  const ctx = canvas.getContext('2d');
+  let rows = 0;
+  for (let top = header; (top + rowHeight) * scale <= canvas.height; top += rowHeight) {
+    const band = ctx.getImageData(0, top * scale, canvas.width, rowHeight * scale).data;
+    let dark = 0;
+    for (let i = 0; i < band.length; i += 4) {
+      if (band[i + 3] > 200 && band[i] < 110 && band[i + 1] < 110 && band[i + 2] < 110) dark++;
+    }
+    if (dark > 20) rows++;
+  }
+  return rows;
+}
+"""
+
+
+def grid_rows_with_text(grid) -> int:
+    """How many body rows of an ipydatagrid show text (its cells are drawn on a canvas)."""
+    return grid.page.evaluate(_GRID_ROWS_WITH_TEXT, [grid.element_handle(), 20, 20])
