@@ -455,3 +455,16 @@ def test_no_credential_in_any_widget_state(view, client):
         text = json.dumps(state, default=str) + "".join(bytes(b).decode("latin-1") for b in buffers)
         assert DEMO_PASSWORD not in text
         assert ticket not in text
+
+
+def test_the_magics_result_shows_linked_views_and_saves_into_the_shells_namespace(ip):
+    cell = ip.run_cell("%%otsessions --demo --out visits\ndate = 2011-11-16\nlimit = 200\n")
+    result = cell.result
+    bundle = result._repr_mimebundle_()
+    assert bundle["text/plain"].startswith("200 sessions · ")
+    assert bundle[WIDGET_MIME]["model_id"] == result.view.model_id
+    result.view.table.select_rows([0])
+    result.view.drilldown.visitor_button.click()
+    assert result.view.drilldown.save("first_visitor").startswith("saved as first_visitor")
+    assert ip.user_ns["first_visitor"] is result.view.drilldown.result.df
+    assert set(ip.user_ns["first_visitor"]["machine_idx"]) == {ip.user_ns["visits"].machine_idx[0]}
