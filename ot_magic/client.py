@@ -153,7 +153,7 @@ class OpenTrackerClient:
         all_pages: bool = False,
         max_rows: int | None = None,
         progress: Progress | None = None,
-        concurrency: int = 4,
+        concurrency: int = 8,
         cancel: threading.Event | None = None,
     ) -> Any:
         """The sessions of ``request`` (a :class:`~ot_magic.request.SessionsRequest`).
