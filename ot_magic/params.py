@@ -118,8 +118,8 @@ def _split(value: Any) -> list[str]:
         raise TypeError
     items = value.split(",") if isinstance(value, str) else list(value)
     items = [str(item).strip() for item in items]
-    if not items or any(not item for item in items):
-        raise ValueError("empty item")
+    if not items or any(not item or _CONTROL.search(item) for item in items):
+        raise ValueError("empty item, or a line break or control character in one")
     return items
 
 
@@ -166,6 +166,8 @@ def _parse_int(param: Param, value: Any) -> int:
         value = int(value)
     if not isinstance(value, int):
         raise TypeError
+    if abs(value) >= 10**12:  # at most 12 digits, from a variable as from text
+        raise ValueError
     if (param.minimum is not None and value < param.minimum) or (
         param.maximum is not None and value > param.maximum
     ):
