@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 from IPython.core.error import UsageError
 
 from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
+from ot_magic.errors import ParameterError
 from ot_magic.params import USER_PARAMS, Param
+from ot_magic.request import SessionsRequest
 
 
 def _ints(p: Param) -> list[Any]:
@@ -67,6 +69,8 @@ EVERY_KIND = {
     "bytes": b"US",
     "an object": object(),
     "a float": 2.5,
+    "an int of 13 digits": 10**12,
+    "a list holding a line break": ["US", "x\nlimit = 5"],
 }
 
 CASES = [
@@ -226,3 +230,23 @@ def test_wrong_python_types_from_variables_are_refused_not_reinterpreted(shell, 
     shell.run_cell("%%otsessions --dry-run\ndate = {day}\nincludeCountryCode = {many}\n")
     out = capsys.readouterr().out
     assert "  date = 2011-11-16" in out and "  includeCountryCode = US,GB" in out
+
+
+_ANY_VALUE = st.one_of(
+    st.text(), st.integers(), st.floats(), st.none(), st.booleans(), st.binary(), st.dates(),
+    st.datetimes(), st.lists(st.text(max_size=5), max_size=4), st.sets(st.text(max_size=3), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2), st.tuples(st.integers(), st.text(max_size=3)),
+)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(name=st.sampled_from(sorted(USER_PARAMS)), value=_ANY_VALUE)
+def test_no_value_of_any_type_makes_a_parameter_raise_anything_but_its_one_line_error(name, value):
+    """What a ``{variable}`` or the Python API may hand a parameter: refused in one line naming
+    it, or accepted as a value that cell text reads back exactly."""
+    try:
+        request = SessionsRequest(**{name: value})
+    except ParameterError as error:
+        assert error.name == name and "\n" not in str(error)
+    else:
+        assert SessionsRequest.from_cell(request.to_cell()) == request
