@@ -241,11 +241,15 @@ def test_a_frame_without_coordinates_maps_no_point_and_counts_every_session(resu
 
 
 def test_view_is_fitted_to_the_sessions(result):
-    df = result.df.iloc[:1]
-    df.attrs = result.df.attrs
-    m = build_map(df, basemap="offline")
-    assert m.center == pytest.approx(list(place_of(df, 0)))
+    one = min(located_rows(result.df))
+    m = build_map(result.df.iloc[[one]], basemap="offline")
+    assert m.center == pytest.approx(list(place_of(result.df, one)))
     assert m.zoom >= 4
+    everywhere = build_map(result, basemap="offline")
+    lats, lons = everywhere.places.lat, everywhere.places.lon
+    assert everywhere.zoom <= 3  # sessions from several continents
+    assert lats.min() <= everywhere.center[0] <= lats.max()
+    assert lons.min() <= everywhere.center[1] <= lons.max()
 
 
 def test_widget_count_is_the_same_for_100_and_all_sessions(result):
