@@ -27,14 +27,18 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 @pytest.fixture(scope="module")
-def client():
-    """A client of an emulator whose clock reads 18:00 UTC on the day asked for, so the latest
-    visitors are still online."""
+def evening_emulator():
+    """An emulator whose clock reads 18:00 UTC on the day asked for, so the latest visitors
+    are still online."""
     evening = dt.datetime(2011, 11, 16, 18, 0, tzinfo=dt.timezone.utc).timestamp()
-    with (
-        Emulator(clock=lambda: evening) as emulator,
-        OpenTrackerClient(emulator.url, credentials=(DEMO_LOGIN, DEMO_PASSWORD)) as client,
-    ):
+    with Emulator(clock=lambda: evening) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def client(evening_emulator):
+    credentials = (DEMO_LOGIN, DEMO_PASSWORD)
+    with OpenTrackerClient(evening_emulator.url, credentials=credentials) as client:
         yield client
 
 
@@ -396,6 +400,18 @@ def test_drill_down_replaces_its_table_instead_of_piling_widgets(view):
     for _ in range(3):
         drill.page_views_button.click()
     assert widget_count() == before
+
+
+def test_drill_down_shows_an_api_error_in_one_line(view, evening_emulator):
+    view.table.select_rows([4])
+    evening_emulator.faults.update(error_text=True)  # the API answers "Error: <exception>: ..."
+    try:
+        view.drilldown.page_views_button.click()
+    finally:
+        evening_emulator.faults.reset()
+    status = view.drilldown.status.value
+    assert "color:#b00" in status and "\n" not in status and "Traceback" not in status
+    assert view.drilldown.result is None and not view.drilldown.page_views_button.disabled
 
 
 def test_drill_down_needs_a_client(result):

@@ -33,7 +33,6 @@ class DrillDown(widgets.VBox):
     def __init__(
         self, source: Any, table: SessionsTable, namespace: MutableMapping | None = None
     ) -> None:
-        self.source = source
         self.client = getattr(source, "client", None)
         self.table = table
         self.namespace = namespace
@@ -128,8 +127,13 @@ class DrillDown(widgets.VBox):
             else:
                 result = self.client.sessions_by_user(self._value("machine_idx"))
                 noun, default = "sessions of the visitor", "ot_visitor_sessions"
-        except OpenTrackerError as error:
-            self.status.value = f"<span style='color:#b00'>{html.escape(str(error))}</span>"
+        except Exception as error:  # shown under the buttons: a click must never fail silently
+            line = (
+                str(error)
+                if isinstance(error, OpenTrackerError)
+                else f"{type(error).__name__}: {error}"
+            )
+            self.status.value = f"<span style='color:#b00'>{html.escape(line)}</span>"
             return
         finally:
             self._enable_buttons()
