@@ -117,6 +117,8 @@ def to_dataframe(
 
     to_dataframe([read_page(b) for b in bodies], request=req)
     """
+    if not pages:  # nothing read (a pull cancelled before its first page): no rows
+        pages = [ParsedPage(_no_rows(schema.FIELDS), None, {})]
     params = redacted_params(request)
     zone_name = time_zone or params.get("timeZone") or params.get("timezone")
     zone = java_zone(zone_name) if zone_name else dt.timezone.utc
@@ -276,8 +278,12 @@ def _read_row_chunks(
         parts.append(rows.explode().to_frame("value").select(_columns_of_values(fields)))
         position = boundary.end() - 1 if boundary else stop
     if not parts:
-        return pl.DataFrame({f: pl.Series([], dtype=pl.String) for f in fields})
+        return _no_rows(fields)
     return pl.concat(parts, rechunk=False)
+
+
+def _no_rows(fields: tuple[str, ...] | list[str]) -> pl.DataFrame:
+    return pl.DataFrame({f: pl.Series([], dtype=pl.String) for f in fields})
 
 
 @lru_cache(maxsize=16)

@@ -163,3 +163,18 @@ def test_which_requests_are_split_into_days():
         {"nextToken": "1321419600000.1321502400000"},
     ):
         assert split_days(THREE_DAYS.replace(**blocker)) == []
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_a_cancelled_pull_returns_the_rows_so_far_and_the_token_that_goes_on(
+    emulator, sequential, concurrency
+):
+    import threading
+
+    cancel = threading.Event()
+    cancel.set()
+    client = make_client(emulator)
+    kept = client.sessions(THREE_DAYS, all_pages=True, concurrency=concurrency, cancel=cancel)
+    assert 0 < len(kept.df) < len(sequential.df) and kept.next_token
+    rest = client.sessions(THREE_DAYS.replace(nextToken=kept.next_token), all_pages=True)
+    assert ids(kept) + ids(rest) == ids(sequential)

@@ -235,3 +235,9 @@ def test_other_unreadable_answers_are_one_line_response_errors(body, expected):
     with pytest.raises(ResponseError, match=expected) as caught:
         parse_sessions(body)
     assert "\n" not in str(caught.value)
+
+
+def test_no_pages_at_all_make_an_empty_typed_frame():
+    df = to_dataframe([])
+    assert len(df) == 0 and df["visits"].dtype == "Int64"
+    assert set(schema.FIELDS) < set(df.columns)
