@@ -98,10 +98,13 @@ class Param:
     def fail(self, got: Any, accepted: str | None = None) -> None:
         """Raise the one-line :class:`ParameterError` for this parameter."""
         shown = None if self.secret else ("" if got is None else got)
+        if isinstance(shown, str):  # a value smuggling a credential: not echoed back
+            shown = _CREDENTIAL_VALUE.sub(r"\1=***", shown)
         raise ParameterError(self.name, accepted or self.accepted, shown)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CREDENTIAL_VALUE = re.compile(r"\b(password|ticketId)\s*=[^&]*", re.IGNORECASE)
 _ASSIGNMENT = re.compile(r"(?:^|[&?;\s])([A-Za-z_]\w*)\s*=")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PERIOD = re.compile(r"^(\d{1,4})([dwm])$")
