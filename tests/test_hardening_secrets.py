@@ -21,6 +21,7 @@ import traceback
 
 import nbformat
 import pytest
+from IPython.core.error import UsageError
 from ipywidgets.widgets.widget import _instances, _remove_buffers
 from nbclient import NotebookClient
 
@@ -28,6 +29,7 @@ from ot_magic import credentials
 from ot_magic.client import OpenTrackerClient
 from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD, Emulator
 from ot_magic.errors import OpenTrackerError
+from ot_magic.params import USER_PARAMS
 from ot_magic.request import SessionsRequest
 
 CANARY_PASSWORD = "canary-pw-Hx7q2Zr41"
@@ -243,6 +245,20 @@ def test_the_demo_password_and_a_real_ticket_never_show_on_success(
     watch.assert_hidden(DEMO_PASSWORD, *tickets)
     assert carried_only_in_post_bodies(emulator, since)
     assert shown
+
+
+def test_a_credential_smuggled_into_any_value_is_refused_without_echoing_it(shell, emulator, watch):
+    since = len(emulator.requests)
+    for smuggled in (f"Home&password={CANARY_PASSWORD}&limit=5", f"x ticketId = {CANARY_TICKET}"):
+        shell.user_ns["smuggled"] = smuggled
+        for name in USER_PARAMS:
+            for value in ("{smuggled}", smuggled):
+                error = shell.run_cell(f"%%otsessions\n{name} = {value}\n").error_in_exec
+                assert isinstance(error, UsageError), (name, value)
+                assert str(error).startswith(f"line 2: {name}: expected ")
+                assert "Traceback" not in watch.output()  # the one line is all that shows
+    watch.assert_hidden(*CANARIES)  # the user's own variable holds it, no message repeats it
+    assert len(emulator.requests) == since
 
 
 def test_client_errors_carry_no_secret_in_message_cause_or_frame_locals(emulator, watch):
