@@ -252,3 +252,21 @@ def test_a_fault_in_a_notebook_run_shows_one_line_yet_fails_the_run_keeping_the_
     assert "Traceback" not in str(caught)
     assert notebook.cells[3].outputs == []
     assert int(notebook.cells[-1].outputs[0].text) == rows_after_pages(emulator.url, PAGED)[1]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"html_error": True}, {"error_text": True}, {"error_json": True}, {"truncate": True},
+     {"fail_nth": {n: 503 for n in ALWAYS}}],
+    ids=["html", "error-text", "error-json", "truncated", "503"],
+)  # fmt: skip
+def test_a_fault_while_otlogin_fetches_a_ticket_is_one_line_and_keeps_no_login(
+    shell, emulator, capsys, monkeypatch, fault
+):
+    from ot_magic import credentials
+
+    monkeypatch.setattr("builtins.input", lambda prompt="": DEMO_LOGIN)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": DEMO_PASSWORD)
+    error, lines, out = run_with_fault(shell, emulator, capsys, "%otlogin --ticket", **fault)
+    assert isinstance(error, UsageError) and len(lines) == 1, lines
+    assert credentials.remembered() is None and "Logged in" not in out
