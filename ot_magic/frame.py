@@ -5,10 +5,13 @@
     >>> answer.df["duration"].iloc[1], answer.next_token                 # doctest: +SKIP
     (Timedelta('0 days 20:44:57'), '1321401600000.1321466400000')
 
-The rows are parsed column-wise by polars into Arrow buffers (near the payload's size, where
-``json.loads`` would build one Python string per value), typed there, and handed to pandas as
-Arrow-backed columns. Error answers (``Error: ...`` text, ``{"resultsList": [{"error": ...}]}``,
-HTML pages, bodies cut short) become :mod:`ot_magic.errors` exceptions with one-line messages.
+The rows are read by polars, a chunk of about 1 MB of whole rows at a time, into columns of
+text (Arrow buffers near the payload's size, where ``json.loads`` would build one Python string
+per value); :func:`read_page` stops there, so that paging joins the pages' columns and types
+them once (:func:`to_dataframe`): epoch ms → aware datetimes, counts → ``Int64``, coordinates →
+floats, durations → timedeltas, text → Arrow-backed strings with ``pd.NA`` for empty values.
+Error answers (``Error: ...`` text, ``{"resultsList": [{"error": ...}]}``, HTML pages, bodies
+cut short) become :mod:`ot_magic.errors` exceptions with one-line messages.
 """
 
 from __future__ import annotations
@@ -292,10 +295,6 @@ def _columns_of_values(fields: tuple[str, ...]) -> list[pl.Expr]:
     return [pl.col("value").gather_every(len(fields), i).alias(f) for i, f in enumerate(fields)]
 
 
-def _plain(value: Any) -> Any:
-    return value.to_list() if isinstance(value, pl.Series) else value
-
-
 def _read_rows_python(data: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
     try:
         doc = json.loads(data)
@@ -384,9 +383,8 @@ def _duration(col: pl.Expr) -> pl.Expr:
 
 
 def _arrow_to_pandas_dtype(arrow_type: pa.DataType) -> Any:
+    """Text as Arrow-backed strings (missing = ``pd.NA``), whole numbers as nullable ``Int64``."""
     if pa.types.is_large_string(arrow_type) or pa.types.is_string(arrow_type):
-        return pd.StringDtype("pyarrow")
-    if pa.types.is_string_view(arrow_type):
         return pd.StringDtype("pyarrow")
     if pa.types.is_int64(arrow_type):
         return pd.Int64Dtype()
