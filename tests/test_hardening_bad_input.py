@@ -239,7 +239,7 @@ _ANY_VALUE = st.one_of(
 )  # fmt: skip
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(name=st.sampled_from(sorted(USER_PARAMS)), value=_ANY_VALUE)
 def test_no_value_of_any_type_makes_a_parameter_raise_anything_but_its_one_line_error(name, value):
     """What a ``{variable}`` or the Python API may hand a parameter: refused in one line naming

@@ -23,7 +23,7 @@ from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
 from ot_magic.request import SessionsRequest
 
 CLIENTS = 8
-REQUESTS_EACH = 40
+REQUESTS_EACH = 25
 DEADLINE_SECONDS = 60
 RSS_GROWTH_LIMIT = 24 * 2**20  # bytes the server may grow by after its caches are warm
 SESSIONS = "views/c_view_session.jsp"
