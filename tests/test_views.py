@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import warnings
 
 import ipywidgets as widgets
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 from ipyleaflet import AttributionControl, GeoJSON, Heatmap, TileLayer, ZoomControl
 from ipywidgets.widgets.widget import _remove_buffers
+from jupyter_client.session import json_packer
 
 from ot_magic.client import OpenTrackerClient
 from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD, Emulator
@@ -472,7 +472,7 @@ def test_no_credential_in_any_widget_state(view, client):
     assert len(every) > 30
     for widget in every:
         state, _, buffers = _remove_buffers(widget.get_state())
-        text = json.dumps(state, default=str) + "".join(bytes(b).decode("latin-1") for b in buffers)
+        text = json_packer(state).decode() + "".join(bytes(b).decode("latin-1") for b in buffers)
         assert DEMO_PASSWORD not in text
         assert ticket not in text
 

@@ -42,7 +42,10 @@ def _data_to_wire(data: dict[str, Any], widget: Any) -> dict[str, Any]:
     columns = {}
     for name, values in data["data"].items():
         array = values.to_numpy()
-        columns[str(name)] = array.tolist() if array.dtype == object else array_to_json(array)
+        # Text stays an array: ipywidgets' search for binary buffers visits every item of a
+        # list in Python and skips other objects, and the comm's JSON packer makes the array
+        # the same list in one step (jupyter_client's json_default: any iterable → list).
+        columns[str(name)] = array if array.dtype == object else array_to_json(array)
     return {
         "data": columns,
         "schema": data["schema"],
@@ -51,7 +54,9 @@ def _data_to_wire(data: dict[str, Any], widget: Any) -> dict[str, Any]:
 
 
 class SessionsGrid(DataGrid):
-    """A DataGrid whose text columns are sent without probing every value's type."""
+    """A DataGrid whose text columns are sent without probing every value's type (its state
+    then holds numpy arrays: pack it as a kernel does, with jupyter_client's ``json_packer``;
+    a bare ``json.dumps``, as ``ipywidgets.embed`` uses, needs ``default=list``)."""
 
     _data = traitlets.Dict().tag(
         sync=True, to_json=_data_to_wire, from_json=_data_deserialization_impl
