@@ -9,10 +9,13 @@ fails :func:`test_every_kind_of_parameter_has_malformed_values_here`.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
+import ipywidgets as widgets
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +23,7 @@ from IPython.core.error import UsageError
 
 from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
 from ot_magic.errors import ParameterError
+from ot_magic.panel import SessionsPanel, build_control
 from ot_magic.params import USER_PARAMS, Param
 from ot_magic.request import SessionsRequest
 
@@ -250,3 +254,46 @@ def test_no_value_of_any_type_makes_a_parameter_raise_anything_but_its_one_line_
         assert error.name == name and "\n" not in str(error)
     else:
         assert SessionsRequest.from_cell(request.to_cell()) == request
+
+
+def _typed_in() -> list[str]:
+    """Parameters whose panel control takes free text; the others (dates, periods, tags,
+    dropdowns) offer only valid choices and cannot take a malformed value at all."""
+    return [
+        name
+        for name, param in USER_PARAMS.items()
+        if type(build_control(param).inputs[0]) in (widgets.Text, widgets.Combobox)
+    ]
+
+
+TYPED = [
+    pytest.param(name, value, id=f"{name}-{value!r}")
+    for name in _typed_in()
+    if USER_PARAMS[name].kind.name in MALFORMED
+    for value in [*MALFORMED[USER_PARAMS[name].kind.name](USER_PARAMS[name]), "x\nlimit = 5",
+                  "x&password=hunter2"]
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return SessionsPanel(out="hardening_panel", namespace={})
+
+
+@pytest.mark.parametrize(("name", "value"), TYPED)
+def test_a_malformed_value_typed_into_the_panel_is_marked_in_one_line_and_run_is_off(
+    panel, name, value
+):
+    """The panel reads the same table: a value typed into a free-text control gets the same one
+    line next to it, and Run stays disabled (nothing can be sent)."""
+    control = panel.controls[name]
+    box = control.inputs[0]
+    box.value = value
+    try:
+        mark = html.unescape(re.sub(r"<[^>]+>", "", control.message.value))
+        assert mark.startswith(f"{name}: expected {USER_PARAMS[name].accepted}"), mark
+        assert "\n" not in mark and "hunter2" not in mark
+        assert panel.run_button.disabled
+    finally:
+        box.value = ""
+    assert not panel.run_button.disabled
