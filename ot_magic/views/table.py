@@ -85,12 +85,12 @@ class SessionsTable(widgets.VBox):
             value=False, description="raw names", tooltip="head columns by field name"
         )
         self.info = widgets.HTML()
-        columns = list(self.chooser.value)
+        frame = self._frame(list(self.chooser.value))
         self.grid = SessionsGrid(
-            self._frame(columns),
+            frame,
             selection_mode="row",
             base_row_header_size=56,
-            column_widths=self._widths(columns),
+            column_widths=_widths(frame),
             layout=widgets.Layout(height=height),
         )
         self.grid.observe(self._on_grid_selections, "selections")
@@ -120,15 +120,6 @@ class SessionsTable(widgets.VBox):
         self._fields, self._headers = list(columns), self._names(columns)
         return display_frame(self._plain, self._fields, self._headers)
 
-    def _widths(self, columns: Sequence[str]) -> dict[str, int]:
-        sample = self._plain.head(200)
-        widths = {}
-        for name, header in zip(columns, self._names(columns), strict=True):
-            text = sample[name].astype("string").fillna("").str.len()
-            longest = max(len(header), int(text.quantile(0.9)) if len(text) else 0)
-            widths[header] = int(np.clip(longest * CHAR_PX + 16, MIN_COLUMN_PX, MAX_COLUMN_PX))
-        return widths
-
     def _on_columns(self, _change: Any = None) -> None:
         """Rebuild the grid's data for the chosen columns and headers, keeping its sorting,
         filtering (renamed to the new headers) and selection."""
@@ -141,8 +132,9 @@ class SessionsTable(widgets.VBox):
             if field_of.get(t.get("column")) in header_of
         ]
         rows = self.selected
-        self.grid.data = self._frame(columns)
-        self.grid.column_widths = self._widths(columns)
+        frame = self._frame(columns)
+        self.grid.data = frame
+        self.grid.column_widths = _widths(frame)
         self.grid.transform(transforms)
         self.select_rows(rows)
 
@@ -202,6 +194,16 @@ class SessionsTable(widgets.VBox):
             if isinstance(row[name], str) and row[name]:
                 parts.append(f"{html.escape(self.labels.get(name, name))}: {_link(row[name])}")
         self.info.value = "<small>" + " · ".join(parts) + note + "</small>"
+
+
+def _widths(frame: pd.DataFrame, sample: int = 200) -> dict[str, int]:
+    """Pixels for each column of the grid's frame: its header or most of its first values."""
+    widths = {}
+    for header, values in frame.head(sample).items():
+        lengths = [len(str(v)) for v in values.tolist()] or [0]
+        longest = max(len(str(header)), int(np.percentile(lengths, 90)))
+        widths[header] = int(np.clip(longest * CHAR_PX + 16, MIN_COLUMN_PX, MAX_COLUMN_PX))
+    return widths
 
 
 def _link(url: str) -> str:
