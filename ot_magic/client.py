@@ -278,6 +278,9 @@ class OpenTrackerClient:
         if len(prefix) == len(pagers) or (
             max_rows is not None and sum(p.rows for p in prefix) >= max_rows
         ):
+            prefix = _holding(prefix, max_rows)
+            if len(prefix) < len(pagers) and not prefix[-1].next_token:  # older days remain
+                prefix[-1].next_token = pagers[len(prefix)].start_token
             return self._finish(prefix, request, max_rows, started)
         first_gap = pagers[len(prefix)]
         if first_gap.error is None and cancel is not None and cancel.is_set():
@@ -488,6 +491,19 @@ def _first_rows(pages: list[Any], max_rows: int | None) -> list[Any]:
         kept.append(page if take == page.rows.height else page.head(take))
         rows += take
     return kept
+
+
+def _holding(pagers: list[_Pager], max_rows: int | None) -> list[_Pager]:
+    """The first pagers, enough to hold ``max_rows`` rows (all of them without a cap)."""
+    if max_rows is None:
+        return pagers
+    needed, rows = [], 0
+    for pager in pagers:
+        needed.append(pager)
+        rows += pager.rows
+        if rows >= max_rows:
+            break
+    return needed
 
 
 def _complete_prefix(pagers: list[_Pager]) -> list[_Pager]:

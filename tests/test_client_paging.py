@@ -178,3 +178,12 @@ def test_a_cancelled_pull_returns_the_rows_so_far_and_the_token_that_goes_on(
     assert 0 < len(kept.df) < len(sequential.df) and kept.next_token
     rest = client.sessions(THREE_DAYS.replace(nextToken=kept.next_token), all_pages=True)
     assert ids(kept) + ids(rest) == ids(sequential)
+
+
+def test_max_rows_ending_with_a_day_gives_the_token_of_the_next_day(emulator, sequential):
+    client = make_client(emulator)
+    newest_day = client.sessions(THREE_DAYS.replace(period="1d"), all_pages=True, concurrency=1)
+    capped = client.sessions(THREE_DAYS, max_rows=len(newest_day.df), concurrency=3)
+    assert ids(capped) == ids(newest_day) and capped.next_token
+    rest = client.sessions(THREE_DAYS.replace(nextToken=capped.next_token), all_pages=True)
+    assert ids(capped) + ids(rest) == ids(sequential)
