@@ -159,7 +159,9 @@ class OpenTrackerClient:
         """The sessions of ``request`` (a :class:`~ot_magic.request.SessionsRequest`).
 
         One page (``limit`` rows) by default; ``all_pages=True`` or ``max_rows`` follow
-        ``nextToken`` to the end (or to ``max_rows`` rows); a date with a period of several
+        ``nextToken`` to the end (or to ``max_rows`` rows: the last page is cut to fit, and
+        ``next_token`` names the page after it, so the rows cut are not revisited from it);
+        a date with a period of several
         days is then fetched a day at a time, ``concurrency`` days at once, with exactly the
         rows of sequential paging. A failure on a later page raises
         :class:`~ot_magic.errors.PartialResultError` holding the rows so far and the token to
