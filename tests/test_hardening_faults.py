@@ -270,3 +270,42 @@ def test_a_fault_while_otlogin_fetches_a_ticket_is_one_line_and_keeps_no_login(
     error, lines, out = run_with_fault(shell, emulator, capsys, "%otlogin --ticket", **fault)
     assert isinstance(error, UsageError) and len(lines) == 1, lines
     assert credentials.remembered() is None and "Logged in" not in out
+
+
+def test_a_later_page_failing_in_the_panel_keeps_the_rows_and_says_where_to_go_on(shell, emulator):
+    panel = shell.run_line_magic("otpanel", "--out from_panel")
+    panel.request = SessionsRequest.from_cell(PAGED)
+    panel.all_pages.value = True
+    emulator.faults.update(fail_nth={3: "error_json"})
+    try:
+        panel.run_button.click()
+        kept = panel.wait(60)
+    finally:
+        emulator.faults.reset()
+    rows = rows_after_pages(emulator.url, PAGED)[1]
+    assert len(kept.df) == rows and shell.user_ns["from_panel"] is kept.df
+    status = re.sub(r"<[^>]+>", "", panel.status.value)
+    assert "stopped at page 3" in status and f"nextToken = {kept.next_token}" in status
+    assert "\n" not in status and "Traceback" not in status
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [({"html_error": True}, "HTML page"), ({"truncate": True}, "cut short"),
+     ({"error_text": True}, "Internal error, please try again later")],
+)  # fmt: skip
+def test_a_fault_behind_a_drill_down_button_is_one_line_under_the_buttons(emulator, fault, said):
+    from ot_magic.views.results import build_view
+
+    with OpenTrackerClient(emulator.url, credentials=(DEMO_LOGIN, DEMO_PASSWORD)) as client:
+        view = build_view(client.sessions(SessionsRequest.from_cell(ONE_DAY)), namespace={})
+        view.table.select_rows([0])
+        emulator.faults.update(**fault)
+        try:
+            for button in (view.drilldown.page_views_button, view.drilldown.visitor_button):
+                button.click()
+                status = re.sub(r"<[^>]+>", "", view.drilldown.status.value)
+                assert said in status and "\n" not in status and "Traceback" not in status
+                assert view.drilldown.result is None
+        finally:
+            emulator.faults.reset()
