@@ -11,8 +11,9 @@
 
 After a run the typed DataFrame is bound to the ``--out`` name (default ``ot_sessions``) and the
 magic returns the :class:`~ot_magic.result.SessionsResult`, so ``_`` holds it. ``--no-display``
-(or ``%config OTMagic.display = False``) still binds the DataFrame but returns nothing, so nothing
-is shown and no view is built; ``r = %otsessions ...;`` keeps the result without showing it.
+(or ``%config OTMagic.display = False``) still binds the DataFrame and returns the result, but
+its display is the summary line alone: no table or map is built until ``result.view`` (or
+``.table``, ``.map``) is asked for.
 
 Most specific wins: magic options > ``%config OTMagic.<trait>`` > environment (``OT_API_URL``,
 ``OT_SITE``, ``OT_TIMEZONE``, ``OT_LOCALE``, ``OT_LIMIT``, ``OT_TIMEOUT``) > the API's defaults;
@@ -169,7 +170,7 @@ class OTMagic(Magics):
     @argument(
         "--no-display",
         action="store_true",
-        help="Bind the DataFrame but show nothing (and return nothing).",
+        help="Bind the DataFrame; show the summary line only (no table or map is built).",
     )
     @argument(
         "--panel",
@@ -235,8 +236,7 @@ class OTMagic(Magics):
             if progress is not None:
                 progress.close()
         self._bind(args.out, result)
-        if args.no_display or not self.display:
-            return None
+        result.show_views = not args.no_display and self.display
         return result
 
     def _request(self, args: argparse.Namespace, line: str, cell: str | None) -> Any:

@@ -27,6 +27,8 @@ class SessionsResult:
     ``df`` holds one row a session; ``request`` is the request as sent (it never holds a
     credential); ``next_token`` is where the API would go on from (``None`` when done);
     ``pages`` counts the HTTP answers read and ``elapsed`` their wall time in seconds.
+    ``show_views=False`` (the magic's ``--no-display``) makes its display the summary line
+    alone, so no view is built until ``.view``, ``.table`` or ``.map`` is asked for.
     """
 
     df: pd.DataFrame
@@ -37,6 +39,7 @@ class SessionsResult:
     fetched_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     api_url: str = ""
     client: Any = field(default=None, repr=False)
+    show_views: bool = field(default=True, repr=False)
 
     @cached_property
     def table(self) -> Any:
@@ -90,6 +93,12 @@ class SessionsResult:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         """The summary line, then the linked table and map (no widgets when no session)."""
         text = self.summary()
+        if not self.show_views:
+            line = "Views not built (--no-display): show them with result.view."
+            return {
+                "text/plain": text,
+                "text/html": f"<b>{html.escape(text)}</b><br>{line}",
+            }
         if not len(self.df):
             line = "No sessions matched this request."
             return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import ipywidgets
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
@@ -87,13 +88,18 @@ def test_the_line_form_takes_key_value_words_and_quoted_values(api):
 
 
 @pytest.mark.parametrize("how", ["option", "config"])
-def test_no_display_binds_the_frame_and_returns_nothing(api, how):
+def test_no_display_binds_the_frame_and_shows_only_the_summary_without_building_views(api, how):
     if how == "config":
         api.run_line_magic("config", "OTMagic.display = False")
     option = " --no-display" if how == "option" else ""
+    widgets_before = len(ipywidgets.Widget.widgets)
     got = run(api, f"%%otsessions --out quiet{option}\ndate = 2011-11-16\nlimit = 3\n")
-    assert got is None
-    assert len(api.user_ns["quiet"]) == 3
+    bundle = got._repr_mimebundle_()
+    assert got.df is api.user_ns["quiet"] and len(got.df) == 3
+    assert set(bundle) == {"text/plain", "text/html"}
+    assert bundle["text/plain"].startswith("3 sessions")
+    assert "table" not in got.__dict__ and "map" not in got.__dict__
+    assert len(ipywidgets.Widget.widgets) == widgets_before
 
 
 def test_max_rows_stops_after_that_many_rows(api):
