@@ -358,7 +358,10 @@ class OpenTrackerClient:
         failure: OpenTrackerError | None = None
         try:  # the form with the secrets is never a local: tracebacks that show locals show none
             response = self._session.post(
-                url, data={**params, **account.form()}, timeout=self.timeout
+                url,
+                data={**params, **account.form()},
+                timeout=self.timeout,
+                allow_redirects=False,  # a 307/308 would re-post the password wherever it points
             )
         except requests.exceptions.ConnectionError as error:
             failure = TransportError(
@@ -397,6 +400,11 @@ class OpenTrackerClient:
             raise TransportError(
                 f"the API at {self._host} kept answering HTTP {status} "
                 f"(after {self.retries} retries)"
+            )
+        if 300 <= status < 400:
+            raise ConfigurationError(
+                f"the API at {self._host} redirects elsewhere (HTTP {status}); credentials are "
+                "not sent on: set api_url/OT_API_URL to the address the API now lives at"
             )
         if status == 404:
             raise ConfigurationError(
