@@ -17,7 +17,10 @@ import json
 import logging
 import os
 import re
+import threading
 import traceback
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import nbformat
 import pytest
@@ -336,3 +339,62 @@ def test_a_notebook_saved_after_a_run_with_canary_credentials_holds_none(emulato
     for secret in CANARIES:
         assert secret not in saved, _context(saved, secret)
     assert carried_only_in_post_bodies(emulator, since)
+
+
+class _Sink(BaseHTTPRequestHandler):
+    """Wherever a redirect points: it records what reaches it."""
+
+    seen: ClassVar[list[bytes]] = []
+
+    def do_POST(self) -> None:
+        self.seen.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _serve(handler: type) -> HTTPServer:
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_an_api_that_redirects_gets_one_line_and_the_password_goes_nowhere_else(
+    shell, watch, monkeypatch, status
+):
+    sink = _serve(_Sink)
+    target = f"http://localhost:{sink.server_address[1]}/elsewhere"
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(status)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    api = _serve(Redirecting)
+    try:
+        monkeypatch.setenv("OT_LOGIN", CANARY_LOGIN)
+        monkeypatch.setenv("OT_PASSWORD", CANARY_PASSWORD)
+        shell.run_line_magic(
+            "config", f"OTMagic.api_url = 'http://127.0.0.1:{api.server_address[1]}/api/'"
+        )
+        _Sink.seen.clear()
+        failed = run(shell, watch, f"%%otsessions\n{DAY}")
+        assert f"redirects elsewhere (HTTP {status})" in str(failed.error_in_exec)
+        assert _Sink.seen == []
+        watch.assert_hidden(CANARY_PASSWORD)
+    finally:
+        for server in (api, sink):
+            server.shutdown()
+            server.server_close()
