@@ -92,7 +92,7 @@ def parse_sessions(
 
     ``request`` (a ``SessionsRequest`` or a dict of API parameters) is kept, without secrets,
     in ``df.attrs["request"]``; its ``timeZone`` (or ``time_zone``) sets the datetime columns'
-    zone.
+    zone, else the API's own default (the zone its ``lastEvent`` text and day boundaries use).
 
         >>> parse_sessions(b'Error: java.lang.RuntimeException: Login/ site combination is not valid')
         Traceback (most recent call last):
@@ -123,8 +123,10 @@ def to_dataframe(
     if not pages:  # nothing read (a pull cancelled before its first page): no rows
         pages = [ParsedPage(_no_rows(schema.FIELDS), None, {})]
     params = redacted_params(request)
-    zone_name = time_zone or params.get("timeZone") or params.get("timezone")
-    zone = java_zone(zone_name) if zone_name else dt.timezone.utc
+    zone_name = (
+        time_zone or params.get("timeZone") or params.get("timezone") or PARAMS["timeZone"].default
+    )
+    zone = java_zone(zone_name)
     with _gc_paused():
         if len(pages) == 1:
             df = _typed_frame(pages[0].rows, zone)
@@ -140,7 +142,7 @@ def to_dataframe(
         next_token=pages[-1].next_token,
         request=params,
         fetched_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        time_zone=zone_name or "UTC",
+        time_zone=zone_name,
     )
     return df
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,8 +10,13 @@ import pandas as pd
 import pytest
 
 from ot_magic import schema
+from ot_magic.client import OpenTrackerClient
+from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
 from ot_magic.errors import ApiError, AuthenticationError, ResponseError
 from ot_magic.frame import parse_sessions, read_page, to_dataframe
+from ot_magic.javatime import java_zone
+from ot_magic.params import PARAMS
+from ot_magic.request import SessionsRequest
 
 SAMPLE_PATH = Path(__file__).parent / "data" / "reference_sample.json"
 SAMPLE = SAMPLE_PATH.read_bytes()
@@ -59,12 +65,29 @@ def test_counts_are_nullable_integers_and_coordinates_floats(sample):
     assert df["longitude"][1] == pytest.approx(-73.9967)
 
 
-def test_epoch_milliseconds_are_utc_aware_datetimes_by_default(sample):
+def test_epoch_milliseconds_are_aware_datetimes_in_the_api_default_zone(sample):
+    default = PARAMS["timeZone"].default
     start = sample.df["session_start_unix_timestamp"]
-    assert isinstance(start.dtype, pd.DatetimeTZDtype) and str(start.dt.tz) == "UTC"
+    assert isinstance(start.dtype, pd.DatetimeTZDtype)
     assert start[1] == pd.Timestamp(1321397999803, unit="ms", tz="UTC")
+    expected_offset = java_zone(default).utcoffset(start[1].to_pydatetime().replace(tzinfo=None))
+    assert start[1].utcoffset() == expected_offset
+    assert sample.df.attrs["time_zone"] == default
     for name in schema.EPOCH_MS_FIELDS:
         assert isinstance(sample.df[name].dtype, pd.DatetimeTZDtype), name
+
+
+def test_without_a_time_zone_datetimes_read_like_the_emulators_last_event_text(emulator):
+    with OpenTrackerClient(
+        emulator.url, credentials=(DEMO_LOGIN, DEMO_PASSWORD), timeout=5, backoff=0
+    ) as client:
+        df = client.sessions(SessionsRequest(date="2011-11-16", limit=20)).df
+    assert "timeZone" not in df.attrs["request"]
+    assert df.attrs["time_zone"] == PARAMS["timeZone"].default
+    for row in range(len(df)):
+        event = df["eventUnixTimestamp"][row]
+        assert event.strftime("%b %d %I:%M %p") == df["lastEvent"][row]
+    assert (df["session_start_unix_timestamp"].dt.date == dt.date(2011, 11, 16)).all()
 
 
 def test_datetimes_are_shown_in_the_requested_java_time_zone():
@@ -107,7 +130,7 @@ def test_attrs_carry_labels_hidden_columns_token_and_the_redacted_request():
     assert attrs["expand"][0][0] == "filterByVisitId"
     assert "visit_id" in attrs["profile_columns"]
     assert pd.Timestamp(attrs["fetched_at"]).tzinfo is not None
-    assert attrs["time_zone"] == "UTC"
+    assert attrs["time_zone"] == PARAMS["timeZone"].default
 
 
 @pytest.mark.parametrize(
