@@ -108,7 +108,7 @@ def parse_sessions(
 def read_page(body: bytes | str) -> ParsedPage:
     """The rows of one answer as text columns, or the error the answer holds."""
     data = _unwrap(body.encode("utf-8") if isinstance(body, str) else bytes(body))
-    with _gc_paused():
+    with gc_paused():
         rows, meta = _read_rows(data)
     return ParsedPage(rows, meta.get("nextToken") or None, meta)
 
@@ -127,7 +127,7 @@ def to_dataframe(
         time_zone or params.get("timeZone") or params.get("timezone") or PARAMS["timeZone"].default
     )
     zone = java_zone(zone_name)
-    with _gc_paused():
+    with gc_paused():
         if len(pages) == 1:
             df = _typed_frame(pages[0].rows, zone)
         else:
@@ -170,8 +170,15 @@ _CREDENTIAL_LOWER = frozenset(n.lower() for n in _CREDENTIAL_NAMES)
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Large parses allocate many objects that all survive: the collector only slows them."""
+def gc_paused() -> Iterator[None]:
+    """The garbage collector paused inside the block (as it was after it, even on an error).
+
+    Large parses and view builds allocate many objects that all survive: the collector would
+    only walk the heap again and again::
+
+        with gc_paused():
+            rows = [dict(zip(fields, values)) for values in table]
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from ot_magic import schema
 from ot_magic.client import OpenTrackerClient
 from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
 from ot_magic.errors import ApiError, AuthenticationError, ResponseError
-from ot_magic.frame import parse_sessions, read_page, to_dataframe
+from ot_magic.frame import gc_paused, parse_sessions, read_page, to_dataframe
 from ot_magic.javatime import java_zone
 from ot_magic.params import PARAMS
 from ot_magic.request import SessionsRequest
@@ -264,3 +265,18 @@ def test_no_pages_at_all_make_an_empty_typed_frame():
     df = to_dataframe([])
     assert len(df) == 0 and df["visits"].dtype == "Int64"
     assert set(schema.FIELDS) < set(df.columns)
+
+
+def test_gc_paused_pauses_the_collector_and_restores_it_even_after_an_error():
+    assert gc.isenabled()
+    with pytest.raises(ValueError), gc_paused():
+        assert not gc.isenabled()
+        raise ValueError("inside")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()

@@ -37,7 +37,7 @@ import pandas as pd
 import traitlets
 from ipyleaflet import AttributionControl, GeoJSON, Heatmap, Map, WidgetControl, ZoomControl
 
-from ..frame import _gc_paused
+from ..frame import gc_paused
 from .basemap import base_layers
 from .columns import as_text, coordinates
 
@@ -392,5 +392,5 @@ def _pages_text(k: int) -> str:
 def build_map(result: Any, **kwargs: Any) -> SessionsMap:
     """The map of ``result`` (a :class:`~ot_magic.result.SessionsResult` or a DataFrame)."""
     df = result if isinstance(result, pd.DataFrame) else result.df
-    with _gc_paused():  # many new objects, all kept: the collector would only walk the heap
+    with gc_paused():  # many new objects, all kept: the collector would only walk the heap
         return SessionsMap(df, **kwargs)

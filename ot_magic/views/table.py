@@ -27,7 +27,7 @@ from bqplot.traits import array_to_json
 from ipydatagrid import DataGrid
 from ipydatagrid.datagrid import _data_deserialization_impl, _data_to_json
 
-from ..frame import _gc_paused
+from ..frame import gc_paused
 from .columns import display_frame, headers, shown_columns, url_columns
 
 CHAR_PX = 7
@@ -216,5 +216,5 @@ def _link(url: str) -> str:
 def build_table(result: Any, **kwargs: Any) -> SessionsTable:
     """The table of ``result`` (a :class:`~ot_magic.result.SessionsResult` or a DataFrame)."""
     df = result if isinstance(result, pd.DataFrame) else result.df
-    with _gc_paused():  # many new objects, all kept: the collector would only walk the heap
+    with gc_paused():  # many new objects, all kept: the collector would only walk the heap
         return SessionsTable(df, **kwargs)
