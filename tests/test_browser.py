@@ -29,8 +29,12 @@ from browser.ui import (
 )
 from conftest import IN_CI
 
+from ot_magic.views.map import OFFLINE_COLOR, ONLINE_COLOR, SELECTED_COLOR
+
 pytestmark = pytest.mark.browser
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+# The colours the map draws with: sessions offline and online, the ring of selected rows.
+POINT_COLORS = (OFFLINE_COLOR, ONLINE_COLOR)
 
 
 def _browser_missing() -> str | None:
@@ -136,7 +140,7 @@ def test_quickstart_map_draws_the_sessions_as_points(quickstart):
     leaflet = output.locator(".leaflet-container").first
     leaflet.scroll_into_view_if_needed()
     points = wait_until(
-        lambda: map_pixels(leaflet, "point")["count"] > 200, what="points on the map"
+        lambda: map_pixels(leaflet, *POINT_COLORS)["count"] > 200, what="points on the map"
     )
     assert points
     screenshot(output, "quickstart")
@@ -157,11 +161,11 @@ def test_clicking_a_table_row_highlights_its_place_on_the_map(quickstart):
     leaflet = output.locator(".leaflet-container").first
     grid.scroll_into_view_if_needed()
     row = _first_located_row(EXAMPLES / "quickstart.ipynb", "--out visits")
-    assert map_pixels(leaflet, "highlight")["count"] == 0
+    assert map_pixels(leaflet, SELECTED_COLOR)["count"] == 0
     page.mouse.click(*grid_row_position(grid, row))
     output.get_by_text(f"row {row}", exact=False).first.wait_for()
     leaflet.scroll_into_view_if_needed()
-    wait_until(lambda: map_pixels(leaflet, "highlight")["count"] > 20, what="the highlight ring")
+    wait_until(lambda: map_pixels(leaflet, SELECTED_COLOR)["count"] > 20, what="the highlight ring")
     screenshot(output, "quickstart-row-highlighted")
 
 
@@ -170,7 +174,9 @@ def test_clicking_a_point_shows_its_session_in_the_info_panel(quickstart):
     leaflet = output.locator(".leaflet-container").first
     leaflet.scroll_into_view_if_needed()
     info = leaflet.locator(".leaflet-top.leaflet-right .widget-html").first
-    target = wait_until(lambda: map_pixels(leaflet, "point")["target"], what="a point to click")
+    target = wait_until(
+        lambda: map_pixels(leaflet, *POINT_COLORS)["target"], what="a point to click"
+    )
     page.mouse.click(*target)
     wait_until(lambda: " session" in info.inner_text(), what="a session in the info panel")
     assert "hover or click" not in info.inner_text()
@@ -193,7 +199,9 @@ def test_panel_run_with_a_new_date_shows_new_results_and_copies_as_cell(lab, bro
     output.locator(".lm-DataGrid").first.wait_for(state="visible")
     assert output.get_by_text(re.compile(r"\d+ sessions.* → visits")).count() == 1
     leaflet = output.locator(".leaflet-container").first
-    wait_until(lambda: map_pixels(leaflet, "point")["count"] > 50, what="points on the panel's map")
+    wait_until(
+        lambda: map_pixels(leaflet, *POINT_COLORS)["count"] > 50, what="points on the panel's map"
+    )
 
     output.locator("button.jupyter-button").filter(has_text="Copy as cell").click()
     cell_text = output.locator("textarea").first

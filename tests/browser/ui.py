@@ -144,17 +144,13 @@ def screenshot(locator, name: str) -> Path:
     return path
 
 
-# Pixels of the map's canvas layers (the map draws with ``prefer_canvas``, so its points are
-# pixels, not elements): the session points are blue (offline) or orange (online) discs, the
-# highlight of selected rows a yellow ring; land and sea are pale greys.
+# The map draws with ``prefer_canvas``: its points are pixels, not elements. A pixel "is" a colour
+# when it is within COLOR_DISTANCE of it (discs are drawn at 0.8 opacity over pale land and sea).
+COLOR_DISTANCE = 70
 _CANVAS_PIXELS = """
-([root, kind]) => {
-  const kinds = {
-    point: (r, g, b) => (b > r + 60 && b > 150) || (r > 200 && g < 150 && b < 100),
-    highlight: (r, g, b) => r > 220 && g > 180 && b < 90,
-  };
-  const match = kinds[kind];
+([root, colors, distance]) => {
   const box = root.getBoundingClientRect();
+  const match = (r, g, b) => colors.some(([R, G, B]) => Math.hypot(r - R, g - G, b - B) <= distance);
   let count = 0, target = null;
   for (const canvas of root.querySelectorAll('.leaflet-overlay-pane canvas')) {
     const rect = canvas.getBoundingClientRect();
@@ -184,10 +180,11 @@ _CANVAS_PIXELS = """
 """
 
 
-def map_pixels(leaflet, kind: str) -> dict:
-    """``{"count": n, "target": [x, y] | None}``: the visible pixels of ``kind`` ('point' or
-    'highlight') on a ``.leaflet-container``, and a page position to click one of them."""
-    return leaflet.page.evaluate(_CANVAS_PIXELS, [leaflet.element_handle(), kind])
+def map_pixels(leaflet, *colors: str) -> dict:
+    """``{"count": n, "target": [x, y] | None}``: the visible pixels of a ``.leaflet-container``
+    drawn in one of ``colors`` ('#3182bd', ...), and a page position to click one of them."""
+    rgb = [[int(color[i : i + 2], 16) for i in (1, 3, 5)] for color in colors]
+    return leaflet.page.evaluate(_CANVAS_PIXELS, [leaflet.element_handle(), rgb, COLOR_DISTANCE])
 
 
 def grid_row_position(grid, row: int) -> tuple[float, float]:
