@@ -414,7 +414,7 @@ class _Progress:
         if self.bar is None:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(desc="otsessions", unit=" pages", leave=False)
+            self.bar = tqdm(desc="otsessions", unit=" pages", leave=False, mininterval=0)
         self.bar.set_postfix_str(f"{rows} rows", refresh=False)
         self.bar.update(pages - self.bar.n)
 
