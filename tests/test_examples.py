@@ -147,14 +147,15 @@ def test_panel_example_runs_the_panel_and_round_trips_to_a_cell(tmp_path):
 def test_teaching_lesson_runs_every_answer(tmp_path):
     nb, facts = execute(
         "teaching",
-        "{'visits': len(visits), 'journey': len(journey), 'pages': len(pages), "
+        "{'visits': len(visits), 'hours': sorted(set(visits.session_start_unix_timestamp.dt.hour)), "
+        "'journey': len(journey), 'pages': len(pages), "
         "'visitor_ids': sorted(set(journey.machine_idx)), 'regular': regular.machine_idx, "
         "'de_nl': sorted(set(de_nl.country_code)), 'privacy': len(privacy), "
         "'privacy_everywhere': bool(privacy.apply(lambda row: 'privacy' in str(row.to_dict()).lower(), axis=1).all())}",
         tmp_path,
     )
     assert problems(nb) == []
-    assert facts["visits"] == 1000
+    assert facts["visits"] > 1000 and facts["hours"] == list(range(24)), "the whole day, all pages"
     assert facts["journey"] > 1 and facts["visitor_ids"] == [facts["regular"]]
     assert facts["pages"] > 0
     assert facts["de_nl"] and set(facts["de_nl"]) <= {"DE", "NL"}
