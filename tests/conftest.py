@@ -50,3 +50,13 @@ def ip(_shell, monkeypatch):
             setattr(magics, name, trait.default())
     for name in set(_shell.user_ns) - names:
         del _shell.user_ns[name]
+    forget_panels()
+
+
+def forget_panels() -> None:
+    """Drop what panels remember per out name, so one test's panel never fills another's."""
+    import sys
+
+    panel = sys.modules.get("ot_magic.panel")
+    if panel is not None:
+        panel.SessionsPanel._memory.clear()
