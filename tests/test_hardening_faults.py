@@ -273,7 +273,7 @@ def test_a_fault_while_otlogin_fetches_a_ticket_is_one_line_and_keeps_no_login(
 
 
 def test_a_later_page_failing_in_the_panel_keeps_the_rows_and_says_where_to_go_on(shell, emulator):
-    panel = shell.run_line_magic("otpanel", "--out from_panel")
+    panel = shell.run_line_magic("otpanel", "--out panel_cut_short")
     panel.request = SessionsRequest.from_cell(PAGED)
     panel.all_pages.value = True
     emulator.faults.update(fail_nth={3: "error_json"})
@@ -283,7 +283,7 @@ def test_a_later_page_failing_in_the_panel_keeps_the_rows_and_says_where_to_go_o
     finally:
         emulator.faults.reset()
     rows = rows_after_pages(emulator.url, PAGED)[1]
-    assert len(kept.df) == rows and shell.user_ns["from_panel"] is kept.df
+    assert len(kept.df) == rows and shell.user_ns["panel_cut_short"] is kept.df
     status = re.sub(r"<[^>]+>", "", panel.status.value)
     assert "stopped at page 3" in status and f"nextToken = {kept.next_token}" in status
     assert "\n" not in status and "Traceback" not in status

@@ -170,7 +170,7 @@ def test_environment_canaries_never_show_on_any_error_path(shell, emulator, watc
         assert run(shell, watch, cell).error_in_exec is not None
     run(shell, watch, "%otsessions date=2011-11-16 limit=5")
 
-    panel = run(shell, watch, "%otpanel --out from_panel").result
+    panel = run(shell, watch, "%otpanel --out panel_refused").result
     panel.request = SessionsRequest(date="2011-11-16", limit=5)
     panel.run_button.click()
     assert panel.wait(30) is None and "Login/ site" in panel.status.value
@@ -229,7 +229,7 @@ def test_the_demo_password_and_a_real_ticket_never_show_on_success(
     watch.seen += [repr(result), repr(result.request), repr(result.client), str(result.df.attrs),
                    repr(result.client.credentials()), result.summary()]  # fmt: skip
     run(shell, watch, f"%%otsessions --all --out pages\n{DAY}")
-    panel = run(shell, watch, "%otpanel --out from_panel").result
+    panel = run(shell, watch, "%otpanel --out panel_served").result
     panel.request = SessionsRequest(date="2011-11-16", limit=5)
     panel.run_button.click()
     assert len(panel.wait(30).df) == 5
