@@ -5,11 +5,13 @@
     >>> answer.df["duration"].iloc[1], answer.next_token                 # doctest: +SKIP
     (Timedelta('0 days 20:44:57'), '1321401600000.1321466400000')
 
-The rows are read by polars, a chunk of about 1 MB of whole rows at a time, into columns of
-text (Arrow buffers near the payload's size, where ``json.loads`` would build one Python string
-per value); :func:`read_page` stops there, so that paging joins the pages' columns and types
-them once (:func:`to_dataframe`): epoch ms → aware datetimes, counts → ``Int64``, coordinates →
-floats, durations → timedeltas, text → Arrow-backed strings with ``pd.NA`` for empty values.
+The rows are read by polars, a chunk of about 1 MB of whole rows at a time, each chunk copied
+at once into Arrow text columns (empty text missing) and its polars buffers let go: working
+memory stays that of one chunk, where ``json.loads`` would build one Python object per value.
+:func:`read_page` stops there, so that paging joins the pages' columns (without a copy) and
+types them once (:func:`to_dataframe`): epoch ms → aware datetimes, counts → ``Int64``,
+coordinates → floats, durations → timedeltas; the text columns go to pandas as they are,
+Arrow-backed strings with ``pd.NA`` for missing values.
 Error answers (``Error: ...`` text, ``{"resultsList": [{"error": ...}]}``, HTML pages, bodies
 cut short) become :mod:`ot_magic.errors` exceptions with one-line messages.
 """
@@ -72,17 +74,29 @@ class ParsedAnswer:
 
 
 @dataclass(frozen=True)
+class TextRows:
+    """One answer's rows as Arrow text columns named by ``field``, empty text missing."""
+
+    table: pa.Table
+
+    @property
+    def height(self) -> int:
+        """The number of rows."""
+        return self.table.num_rows
+
+
+@dataclass(frozen=True)
 class ParsedPage:
     """One answer's rows as columns of text, before typing: pages are joined first, then
     typed and handed to pandas once (:func:`to_dataframe`)."""
 
-    rows: pl.DataFrame
+    rows: TextRows
     next_token: str | None
     meta: dict[str, Any] = field(default_factory=dict)
 
     def head(self, count: int) -> ParsedPage:
         """The page with its first ``count`` rows only."""
-        return ParsedPage(self.rows.head(count), self.next_token, self.meta)
+        return ParsedPage(TextRows(self.rows.table.slice(0, count)), self.next_token, self.meta)
 
 
 def parse_sessions(
@@ -106,11 +120,11 @@ def parse_sessions(
 
 
 def read_page(body: bytes | str) -> ParsedPage:
-    """The rows of one answer as text columns, or the error the answer holds."""
+    """The rows of one answer as Arrow text columns, or the error the answer holds."""
     data = _unwrap(body.encode("utf-8") if isinstance(body, str) else bytes(body))
     with gc_paused():
         rows, meta = _read_rows(data)
-    return ParsedPage(rows, meta.get("nextToken") or None, meta)
+    return ParsedPage(TextRows(rows), meta.get("nextToken") or None, meta)
 
 
 def to_dataframe(
@@ -121,17 +135,14 @@ def to_dataframe(
     to_dataframe([read_page(b) for b in bodies], request=req)
     """
     if not pages:  # nothing read (a pull cancelled before its first page): no rows
-        pages = [ParsedPage(_no_rows(schema.FIELDS), None, {})]
+        pages = [ParsedPage(TextRows(_no_rows(schema.FIELDS)), None, {})]
     params = redacted_params(request)
     zone_name = (
         time_zone or params.get("timeZone") or params.get("timezone") or PARAMS["timeZone"].default
     )
     zone = java_zone(zone_name)
     with gc_paused():
-        if len(pages) == 1:
-            df = _typed_frame(pages[0].rows, zone)
-        else:
-            df = _typed_frame(pl.concat([page.rows for page in pages], rechunk=False), zone)
+        df = _typed_frame(pa.concat_tables([page.rows.table for page in pages]), zone)
     meta, columns = pages[0].meta, set(df.columns)
     df.attrs.update(
         labels=_labels(meta, columns),
@@ -232,13 +243,13 @@ def _one_line(text: str, limit: int = 120) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _read_rows(data: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """The rows as string columns named by ``field``, and the answer's metadata.
+def _read_rows(data: bytes) -> tuple[pa.Table, dict[str, Any]]:
+    """The rows as text columns named by ``field``, and the answer's metadata.
 
     The fast way reads the rows a chunk of about 1 MB at a time (whole rows, cut where a row
     ends), so the parser's working memory stays that of one chunk; anything it does not
-    expect (rows as objects, an error row, a body that is not JSON) is read the slow way,
-    which also words the errors."""
+    expect (rows as objects, an error row, a body that is not JSON) is read the slow
+    way, which also words the errors."""
     found = _rows_span(data)
     if found is not None:
         meta, start, stop = found
@@ -268,10 +279,11 @@ def _rows_span(data: bytes) -> tuple[dict[str, Any], int, int] | None:
 
 def _read_row_chunks(
     data: bytes, start: int, stop: int, fields: tuple[str, ...]
-) -> pl.DataFrame | None:
-    """String columns from the rows in ``data[start:stop]``; None if they are not plain rows."""
+) -> pa.Table | None:
+    """Text columns from the rows in ``data[start:stop]``; None if they are not plain rows."""
     parts = []
     position = start
+    body = memoryview(data)  # each chunk copied once, into the text polars reads
     while _NOT_SPACE.search(data, position, stop):
         boundary = (
             _ROW_BOUNDARY.search(data, position + _CHUNK_BYTES, stop)
@@ -280,22 +292,29 @@ def _read_row_chunks(
         )
         cut = boundary.start() + 1 if boundary else stop
         try:
-            chunk = pl.read_json(b'{"rows": [' + data[position:cut] + b"]}", schema=_CHUNK_SCHEMA)
+            text = b"".join((b'{"rows": [', body[position:cut], b"]}"))
+            chunk = pl.read_json(text, schema=_CHUNK_SCHEMA)
         except Exception:  # not rows of strings (or a cut inside a string): the slow way
             return None
         rows = chunk.get_column("rows").explode()
         lengths = rows.list.len()
         if rows.null_count() or lengths.min() != len(fields) or lengths.max() != len(fields):
             return None
-        parts.append(rows.explode().to_frame("value").select(_columns_of_values(fields)))
+        values = rows.explode().to_frame("value").select(_EMPTY_IS_MISSING)
+        del chunk, rows
+        parts.append(values.select(_columns_of_values(fields)).to_arrow())
+        del values
         position = boundary.end() - 1 if boundary else stop
     if not parts:
         return _no_rows(fields)
-    return pl.concat(parts, rechunk=False)
+    return pa.concat_tables(parts)
 
 
-def _no_rows(fields: tuple[str, ...] | list[str]) -> pl.DataFrame:
-    return pl.DataFrame({f: pl.Series([], dtype=pl.String) for f in fields})
+def _no_rows(fields: tuple[str, ...] | list[str]) -> pa.Table:
+    return pa.table({f: pa.array([], pa.large_string()) for f in fields})
+
+
+_EMPTY_IS_MISSING = pl.when(pl.col("value").str.len_bytes() > 0).then(pl.col("value"))
 
 
 @lru_cache(maxsize=16)
@@ -304,7 +323,7 @@ def _columns_of_values(fields: tuple[str, ...]) -> list[pl.Expr]:
     return [pl.col("value").gather_every(len(fields), i).alias(f) for i, f in enumerate(fields)]
 
 
-def _read_rows_python(data: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
+def _read_rows_python(data: bytes) -> tuple[pa.Table, dict[str, Any]]:
     try:
         doc = json.loads(data)
     except UnicodeDecodeError:
@@ -340,22 +359,31 @@ def _read_rows_python(data: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
                 f"row {number} of the API's answer has {size} values, expected {len(fields)} "
                 "(one per field)"
             )
-    return pl.DataFrame({f: pl.Series(v, dtype=pl.String) for f, v in columns.items()}), meta
+    return pa.table({f: pa.array(v, pa.large_string()) for f, v in columns.items()}), meta
 
 
 def _text(value: Any) -> str | None:
+    """A value as text; empty text is missing."""
     if value is None or isinstance(value, str):
-        return value
+        return value or None
     return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
-def _typed(strings: pl.DataFrame) -> pl.DataFrame:
-    """Each column in its type (see :mod:`ot_magic.schema`); empty text becomes missing."""
-    return strings.select(_typed_exprs(tuple(strings.columns)))
+_TYPED_FIELDS = frozenset(
+    (
+        *schema.EPOCH_MS_FIELDS,
+        *schema.COUNT_FIELDS,
+        *schema.FLOAT_FIELDS,
+        *schema.DURATION_FIELDS,
+        schema.VISITS_PAGEVIEWS_FIELD,
+    )
+)
 
 
 @lru_cache(maxsize=16)
 def _typed_exprs(columns: tuple[str, ...]) -> list[pl.Expr]:
+    """Each column in its type (see :mod:`ot_magic.schema`); ``visits_pageviews`` gives its two
+    numbers."""
     exprs = []
     for name in columns:
         col = pl.col(name)
@@ -369,16 +397,11 @@ def _typed_exprs(columns: tuple[str, ...]) -> list[pl.Expr]:
             exprs.append(col.str.strip_chars().cast(pl.Float64, strict=False))
         elif name in schema.DURATION_FIELDS:
             exprs.append(_duration(col))
-        else:
-            text = pl.when(col.str.len_bytes() > 0).then(col)
-            exprs.append(text.alias(name))
-            if name == schema.VISITS_PAGEVIEWS_FIELD:
-                exprs.append(
-                    col.str.extract(_VISITS_PAGEVIEWS, 1).cast(pl.Int64).alias(VISITS_FIELD)
-                )
-                exprs.append(
-                    col.str.extract(_VISITS_PAGEVIEWS, 2).cast(pl.Int64).alias(PAGEVIEWS_FIELD)
-                )
+        elif name == schema.VISITS_PAGEVIEWS_FIELD:
+            exprs.append(col.str.extract(_VISITS_PAGEVIEWS, 1).cast(pl.Int64).alias(VISITS_FIELD))
+            exprs.append(
+                col.str.extract(_VISITS_PAGEVIEWS, 2).cast(pl.Int64).alias(PAGEVIEWS_FIELD)
+            )
     return exprs
 
 
@@ -400,18 +423,24 @@ def _arrow_to_pandas_dtype(arrow_type: pa.DataType) -> Any:
     return None
 
 
-def _typed_frame(rows: pl.DataFrame, zone: dt.tzinfo) -> pd.DataFrame:
-    """Text columns → typed polars columns → Arrow → pandas, each polars column let go once
-    converted; datetimes shown in ``zone``."""
-    series = _typed(rows).get_columns()
-    del rows
+def _typed_frame(strings: pa.Table, zone: dt.tzinfo) -> pd.DataFrame:
+    """Text columns → pandas: the few of other types typed by polars, the text handed over as
+    it is (no copy); datetimes shown in ``zone``."""
+    to_type = tuple(name for name in strings.column_names if name in _TYPED_FIELDS)
+    typed = pl.from_arrow(strings.select(list(to_type)), rechunk=False)
+    typed = typed.select(_typed_exprs(to_type)).to_arrow()
     zoned = pa.timestamp("ms", tz=_arrow_zone(zone))
     columns = {}
-    for index, column in enumerate(series):
-        array = column.to_arrow()
-        columns[column.name] = array.cast(zoned) if pa.types.is_timestamp(array.type) else array
-        series[index] = column = array = None
+    for name, column in zip(strings.column_names, strings.columns, strict=True):
+        if name == schema.VISITS_PAGEVIEWS_FIELD:
+            columns.update({name: column, **{n: typed[n] for n in (VISITS_FIELD, PAGEVIEWS_FIELD)}})
+        elif name in _TYPED_FIELDS:
+            column = typed[name]
+            columns[name] = column.cast(zoned) if pa.types.is_timestamp(column.type) else column
+        else:
+            columns[name] = column
     table = pa.table(columns)
+    del strings, typed
     columns.clear()
     return table.to_pandas(
         types_mapper=_arrow_to_pandas_dtype, self_destruct=True, split_blocks=True

@@ -21,6 +21,7 @@ from ot_magic.request import SessionsRequest
 
 SAMPLE_PATH = Path(__file__).parent / "data" / "reference_sample.json"
 SAMPLE = SAMPLE_PATH.read_bytes()
+FIELDS_EMAIL = json.loads(SAMPLE)["field"].index("email")
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +149,19 @@ def test_rows_given_as_objects_read_like_rows_given_as_arrays(sample):
     doc = sample_doc()
     doc["resultsList"] = [dict(zip(doc["field"], row, strict=True)) for row in doc["resultsList"]]
     pd.testing.assert_frame_equal(parse_sessions(json.dumps(doc)).df, sample.df)
+
+
+def test_an_answer_of_many_megabytes_reads_like_the_same_rows_given_one_by_one():
+    doc = sample_doc()
+    doc["resultsList"] = doc["resultsList"] * 1500  # ~4 MB: several chunks of rows
+    as_arrays = json.dumps(doc).encode()
+    assert len(as_arrays) > 3 * (1 << 20)
+    doc["resultsList"] = [dict(zip(doc["field"], row, strict=True)) for row in doc["resultsList"]]
+    chunked, one_by_one = parse_sessions(as_arrays).df, parse_sessions(json.dumps(doc)).df
+    pd.testing.assert_frame_equal(chunked, one_by_one)
+    assert len(chunked) == 6 * 1500 and chunked["email"].isna().sum() == 1500 * sum(
+        row[FIELDS_EMAIL] == "" for row in sample_doc()["resultsList"]
+    )
 
 
 def test_text_bodies_are_accepted_like_bytes(sample):
