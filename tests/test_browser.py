@@ -89,8 +89,7 @@ def test_lab_renders_a_leaflet_map_and_a_button_click_reaches_the_kernel(lab, br
         "button.on_click(lambda _: setattr(label, 'value', 'clicked in the kernel'))\n"
         "ipywidgets.VBox([button, label])",
     )
-    blocked: list[str] = []
-    page = loopback_page(browser, blocked)
+    page = loopback_page(browser)
     open_notebook(page, lab.url("smoke.ipynb"))
     run_all_cells(page)
 
@@ -123,8 +122,7 @@ def _first_located_row(notebook: Path, cell_text: str) -> int:
 @pytest.fixture(scope="module")
 def quickstart(lab, browser):
     """The quickstart, run in the browser: (page, the output of its first %%otsessions cell)."""
-    blocked: list[str] = []
-    page = loopback_page(browser, blocked)
+    page = loopback_page(browser)
     open_notebook(page, lab.url("quickstart.ipynb"))
     run_all_cells(page)
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
