@@ -96,6 +96,19 @@ def _parse_options(magic: Callable[..., Any], line: str) -> argparse.Namespace:
     return magic.parser.parse_intermixed_args(words)
 
 
+# Options shared by %%otsessions and %otpanel.
+_OUT_OPTION = argument(
+    "-o",
+    "--out",
+    default=DEFAULT_OUT,
+    type=_identifier,
+    help=f"Variable that receives the DataFrame (default {DEFAULT_OUT}).",
+)
+_DEMO_OPTION = argument(
+    "--demo", action="store_true", help="Use the built-in emulator and its demo account."
+)
+
+
 @magics_class
 class OTMagic(Magics):
     """The ot_magic magics and their configuration: ``%config OTMagic.api_url = "demo"``."""
@@ -144,19 +157,13 @@ class OTMagic(Magics):
     # ------------------------------------------------------------ %%otsessions / %otsessions
 
     @magic_arguments()
-    @argument(
-        "-o",
-        "--out",
-        default=DEFAULT_OUT,
-        type=_identifier,
-        help=f"Variable that receives the DataFrame (default {DEFAULT_OUT}).",
-    )
+    @_OUT_OPTION
     @argument(
         "--dry-run",
         action="store_true",
         help="Show the endpoint, the parameters (secrets as ***) and the cell; send nothing.",
     )
-    @argument("--demo", action="store_true", help="Use the built-in emulator and its demo account.")
+    @_DEMO_OPTION
     @argument(
         "--all", dest="all_pages", action="store_true", help="Follow nextToken to the last page."
     )
@@ -341,14 +348,8 @@ class OTMagic(Magics):
     # ------------------------------------------------------------ %otpanel
 
     @magic_arguments()
-    @argument(
-        "-o",
-        "--out",
-        default=DEFAULT_OUT,
-        type=_identifier,
-        help=f"Variable that receives the DataFrame (default {DEFAULT_OUT}).",
-    )
-    @argument("--demo", action="store_true", help="Use the built-in emulator and its demo account.")
+    @_OUT_OPTION
+    @_DEMO_OPTION
     @no_var_expand
     @line_magic
     def otpanel(self, line: str) -> Any:
