@@ -31,8 +31,10 @@ import getpass
 import keyword
 import os
 import shlex
+import signal
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -234,15 +236,26 @@ class OTMagic(Magics):
         if args.dry_run:
             print(self._dry_run(request, args))
             return None
-        progress = _Progress() if args.all_pages or args.max_rows else None
+        paging = bool(args.all_pages or args.max_rows)
+        progress = _Progress() if paging else None
+        interrupted = threading.Event()
         try:
-            result = self._client(args.demo).sessions(
-                request, all_pages=args.all_pages, max_rows=args.max_rows, progress=progress
-            )
+            with _interrupt_stops_paging(interrupted) if paging else nullcontext():
+                result = self._client(args.demo).sessions(
+                    request,
+                    all_pages=args.all_pages,
+                    max_rows=args.max_rows,
+                    progress=progress,
+                    cancel=interrupted,
+                )
         finally:
             if progress is not None:
                 progress.close()
         self._bind(args.out, result)
+        if interrupted.is_set():
+            raise PartialResultUsageError(
+                _resume_message("Interrupted", len(result.df), result.next_token, args.out)
+            )
         result.show_views = not args.no_display and self.display
         return result
 
@@ -436,13 +449,39 @@ def _magic_line(args: argparse.Namespace) -> str:
 def _partial_message(error: PartialResultError, out: str) -> str:
     """The client's one line, then where the rows are and the exact cell line to resume with."""
     rows = len(error.partial.df) if error.partial is not None else 0
-    message = f"{error}. The {rows} rows read are in {out}"
-    if error.resume_token:
+    return _resume_message(str(error), rows, error.resume_token, out)
+
+
+def _resume_message(reason: str, rows: int, token: str | None, out: str) -> str:
+    """``reason``, where the rows read are, and the exact cell line that fetches the rest."""
+    message = f"{reason}. The {rows} rows read are in {out}"
+    if token:
         message += (
             f"; to fetch the rest, run the cell again with --all --out {out}_rest"
-            f" and this line added: nextToken = {error.resume_token}"
+            f" and this line added: nextToken = {token}"
         )
     return message
+
+
+@contextmanager
+def _interrupt_stops_paging(stop: threading.Event) -> Iterator[None]:
+    """While a multi-page pull runs, the first Ctrl-C (Jupyter's "Interrupt the kernel") sets
+    ``stop``, so the pull ends after the pages being read and keeps their rows; a second
+    interrupts at once, as usual."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def stop_after_this_page(signum: int, frame: Any) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, stop_after_this_page)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def register(ipython: Any) -> OTMagic:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import threading
 
 import ipywidgets
 import pandas as pd
@@ -135,6 +138,30 @@ def test_a_failed_later_page_keeps_the_earlier_pages_and_says_how_to_resume(api,
     assert list(kept["session_id"]) == list(full["session_id"][:rows])
     rest = run(api, f"%%otsessions --all --out visits_rest\n{cell}{resume}\n").df
     assert list(rest["session_id"]) == list(full["session_id"][rows:])
+
+
+def test_an_interrupt_during_all_keeps_the_pages_read_and_says_how_to_resume(api, emulator, capsys):
+    cell = "date = 2011-11-16\nlimit = 40\n"
+    full = run(api, f"%%otsessions --all --out full\n{cell}").df
+    previous = signal.signal(signal.SIGINT, lambda *_: None)  # a late signal must not stop pytest
+    emulator.faults.update(latency=0.4)
+    interrupt = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        interrupt.start()
+        result = api.run_cell(f"%%otsessions --all --out visits\n{cell}")
+    finally:
+        interrupt.cancel()
+        emulator.faults.reset()
+        signal.signal(signal.SIGINT, previous)
+    assert isinstance(result.error_in_exec, UsageError)
+    line = re.split(r"[\r\n]+", capsys.readouterr().err.strip())[-1]
+    assert line.startswith("UsageError: Interrupted. The ")
+    resume = re.search(r"this line added: (nextToken = \S+)$", line).group(1)
+    kept = api.user_ns["visits"]
+    assert 0 < len(kept) < len(full)
+    assert list(kept["session_id"]) == list(full["session_id"][: len(kept)])
+    rest = run(api, f"%%otsessions --all --out visits_rest\n{cell}{resume}\n").df
+    assert list(rest["session_id"]) == list(full["session_id"][len(kept) :])
 
 
 def test_a_progress_bar_shows_only_for_a_multi_page_pull(api, capsys):
