@@ -65,7 +65,7 @@ class SessionsResult:
     def summary(self) -> str:
         """One line: sessions, date range, site(s), time zone, pages fetched, elapsed, and the
         sessions without a location, e.g. ``9,902 sessions · 2011-11-16 00:00 – 2011-11-18
-        23:59 · www.opentracker.net · time zone UTC · 10 pages in 1.25 s · 510 without a
+        23:59 · www.opentracker.net · time zone EST · 10 pages in 1.25 s · 510 without a
         location``."""
         from .views.columns import located
 
@@ -83,7 +83,7 @@ class SessionsResult:
             parts.append(
                 ", ".join(sites[:3]) + (f" +{len(sites) - 3} more" if len(sites) > 3 else "")
             )
-        parts.append(f"time zone {df.attrs.get('time_zone') or params.get('timeZone') or 'UTC'}")
+        parts.append(f"time zone {df.attrs.get('time_zone') or params.get('timeZone')}")
         parts.append(f"{self.pages} page{'s' * (self.pages != 1)} in {self.elapsed:.2f} s")
         parts.append(f"{int((~located(df)).sum()):,} without a location")
         if self.next_token:

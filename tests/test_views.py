@@ -16,6 +16,7 @@ from jupyter_client.session import json_packer
 
 from ot_magic.client import OpenTrackerClient
 from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD, Emulator
+from ot_magic.params import PARAMS
 from ot_magic.request import SessionsRequest
 from ot_magic.result import SessionsResult
 from ot_magic.views.basemap import base_layers, world_outlines
@@ -304,11 +305,12 @@ def test_heatmap_is_built_on_first_toggle_and_removed_when_off(result):
     assert m.heatmap not in m.layers
 
 
-def test_offline_basemap_is_country_outlines_without_tiles(result):
+def test_offline_basemap_is_country_outlines_without_tiles(result, monkeypatch):
     layers = base_layers("offline")
     assert len(layers) == 1 and len(layers[0].data["features"]) == len(world_outlines()["features"])
     assert len(world_outlines()["features"]) > 170
-    m = build_map(result)  # "auto": no tile server is reachable from here
+    monkeypatch.delenv("OT_BASEMAP", raising=False)
+    m = build_map(result)  # the default asks no tile server
     assert not any(isinstance(layer, TileLayer) for layer in m.layers)
     assert m.layers[0].data["features"][0]["properties"]["style"]["fillOpacity"] == 1  # land
     tiles, lines = base_layers("tiles")  # with internet: tiles under unfilled outlines
@@ -316,6 +318,19 @@ def test_offline_basemap_is_country_outlines_without_tiles(result):
     assert lines.data["features"][0]["properties"]["style"]["fill"] is False
     with pytest.raises(ValueError, match="basemap: expected one of auto, offline, tiles"):
         build_map(result, basemap="satellite")
+
+
+def test_the_default_basemap_opens_no_connection_unless_ot_basemap_asks_for_tiles(
+    result, monkeypatch
+):
+    def no_connection(*args, **kwargs):
+        raise AssertionError(f"a map opened a connection to {args[0]}")
+
+    monkeypatch.setattr("socket.create_connection", no_connection)
+    monkeypatch.delenv("OT_BASEMAP", raising=False)
+    assert not any(isinstance(layer, TileLayer) for layer in build_map(result).layers)
+    monkeypatch.setenv("OT_BASEMAP", "tiles")
+    assert isinstance(build_map(result).layers[0], TileLayer)
 
 
 # --- linking -----------------------------------------------------------------------------------
@@ -433,7 +448,7 @@ def test_summary_line_tells_sessions_dates_site_zone_pages_and_missing_locations
     missing = len(df) - len(located_rows(df))
     started = df["session_start_unix_timestamp"]
     assert line.startswith(f"{len(df):,} sessions · {started.min():%Y-%m-%d %H:%M} – ")
-    assert "www.opentracker.net" in line and "time zone UTC" in line
+    assert "www.opentracker.net" in line and f"time zone {PARAMS['timeZone'].default}" in line
     assert f"1 page in {result.elapsed:.2f} s" in line
     assert f"{missing:,} without a location" in line
 

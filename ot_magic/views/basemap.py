@@ -7,8 +7,10 @@
 A classroom without internet must still see where its visitors are, so the outlines are always
 the bottom layer: ``basemap="offline"`` shows them alone, filled (land on Leaflet's grey sea);
 ``"tiles"`` puts OpenStreetMap tiles under them and draws the outlines as thin lines only;
-``"auto"`` (the default) is ``"tiles"`` when a quick check (one TCP connection to the tile
-server, at most half a second, once per process) succeeds from the kernel, else ``"offline"``.
+``"auto"`` is ``"tiles"`` when a quick check (one TCP connection to the tile server, at most
+half a second, once per process) succeeds from the kernel, else ``"offline"``. The default is
+the environment variable ``OT_BASEMAP``, else ``"offline"``: a map reaches out to no server
+(a privacy promise, and tests that talk only to loopback) unless its user asks for tiles.
 
 Data: ``ot_magic/data/world-110m.geojson.gz`` (177 countries, 52 KB) is Natural Earth's 1:110m
 admin-0 countries (public domain, naturalearthdata.com) as carried by the npm package
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import socket
 import threading
 from functools import cache
@@ -82,8 +85,11 @@ def tiles_reachable(host: str = TILE_HOST, timeout: float = 0.5) -> bool:
     return opened.wait(timeout)
 
 
-def resolve(basemap: str) -> str:
-    """``"auto"`` made concrete (``"tiles"`` or ``"offline"``); a wrong name is one line."""
+def resolve(basemap: str | None = None) -> str:
+    """The basemap to draw: ``None`` is ``OT_BASEMAP`` or ``"offline"``, ``"auto"`` made
+    concrete (``"tiles"`` or ``"offline"``); a wrong name is one line."""
+    if basemap is None:
+        basemap = os.environ.get("OT_BASEMAP") or "offline"
     if basemap not in BASEMAPS:
         raise ValueError(f"basemap: expected one of {', '.join(BASEMAPS)}, got {basemap!r}")
     if basemap == "auto":
@@ -91,7 +97,7 @@ def resolve(basemap: str) -> str:
     return basemap
 
 
-def base_layers(basemap: str = "auto") -> list[Any]:
+def base_layers(basemap: str | None = None) -> list[Any]:
     """The bottom layers of a map: tiles (if any) under the country outlines."""
     mode = resolve(basemap)
     outlines = outline_layer(filled=mode == "offline")

@@ -185,7 +185,7 @@ class SessionsMap(Map):
 
     picked = traitlets.List(traitlets.Int(), help="Rows of df at the last clicked place.")
 
-    def __init__(self, df: pd.DataFrame, *, basemap: str = "auto", **kwargs: Any) -> None:
+    def __init__(self, df: pd.DataFrame, *, basemap: str | None = None, **kwargs: Any) -> None:
         self.df = df
         # pandas deep-copies attrs on every operation: look rows up in a view without them.
         self._plain = df.copy(deep=False)
