@@ -193,15 +193,7 @@ def _locales() -> tuple[str, ...]:
     """Babel's locales written the Java way (en_US) that the parameter table accepts."""
     from babel.localedata import locale_identifiers
 
-    return tuple(sorted(i for i in locale_identifiers() if _accepts(USER_PARAMS["locale"], i)))
-
-
-def _accepts(param: Param, value: Any) -> bool:
-    try:
-        param.parse(value)
-    except ParameterError:
-        return False
-    return True
+    return tuple(sorted(i for i in locale_identifiers() if USER_PARAMS["locale"].accepts(i)))
 
 
 def _zone_ids() -> tuple[str, ...]:

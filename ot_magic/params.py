@@ -86,6 +86,14 @@ class Param:
         except (ValueError, TypeError, LookupError):
             self.fail(value)
 
+    def accepts(self, value: Any) -> bool:
+        """Whether :meth:`parse` takes ``value``: ``PARAMS["limit"].accepts("0")`` is False."""
+        try:
+            self.parse(value)
+        except ParameterError:
+            return False
+        return True
+
     def render(self, value: Any) -> str:
         """The normal Python form as the API's text: ``date(2011, 11, 16)`` → ``'2011-11-16'``."""
         return self.kind.render(self, value)
