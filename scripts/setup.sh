@@ -11,9 +11,14 @@ PYTHON="${PYTHON:-$(command -v python || command -v python3)}"
 # is satisfied by what is installed: then pip has nothing to do.
 installed() {
   "$PYTHON" -I - <<'PY' 2>/dev/null
-import json, pathlib, sys, tomllib
+import json, pathlib, sys
 from importlib import metadata
-from pip._vendor.packaging.requirements import Requirement
+
+try:  # tomllib is Python 3.11+; packaging comes with pip's usual companions. Without either,
+    import tomllib  # say "not installed" and let pip decide.
+    from packaging.requirements import Requirement
+except ImportError:
+    sys.exit(1)
 
 project = tomllib.loads(pathlib.Path("pyproject.toml").read_text())["project"]
 dist = metadata.distribution(project["name"])
