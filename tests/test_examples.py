@@ -94,7 +94,7 @@ def _demo_kernel_env(monkeypatch):
 
 
 def test_every_example_is_stored_without_outputs():
-    assert NOTEBOOKS == ["panel", "quickstart", "teaching"]
+    assert NOTEBOOKS == ["panel", "quickstart", "teaching", "teaching-student"]
     for name in NOTEBOOKS:
         nb = nbformat.read(EXAMPLES / f"{name}.ipynb", as_version=4)
         nbformat.validate(nb)
@@ -163,3 +163,12 @@ def test_teaching_lesson_runs_every_answer(tmp_path):
     answers = [cell for cell in nb.cells if "answer" in cell.metadata.get("tags", [])]
     assert len(answers) >= 7
     assert all(cell.outputs for cell in answers if not cell.source.startswith("%%"))
+
+
+def test_the_student_version_of_the_lesson_runs_with_its_exercises_left_open(tmp_path):
+    nb, facts = execute("teaching-student", "{'visits': len(visits)}", tmp_path)
+    assert problems(nb) == []
+    assert facts["visits"] > 1000
+    sources = [cell.source for cell in nb.cells]
+    assert not any(source.startswith("**Answer") for source in sources)
+    assert sum(source.startswith("# your answer") for source in sources) >= 7
