@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD, DEMO_SITE, Emulator, query
 from ot_magic.schema import FIELDS, reference_meta
@@ -730,3 +732,30 @@ def test_issued_tokens_have_the_samples_form_and_go_on_exactly(http, emu):
 def test_a_json_page_offers_no_token_that_would_lose_rows(http, emu):
     for limit in (40, 205):
         assert sessions(http, emu, date="2011-11-16", limit=limit)["nextToken"] == ""
+
+
+_ODD_TEXT = st.text(st.characters(codec="utf-8"), max_size=40) | st.sampled_from(
+    ["0", "-1", "2147483648", "9999-12-31", "0000-01-01", "1d", "0d", "99999999m", "a,,b", " , ",
+     "*", "'", "yyyy'", "x" * 40, "zz", "sr_Latn_RS", "GMT+18", "GMT+19", "1.2", "1.2.3", "?"]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_value_of_any_parameter_makes_the_emulator_fail(emu, data):
+    """Property: whatever text a parameter gets, the answer is a table or a Java error line."""
+    from ot_magic.emulator.rules import RULES
+
+    endpoint = data.draw(st.sampled_from(["sessions", "sessions_by_user", "page_views"]))
+    name = data.draw(st.sampled_from(sorted(RULES[endpoint])))
+    base = {"sessions": {"date": "2011-11-16", "limit": "3"},
+            "sessions_by_user": {"uid": "1321401787000.1", "limit": "3"},
+            "page_views": {"filterByVisitId": "1321401787000.1"}}[endpoint]  # fmt: skip
+    given = data.draw(_ODD_TEXT, label=name)
+    body, kind = emu.answer(endpoint, {**AUTH, **base, name: given})
+    text = body.decode("utf-8")
+    if name == "jsoncallback" and kind.startswith("text/javascript"):
+        text = text.removeprefix(("" if given.strip() == "?" else given.strip()) + "(")
+    assert text.startswith(("{", "Error: java.lang.RuntimeException: ", "<table", "site,", "lastEvent",
+                            "filtered_company")) or kind.startswith("text/csv"), text[:120]  # fmt: skip
+    assert kind.endswith("; charset=UTF-8")

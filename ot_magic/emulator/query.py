@@ -529,9 +529,9 @@ def visitor_table(
     if not dataset.FIRST_MS <= first_ms < dataset.LAST_MS:
         return Table([], display, "", sites=sites)
     date = values.get("date")
-    high = (
-        now + 1 if date is None else min(now + 1, local_midnight(date + dt.timedelta(days=1), zone))
-    )
+    high = now + 1
+    if date is not None:
+        high = min(high, _or(lambda: local_midnight(date + dt.timedelta(days=1), zone), high))
     low = first_ms
     high = min(high, max(_last_visit_bound(host, uid, first_ms) for host in sites))
 

@@ -36,7 +36,7 @@ sessions and 10000 for a visitor's sessions, ``date`` as ``yyyy-MM-dd``, ``perio
 - ``dateFormat``: a ``SimpleDateFormat`` pattern; a letter Java does not know answers
   ``Illegal pattern character 'b'``, an open quote ``Unterminated quote``.
 - Lists (``site``, ``includeCountryCode``, ``showColumns``, ``search``, ``excludeIn*``) split on
-  commas, trim each item and skip empty ones. Words may hold any character (``AT&T``,
+  commas, trim each item and skip empty ones (no item at all: no value). Words may hold any character (``AT&T``,
   ``o'reilly``, ``utm_source=google``); sites are compared in lower case.
 - ``includeCountryCode`` takes GeoIP country codes (ISO 3166 alpha-2 in any case, ``EU``, ``AP``,
   ``A1`` anonymous proxy, ``A2`` satellite, ``O1`` other, and ``UK`` for ``GB``); another code
@@ -306,7 +306,9 @@ def parse_params(endpoint: str, raw: Mapping[str, str]) -> dict[str, Any]:
         name = aliases.get(given, given)
         rule, text = rules.get(name), text.strip()
         if rule is not None and text:
-            values[name] = rule.read(name, text)
+            read = rule.read(name, text)
+            if read != ():  # a list of nothing but commas and spaces is no value
+                values[name] = read
     if "dateFormat" in values:
         _check_pattern(values["dateFormat"], value(values, "locale", endpoint))
     return values

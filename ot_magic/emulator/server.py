@@ -274,8 +274,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer()
 
     def _refuse(self, status: int, text: str) -> None:
+        """Answer ``status`` and hang up, after taking in what the client already sent (bytes left
+        unread would turn the hang-up into a reset that can beat the answer to the client)."""
         self.close_connection = True
         self._send(status, text.encode(), "text/plain; charset=UTF-8")
+        self.connection.settimeout(0.05)
+        with contextlib.suppress(OSError):
+            for _ in range(16):
+                if not self.connection.recv(65536):
+                    break
 
     def _read_form(self) -> dict[str, str] | None:
         """The form in the body, read in the charset its Content-Type names (UTF-8 by default);
