@@ -23,6 +23,11 @@ EVENT = 1321472680399  # 2011-11-16 19:44:40.399 UTC, a Wednesday
         ("d MMMM yyyy", "EST", "sr_Latn_RS", "16 novembar 2011"),
         (API_DATE_PATTERN, "EST", "zz", "Nov 16 02:44 PM"),  # no resources: the root locale
         ("yyyy-MM-dd HH:mm", "UTC+05:30", "en_US", "2011-11-17 01:14"),
+        # Number fields pad to their letter count; text fields are long from four letters.
+        ("dddd/MMM/SSSS S kk", "EST", "en_US", "0016/Nov/0399 399 14"),
+        ("y" * 40, "EST", "en_US", "2011".zfill(40)),
+        ("EEEEEE GGGG MMMMMM", "EST", "en_US", "Wednesday AD November"),
+        ("D F w W", "EST", "en_US", "320 3 47 3"),
     ],
 )
 def test_java_patterns_format_like_simpledateformat(pattern, zone, locale, expected):

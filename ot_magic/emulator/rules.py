@@ -390,14 +390,51 @@ def _babel_locale(locale: str) -> Any:
     return Locale("en")
 
 
-def _ldml(pattern: str, moment: dt.datetime) -> str:
-    """A SimpleDateFormat pattern as LDML; Java's ``u`` (weekday number) has no LDML letter."""
-    return "".join(
-        part
-        if part.startswith("'")
-        else re.sub(r"u+", lambda run: f"'{moment.isoweekday():0{len(run[0])}d}'", part)
-        for part in re.split(r"('(?:[^']|'')*')", pattern)
-    )
+_PIECE = re.compile(r"'((?:[^']|'')*)'|([A-Za-z])\2*|[^A-Za-z']+")
+_NUMBERS: dict[str, Callable[[dt.datetime], int]] = {
+    "y": lambda m: m.year, "d": lambda m: m.day, "D": lambda m: m.timetuple().tm_yday,
+    "F": lambda m: (m.day - 1) // 7 + 1, "H": lambda m: m.hour, "k": lambda m: m.hour or 24,
+    "K": lambda m: m.hour % 12, "h": lambda m: m.hour % 12 or 12, "m": lambda m: m.minute,
+    "s": lambda m: m.second, "S": lambda m: m.microsecond // 1000, "u": lambda m: m.isoweekday(),
+}  # fmt: skip
+# Text fields: the LDML field babel writes for Java's letter repeated ``count`` times.
+_TEXTS: dict[str, Callable[[int], str]] = {
+    "M": lambda n: "MMM" if n == 3 else "MMMM", "L": lambda n: "LLL" if n == 3 else "LLLL",
+    "E": lambda n: "EEE" if n < 4 else "EEEE", "z": lambda n: "z" if n < 4 else "zzzz",
+    "a": lambda n: "a", "G": lambda n: "G", "Z": lambda n: "Z",
+}  # fmt: skip
+
+
+def _java_format(moment: dt.datetime, pattern: str, locale: Any) -> str:
+    """``SimpleDateFormat.format``: a number field is padded with zeros to its letter count
+    (``dddd`` → ``0016``, ``yy`` alone keeps two digits), a text field is short below four
+    letters and long from four; week fields come from the locale's calendar (via babel)."""
+    from babel.dates import format_datetime
+
+    out = []
+    for piece in _PIECE.finditer(pattern):
+        quoted, letter = piece.group(1), piece.group(2)
+        count = len(piece.group(0))
+        if quoted is not None:
+            out.append(quoted.replace("''", "'") if quoted else "'")
+        elif letter is None:
+            out.append(piece.group(0))
+        elif letter in _NUMBERS or letter in "wWY" or (letter in "ML" and count < 3):
+            if letter in _NUMBERS:
+                number = _NUMBERS[letter](moment)
+            else:
+                number = int(format_datetime(moment, letter.replace("L", "M"), locale=locale))
+            if letter in "yY" and count == 2:
+                out.append(f"{number % 100:02d}")
+            else:
+                out.append(str(number).zfill(count))
+        elif letter in _TEXTS:
+            out.append(format_datetime(moment, _TEXTS[letter](count), locale=locale))
+        elif letter == "X" and count <= 3:
+            out.append(format_datetime(moment, "X" * count, locale=locale))
+        else:
+            raise ValueError(f"{letter * count} cannot be written")
+    return "".join(out)
 
 
 @lru_cache(maxsize=8192)  # the dates of a few warm 1000-row answers
@@ -414,9 +451,7 @@ def format_date(
     if pattern == API_DATE_PATTERN and babel_locale.language == "en":
         noon = "AM" if moment.hour < 12 else "PM"
         return f"{_MONTHS[moment.month - 1]} {moment.day:02d} {moment.hour % 12 or 12:02d}:{moment.minute:02d} {noon}"
-    from babel.dates import format_datetime
-
-    return format_datetime(moment, _ldml(pattern, moment), locale=babel_locale)
+    return _java_format(moment, pattern, babel_locale)
 
 
 def _check_pattern(pattern: str, locale: str) -> None:

@@ -247,6 +247,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Apache-Coyote/1.1"
     sys_version = ""
+    error_content_type = "text/html; charset=UTF-8"
     server: _PooledServer
 
     def log_message(self, format: str, *args: Any) -> None:
