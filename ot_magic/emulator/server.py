@@ -202,7 +202,7 @@ class _PooledServer(HTTPServer):
         for connection in open_now:  # idle keep-alive clients: hang up now
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-        deadline = time.monotonic() + 1.0
+        deadline = time.monotonic() + 0.5
         for thread in open_now.values():
             thread.join(max(0.0, deadline - time.monotonic()))
 
