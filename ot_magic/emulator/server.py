@@ -458,7 +458,7 @@ class Emulator:
             world.preload()
             self._server = _PooledServer((self.host, self.port), _Handler, self, self.workers)
             self.port = self._server.server_address[1]
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
+            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                             name="ot-emulator", daemon=True)  # fmt: skip
             self._thread.start()
         return self
