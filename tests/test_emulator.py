@@ -736,7 +736,8 @@ def test_a_json_page_offers_no_token_that_would_lose_rows(http, emu):
 
 _ODD_TEXT = st.text(st.characters(codec="utf-8"), max_size=40) | st.sampled_from(
     ["0", "-1", "2147483648", "9999-12-31", "0000-01-01", "1d", "0d", "99999999m", "a,,b", " , ",
-     "*", "'", "yyyy'", "x" * 40, "zz", "sr_Latn_RS", "GMT+18", "GMT+19", "1.2", "1.2.3", "?"]
+     "*", "'", "yyyy'", "x" * 40, "zz", "sr_Latn_RS", "GMT+18", "GMT+19", "1.2", "1.2.3", "?", "9" * 5000,
+     "1" * 5000 + ".1", "2011-11-" + "1" * 5000, "2011-11-16" * 2000]
 )  # fmt: skip
 
 

@@ -93,7 +93,7 @@ class Period(NamedTuple):
 
 
 def _java_int(text: str, limit: int = JAVA_INT_MAX) -> int:
-    if not re.fullmatch(r"[+-]?[0-9]+", text) or not -limit - 1 <= int(text) <= limit:
+    if not re.fullmatch(r"[+-]?[0-9]{1,19}", text) or not -limit - 1 <= int(text) <= limit:
         raise ApiFailure(f'For input string: "{text}"')
     return int(text)
 
@@ -117,7 +117,7 @@ def _text(name: str, text: str) -> str:
 
 
 def _date(name: str, text: str) -> dt.date:
-    match = re.match(r"([0-9]+)-([0-9]+)-([0-9]+)", text)
+    match = re.match(r"([0-9]{1,9})-([0-9]{1,9})-([0-9]{1,9})(?![0-9])", text)
     if match is None:
         raise ApiFailure(f'Unparseable date: "{text}"')
     year, month, day = (int(part) for part in match.groups())
@@ -130,7 +130,7 @@ def _date(name: str, text: str) -> dt.date:
 
 
 def _period(name: str, text: str) -> Period:
-    match = re.fullmatch(r"([0-9]+)([dwm])", text)
+    match = re.fullmatch(r"([0-9]{1,10})([dwm])", text)
     if match is None or not 1 <= int(match.group(1)) <= JAVA_INT_MAX:
         raise ApiFailure(f"Invalid period: {text} (use a count and d, w or m, such as 3d)")
     return Period(int(match.group(1)), match.group(2))
