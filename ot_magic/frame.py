@@ -229,7 +229,7 @@ def _api_error(text: str) -> ApiError:
     match = _ERROR_TEXT.match(first)
     exception, message = (match.group(1) or "", match.group(2).strip()) if match else ("", first)
     message = message or exception or "the API reported an error without a message"
-    kind = AuthenticationError if message in AUTHENTICATION_MESSAGES else ApiError
+    kind = AuthenticationError if message.startswith(AUTHENTICATION_MESSAGES) else ApiError
     return kind(message, exception=exception)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -161,3 +164,137 @@ def test_stop_hangs_up_on_idle_keep_alive_clients_at_once():
         assert time.perf_counter() - started < 5
         with pytest.raises(requests.ConnectionError):
             session.post(emu.url + SESSIONS, data=AUTH, timeout=5)
+
+
+# ------------------------------------------------------------------ a server that holds up
+
+HEAVY = {**AUTH, "date": "2011-12-31", "period": "400d", "search": "no-such-word", "limit": "40"}
+
+
+def _raw(url: str) -> socket.socket:
+    host, port = url.split("//")[1].split("/")[0].rsplit(":", 1)
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def _read_all(sock: socket.socket, seconds: float) -> bytes:
+    """Everything the server sends until it hangs up (or ``seconds`` pass)."""
+    sock.settimeout(seconds)
+    chunks = []
+    with contextlib.suppress(OSError):
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_slow_loris_connections_neither_stall_the_server_nor_stay_forever():
+    with Emulator(clock=lambda: NOW, workers=16, read_deadline=2.0) as emu:
+        loris = [_raw(emu.url) for _ in range(16)]
+        for sock in loris:
+            sock.sendall(f"POST /api/{SESSIONS} HTTP/1.1\r\nHost: x\r\n".encode())
+        stop = threading.Event()
+
+        def drip() -> None:
+            for _ in range(40):  # a header byte each 0.1 s, for at most 4 s
+                if stop.wait(0.1):
+                    return
+                for sock in loris:
+                    with contextlib.suppress(OSError):
+                        sock.sendall(b"X")
+
+        dripping = threading.Thread(target=drip)
+        dripping.start()
+        try:
+            for _ in range(5):
+                started = time.perf_counter()
+                assert ask(emu).json()["rows"] == 2
+                assert time.perf_counter() - started < 1.0
+            started = time.perf_counter()
+            dropped = [_read_all(sock, 5.0) for sock in loris]
+            assert time.perf_counter() - started < 4.0  # the 2 s deadline, not the 4 s drip
+            assert all(answer == b"" for answer in dropped)  # hung up on, never answered
+        finally:
+            stop.set()
+            dripping.join(10)
+            for sock in loris:
+                sock.close()
+
+
+def test_an_answer_the_client_gave_up_on_stops_using_cpu(emu):
+    with pytest.raises(requests.Timeout):
+        requests.post(emu.url + SESSIONS, data=HEAVY, timeout=0.5)
+    deadline = time.monotonic() + 5
+    while not any(r.status == 499 for r in emu.requests) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert any(r.status == 499 for r in emu.requests)  # the answer was dropped, not finished
+    cpu = time.process_time()
+    time.sleep(0.5)
+    assert time.process_time() - cpu < 0.1  # nothing runs on in this process
+    assert ask(emu).json()["rows"] == 2
+
+
+def test_sigterm_stops_the_command_line_within_two_seconds_even_mid_answer():
+    process = _run_cli("--host", "127.0.0.1", "--port", "0")
+    try:
+        url = process.stdout.readline().strip()
+
+        def busy() -> None:
+            with contextlib.suppress(requests.RequestException):
+                requests.post(url + SESSIONS, data=HEAVY, timeout=30)
+
+        threading.Thread(target=busy, daemon=True).start()
+        time.sleep(0.5)  # the heavy answer is being computed
+        started = time.perf_counter()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert time.perf_counter() - started < 2.0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_a_chunked_body_is_refused_and_never_read_as_a_second_request(emu):
+    smuggled = b"GET /api/views/nothing.jsp HTTP/1.1\r\nHost: x\r\n\r\n"
+    body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(smuggled), smuggled)
+    with _raw(emu.url) as sock:
+        sock.sendall(f"POST /api/{SESSIONS} HTTP/1.1\r\nHost: x\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n".encode() + body)  # fmt: skip
+        answer = _read_all(sock, 5.0)
+    assert answer.startswith(b"HTTP/1.1 411 ") and answer.count(b"HTTP/1.1") == 1
+    assert not any(r.status == 404 for r in emu.requests)
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({}, "search=caf%C3%A9"),  # UTF-8 when no charset is named
+        ({"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"}, "search=café"),
+        ({"Content-Type": "application/x-www-form-urlencoded; charset=ISO-8859-1"},
+         "search=caf%E9"),
+        ({"Content-Type": "application/x-www-form-urlencoded; charset=ISO-8859-1"},
+         "search=café".encode("latin-1")),
+    ],
+)  # fmt: skip
+def test_a_form_body_is_read_in_the_charset_its_content_type_names(emu, headers, body):
+    form = "&".join(f"{k}={v}" for k, v in AUTH.items()).encode()
+    raw = form + b"&" + (body if isinstance(body, bytes) else body.encode())
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **headers}
+    answer = requests.post(emu.url + SESSIONS, data=raw, headers=headers, timeout=10)
+    assert answer.json()["rows"] == 0 and emu.requests[-1].params["search"] == "café"
+
+
+def test_an_unknown_body_charset_is_refused(emu):
+    answer = requests.post(emu.url + SESSIONS, data=b"limit=1", timeout=10,
+                           headers={"Content-Type": "application/x-www-form-urlencoded; charset=x-nope"})  # fmt: skip
+    assert answer.status_code == 415
+
+
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [(SESSIONS, {}), (SESSIONS, {"dataType": "csv"}), (SESSIONS, {"dataType": "html"}),
+     (SESSIONS, {"jsoncallback": "cb"}), (SESSIONS, {"limit": "0"}), ("management/login_user.jsp", {}),
+     ("views/nothing.jsp", {})],
+)  # fmt: skip
+def test_every_answer_names_its_charset(emu, path, extra):
+    answer = requests.post(emu.url + path, data={**AUTH, **extra}, timeout=10)
+    assert answer.headers["Content-Type"].endswith("; charset=UTF-8")

@@ -134,6 +134,13 @@ MALFORMED = {
     # http.server reads headers cut off by the end of the stream as they stand: any plain answer
     "headers cut off": (b"POST /api/" + SESSIONS.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Le", (b"HTTP/1.1 ", b"")),
     "a body cut off": (post_head("500") + b"login=demo", (REFUSED,)),
+    "a chunked body": (
+        b"POST /api/" + SESSIONS.encode() + b" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"7\r\nlimit=1\r\n0\r\n\r\n", (b"HTTP/1.1 411",),
+    ),
+    "a chunked body with a content length": (
+        post_head("7", "Transfer-Encoding: chunked\r\n") + b"7\r\nlimit=1\r\n0\r\n\r\n", (REFUSED,),
+    ),
     "a body that is not UTF-8": (
         post_head("40") + b"login=\xff\xfe\xfd&password=\xc3\x28&limit=\x80\x81".ljust(40, b"&"),
         (b"HTTP/1.1 200",),

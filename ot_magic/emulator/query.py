@@ -3,11 +3,10 @@
 The choices below are the emulator's where the vendor's reference page is silent, picked as the
 behaviour a Java servlet backed by hour buckets most plausibly had:
 
-- **Validation** reads :func:`ot_magic.params.params_for` and ``ALIASES`` (never a copy of the
-  table); each value goes through its ``Param.parse``. An invalid value answers HTTP 200 with
-  ``Error: java.lang.RuntimeException: <message>``, one message per case (``Unparseable date:
-  "2011-13-45"``, ``Column not found: cityy``, ``limit out of range (1-1000): 0``, ...). Unknown
-  parameter names are ignored, as a servlet ignores them; an empty value counts as absent.
+- **Validation** is the emulator's own (``rules.py``, written from the reference page, never the
+  client's table). An invalid value answers HTTP 200 with ``Error: java.lang.RuntimeException:
+  <message>``, one message per case (``Unparseable date: "2011-13-45"``, ``Column not found:
+  cityy``, ``limit out of range (1-1000): 0``, ...).
 - **Range**: ``date`` is the *last* day; ``period=3d`` is that day and the two before it, ``2w``
   fourteen days, ``1m`` one calendar month back (``2011-11-16`` → from ``2011-10-17``). Days are
   those of ``timeZone`` (default ``EST``; ``timezone`` is accepted too). Without ``date`` the range
@@ -16,14 +15,19 @@ behaviour a Java servlet backed by hour buckets most plausibly had:
 - **Order**: newest session first (by session start). ``orderCriteria`` ("<field> [asc|desc]",
   asc by default) sorts the rows *of the answer*, the way a backend that reads hour buckets
   newest first and then sorts what it read does; paging is unaffected.
-- **Paging**: ``nextToken`` is ``<epoch ms of the day start>.<epoch ms of an hour start>`` (both in
-  ``timeZone``) naming the hour whose sessions come next. With ``dataType=jsondatatable`` an answer
-  is made of whole hours, newest first, adding hours until it holds at least ``limit`` rows (the
-  reference calls limit "the minimum number of records") or the range is done; ``nextToken`` names
-  the next older hour, or is ``""`` once the range is done. Following the tokens covers the range
-  with no gap and no duplicate. In ``json`` (and the other types) the answer is exactly the newest
-  ``limit`` rows, and ``nextToken`` names the hour after the last hour read (rows of that hour
-  beyond ``limit`` are not revisited: page with ``jsondatatable``).
+- **Paging**: ``nextToken`` is ``<day>.<hour>``. The *hour* part (epoch ms of the start of an hour
+  of ``timeZone``) alone says where to go on: the answer starts with that hour's newest session.
+  The *day* part names the day bucket that holds the hour: the emulator writes midnight UTC of
+  the hour's UTC day, as the reference sample does (``1321401600000.1321466400000``: 2011-11-16
+  00:00 UTC, 18:00 UTC), and reads also midnight UTC or midnight in ``timeZone`` of the hour's
+  date in ``timeZone``; any other day part answers "day and hour do not match". With
+  ``dataType=jsondatatable`` an answer is made of whole hours, newest first, adding hours until
+  it holds at least ``limit`` rows (the reference calls limit "the minimum number of records")
+  or the range is done; ``nextToken`` names the next older hour, or is ``""`` once the range is
+  done, so following the tokens covers the range with no gap and no duplicate. In ``json`` (and
+  the other types) the answer is exactly the newest ``limit`` rows and ``nextToken`` is always
+  ``""``: the reference offers it "only in jsondatatable format", and an hour's token cannot go
+  on from the middle of an hour, so a token there would lose the rest of that hour's rows.
 - **Filters** (on the session's values): ``includeCountryCode`` (after ``mapEuToCountryDomain``),
   ``excludeInUrl`` (entry and current page URLs), ``excludeInFilteredCompany``,
   ``maxEventThreshold`` (``total_pages_viewed`` below it), ``maxDuration`` (seconds below it; a
@@ -34,10 +38,13 @@ behaviour a Java servlet backed by hour buckets most plausibly had:
   like ``search`` does.
 - **Columns**: ``filtered_company`` (the company if known, else the provider) is added after the 69
   when ``excludeInFilteredCompany``, ``includeCountryCode``, ``excludeInUrl`` or
-  ``maxEventThreshold`` is given; ``showColumns`` keeps those columns, in the order given.
+  ``maxEventThreshold`` is given; ``showColumns`` keeps those columns, in the order given, and
+  may name ``filtered_company`` whatever the filters.
+- **Cancelling**: an answer is built hour by hour and asks before each hour whether it is still
+  wanted (the client still connected, the server not stopping); if not, it stops there.
 - **Sessions of a visitor** (``uid``/``filterByMachineId``): the visitor's sessions from their
   first visit up to the end of ``date`` (or now), newest first, the very rows the sessions
-  endpoint shows on those days; paged like ``json``.
+  endpoint shows on those days; paged as sessions are.
 - **Page views** (``filterByVisitId``): one row per page view, oldest first, the session's row with
   the page's URL, title, time and time on page (``s.e.`` for the last), ``type`` = ``pageview``.
 - **Dates** (``lastEvent``, ``firstMeasurement``) are written in ``timeZone``. The sample's own
@@ -56,19 +63,28 @@ import heapq
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property
 from itertools import islice
 from typing import Any, NamedTuple
 
-from ..errors import ParameterError
-from ..javatime import API_DATE_PATTERN, format_java_ms, java_zone
-from ..params import ALIASES, ENDPOINT_PATHS, Param, Period, params_for
 from ..schema import COUNT_FIELDS, DURATION_FIELDS, EPOCH_MS_FIELDS, FIELDS, FLOAT_FIELDS
 from . import dataset, world
 from .dataset import DAY_MS, FIELD_INDEX, HOUR_MS
+from .rules import (
+    API_DATE_PATTERN,
+    COUNTRY_ALIASES,
+    CREDENTIALS,
+    FILTERED_COMPANY,
+    ApiFailure,
+    Period,
+    format_date,
+    java_zone,
+    parse_params,
+    value,
+)
 
-CREDENTIALS = ("login", "password", "ticketId")
-FILTERED_COMPANY = "filtered_company"
+__all__ = ["CREDENTIALS", "ApiFailure", "Table", "parse_params", "sessions_table", "value"]
+
 _ADDS_FILTERED_COMPANY = ("excludeInFilteredCompany", "includeCountryCode", "excludeInUrl",
                           "maxEventThreshold")  # fmt: skip
 _SEARCHED = tuple(FIELD_INDEX[f] for f in (
@@ -79,87 +95,14 @@ _URLS = tuple(
     FIELD_INDEX[f] for f in ("entryPage", "currentPage", "entry_root_url", "exit_root_url")
 )
 
-
-class ApiFailure(Exception):
-    """An answer of the form ``Error: java.lang.RuntimeException: <message>``."""
-
-    def body(self) -> str:
-        return f"Error: java.lang.RuntimeException: {self}"
-
-
 LOGIN_FAILED = "Login/ site combination is not valid"
 
 
-def endpoint_of(path: str) -> str | None:
-    """``views/c_view_session.jsp`` → ``sessions`` (None for a path the API does not have)."""
-    for endpoint, known in ENDPOINT_PATHS.items():
-        if path == known:
-            return endpoint
-    return None
+class Abandoned(Exception):
+    """The client went away (or the server is stopping): the answer is no longer wanted."""
 
 
-def parse_params(endpoint: str, raw: Mapping[str, str]) -> dict[str, Any]:
-    """The endpoint's parameters from request text, normal values, credentials left out.
-
-    >>> parse_params("sessions", {"limit": "200", "timezone": "GMT+1", "foo": "bar"})
-    {'limit': 200, 'timeZone': 'GMT+1'}
-    """
-    table = params_for(endpoint)
-    aliases = ALIASES.get(endpoint, {})
-    values: dict[str, Any] = {}
-    for given, text in raw.items():
-        name = aliases.get(given, given)
-        param = table.get(name)
-        if param is None or name in CREDENTIALS or text.strip() == "":
-            continue
-        try:
-            values[name] = param.parse(text)
-        except ParameterError as error:
-            raise ApiFailure(_message(param, text, error)) from None
-    return values
-
-
-def _message(param: Param, text: str, error: ParameterError) -> str:
-    """The Java-style message for an invalid value (never the value of a secret)."""
-    text = text.strip()
-    kind = param.kind.name
-    if param.secret:
-        return f"Invalid {param.name}"
-    if kind == "date":
-        return f'Unparseable date: "{text}"'
-    if kind == "columns":
-        unknown = [c.strip() for c in text.split(",") if c.strip() not in FIELDS]
-        return f"Column not found: {unknown[0] if unknown else text}"
-    if kind == "order":
-        column = text.split()[0] if text.split() else text
-        if column not in FIELDS:
-            return f"Column not found: {column}"
-        return f"Invalid orderCriteria: {text} (use <column> asc or <column> desc)"
-    if kind == "int" and re.fullmatch(r"[+-]?\d{1,12}", text):
-        bounds = f"{param.minimum}-{param.maximum}" if param.maximum else f">= {param.minimum}"
-        return f"{param.name} out of range ({bounds}): {text}"
-    if kind == "int":
-        return f'For input string: "{text}"'
-    if kind == "period":
-        return f"Invalid period: {text} (use a count and d, w or m, such as 3d)"
-    if kind == "zone":
-        return f"Unknown time zone: {text}"
-    if kind == "countries":
-        return f"Unknown country code: {error.got}"
-    return f"Invalid value for {param.name}: {text}"
-
-
-def value(values: Mapping[str, Any], name: str, endpoint: str = "sessions") -> Any:
-    """The given value, else the table's default (parsed), else None."""
-    if name in values:
-        return values[name]
-    return _default(endpoint, name)
-
-
-@cache
-def _default(endpoint: str, name: str) -> Any:
-    param = params_for(endpoint).get(name)
-    return None if param is None or param.default is None else param.parse(param.default)
+Cancelled = Callable[[], bool]
 
 
 # --------------------------------------------------------------------------- time
@@ -192,45 +135,63 @@ def _months_back(day: dt.date, months: int) -> dt.date:
 
 def time_range(values: Mapping[str, Any], now: int, zone: dt.tzinfo) -> tuple[int, int]:
     """[low, high) in epoch ms for ``date`` and ``period`` (see the module's notes), within the
-    years that hold sessions."""
-    try:
-        low, high = _time_range(values, now, zone)
-    except (OverflowError, ValueError, OSError):  # a date near year 1 or 9999
-        return dataset.FIRST_MS, dataset.FIRST_MS
+    years that hold sessions (a bound past year 1 or 9999 is the data's own)."""
+    period: Period = value(values, "period")
+    date = values.get("date")
+    if date is not None:
+        high = _or(lambda: local_midnight(date + dt.timedelta(days=1), zone), dataset.LAST_MS)
+        low = _or(lambda: local_midnight(_first_day(date, period), zone), dataset.FIRST_MS)
+    else:
+        high = now + 1
+        low = _or(lambda: _back_from(now, period, zone), dataset.FIRST_MS)
     low, high = max(low, dataset.FIRST_MS), min(high, dataset.LAST_MS)
     return low, max(low, high)
 
 
-def _time_range(values: Mapping[str, Any], now: int, zone: dt.tzinfo) -> tuple[int, int]:
-    period: Period = value(values, "period")
-    date = values.get("date")
-    if date is not None:
-        if period.unit == "d":
-            first = date - dt.timedelta(days=period.count - 1)
-        elif period.unit == "w":
-            first = date - dt.timedelta(days=7 * period.count - 1)
-        else:
-            first = _months_back(date, period.count) + dt.timedelta(days=1)
-        return local_midnight(first, zone), local_midnight(date + dt.timedelta(days=1), zone)
-    high = now + 1
+def _or(bound: Callable[[], int], beyond: int) -> int:
+    try:
+        return bound()
+    except (OverflowError, ValueError, OSError):  # past year 1 or 9999
+        return beyond
+
+
+def _first_day(date: dt.date, period: Period) -> dt.date:
+    if period.unit == "m":
+        return _months_back(date, period.count) + dt.timedelta(days=1)
+    return date - dt.timedelta(days=period.count * (7 if period.unit == "w" else 1) - 1)
+
+
+def _back_from(now: int, period: Period, zone: dt.tzinfo) -> int:
     if period.unit == "m":
         moment = dt.datetime.fromtimestamp(now / 1000, zone)
-        back = _months_back(moment.date(), period.count)
-        return _ms(dt.datetime.combine(back, moment.timetz())), high
-    days = period.count * (7 if period.unit == "w" else 1)
-    return now - days * DAY_MS, high
+        return _ms(dt.datetime.combine(_months_back(moment.date(), period.count), moment.timetz()))
+    return now - period.count * (7 if period.unit == "w" else 1) * DAY_MS
 
 
-def make_token(hour: int, zone: dt.tzinfo) -> str:
-    return f"{local_midnight(local_date(hour, zone), zone)}.{hour}"
+_EPOCH_DAY = dt.date(1970, 1, 1).toordinal()
+
+
+def make_token(hour: int) -> str:
+    """The token for going on from ``hour``: ``<midnight UTC of its UTC day>.<hour>``."""
+    return f"{hour - hour % DAY_MS}.{hour}"
 
 
 def read_token(token: str, low: int, high: int, zone: dt.tzinfo) -> int:
-    """The hour a ``nextToken`` names; an error if it is not an hour of this range."""
-    hour = int(token.split(".")[1])
+    """The hour a ``nextToken`` names; an error if it is not an hour of this range or the day
+    part is no midnight (UTC, or the request's zone) of the day that holds it."""
+    parts = token.split(".")
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and len(p) < 19 for p in parts):
+        raise ApiFailure(f"Invalid nextToken: {token} (use <day epoch ms>.<hour epoch ms>)")
+    day, hour = int(parts[0]), int(parts[1])
     if not (low < hour + HOUR_MS and hour < high) or hour_start(hour, zone) != hour:
         raise ApiFailure(f"Invalid nextToken: {token} (not an hour of the requested range)")
-    if make_token(hour, zone) != token:
+    local = local_date(hour, zone)
+    days = {
+        hour - hour % DAY_MS,
+        local_midnight(local, zone),
+        (local.toordinal() - _EPOCH_DAY) * DAY_MS,
+    }
+    if day not in days:
         raise ApiFailure(f"Invalid nextToken: {token} (day and hour do not match)")
     return hour
 
@@ -272,7 +233,7 @@ def make_filter(values: Mapping[str, Any], site_country: Callable[[str], str]) -
     checks: list[Predicate] = []
     i = FIELD_INDEX
     if "includeCountryCode" in values:
-        wanted = set(values["includeCountryCode"])
+        wanted = {COUNTRY_ALIASES.get(code, code) for code in values["includeCountryCode"]}
         checks.append(lambda r: _mapped_code(r, values, site_country) in wanted)
     if "excludeInUrl" in values:
         patterns = _word_pattern(values["excludeInUrl"])
@@ -380,14 +341,22 @@ def collect(
     limit: int,
     whole_hours: bool,
     token: str | None = None,
+    cancelled: Cancelled | None = None,
 ) -> tuple[list[Found], str]:
-    """Rows newest first, hour by hour, and the token of the next hour ("" when done)."""
+    """Rows newest first, hour by hour, and the token of the next hour.
+
+    With ``whole_hours`` (``jsondatatable``) the token is "" once the range is done; without,
+    the answer is the newest ``limit`` rows and carries no token, since an hour's token could
+    not go on from the middle of that hour. ``cancelled`` is asked before each hour.
+    """
     top = high if token is None else read_token(token, low, high, zone) + HOUR_MS
     found: list[Found] = []
     if top <= low:
         return found, ""
     hour = hour_start(top - 1, zone)
     while True:
+        if cancelled is not None and cancelled():
+            raise Abandoned
         rows = source(max(hour, low), min(hour + HOUR_MS, top))
         if whole_hours:
             found.extend(rows)
@@ -397,7 +366,7 @@ def collect(
             return found, ""
         older = hour_start(hour - 1, zone)
         if len(found) >= limit:
-            return found, make_token(older, zone)
+            return found, make_token(older) if whole_hours else ""
         hour = older
 
 
@@ -455,7 +424,7 @@ class Display:
         return [values[k] for k in self._indexes]
 
     def date(self, epoch_ms: int) -> str:
-        return format_java_ms(epoch_ms, self.pattern, self.zone, self.locale)
+        return format_date(epoch_ms, self.pattern, self.zone, self.locale)
 
     @cached_property
     def plain(self) -> bool:
@@ -496,8 +465,15 @@ def sites_of(values: Mapping[str, Any], endpoint: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value(values, "site", endpoint)))
 
 
-def sessions_table(values: Mapping[str, Any], now: int, *, endpoint: str = "sessions") -> Table:
-    """The sessions answer for validated ``values`` at time ``now`` (epoch ms)."""
+def sessions_table(
+    values: Mapping[str, Any],
+    now: int,
+    *,
+    endpoint: str = "sessions",
+    cancelled: Cancelled | None = None,
+) -> Table:
+    """The sessions answer for validated ``values`` at time ``now`` (epoch ms); raises
+    :class:`Abandoned` as soon as ``cancelled()`` says the answer is no longer wanted."""
     zone_name = value(values, "timeZone") or "EST"
     zone = java_zone(zone_name)
     display = Display.from_values(values, endpoint)
@@ -514,7 +490,8 @@ def sessions_table(values: Mapping[str, Any], now: int, *, endpoint: str = "sess
             return _merged([_site_sessions(host, a, b, now, keep) for host in sites])
 
         whole_hours = value(values, "dataType", endpoint) == "jsondatatable"
-        found, token = collect(source, low, high, zone, limit, whole_hours, values.get("nextToken"))
+        found, token = collect(source, low, high, zone, limit, whole_hours,
+                               values.get("nextToken"), cancelled)  # fmt: skip
     if "orderCriteria" in values:
         found = sort_rows(found, values["orderCriteria"])
     return Table(found, display, token, low, high, sites, zone_name)
@@ -536,7 +513,9 @@ def _one_session(sites, session_id: str, now: int, keep: Predicate | None) -> li
     return []
 
 
-def visitor_table(values: Mapping[str, Any], now: int) -> Table:
+def visitor_table(
+    values: Mapping[str, Any], now: int, *, cancelled: Cancelled | None = None
+) -> Table:
     """The sessions of one visitor (``uid``), newest first, as the sessions endpoint shows them."""
     endpoint = "sessions_by_user"
     zone_name = value(values, "timeZone") or "EST"
@@ -550,17 +529,18 @@ def visitor_table(values: Mapping[str, Any], now: int) -> Table:
     if not dataset.FIRST_MS <= first_ms < dataset.LAST_MS:
         return Table([], display, "", sites=sites)
     date = values.get("date")
-    high = (
-        now + 1 if date is None else min(now + 1, local_midnight(date + dt.timedelta(days=1), zone))
-    )
+    high = now + 1
+    if date is not None:
+        high = min(high, _or(lambda: local_midnight(date + dt.timedelta(days=1), zone), high))
     low = first_ms
     high = min(high, max(_last_visit_bound(host, uid, first_ms) for host in sites))
 
     def source(a: int, b: int) -> Iterator[Found]:
         return _merged([_visitor_sessions(host, uid, a, b, now) for host in sites])
 
-    found, token = collect(source, low, high, zone, value(values, "limit", endpoint), False,
-                           values.get("nextToken"))  # fmt: skip
+    whole_hours = value(values, "dataType", endpoint) == "jsondatatable"
+    found, token = collect(source, low, high, zone, value(values, "limit", endpoint), whole_hours,
+                           values.get("nextToken"), cancelled)  # fmt: skip
     return Table(found, display, token, low, high, sites, zone_name)
 
 

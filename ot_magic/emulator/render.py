@@ -25,10 +25,10 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from ..javatime import API_DATE_PATTERN, format_java_ms
 from ..schema import LABELS, reference_meta
 from .dataset import FIELD_INDEX, Day
-from .query import Table, value
+from .query import Table
+from .rules import API_DATE_PATTERN, format_date, value
 
 JSON_TYPE = "application/json; charset=UTF-8"
 JSONP_TYPE = "text/javascript; charset=UTF-8"
@@ -189,8 +189,8 @@ def csv_text(table: Table, values: Mapping[str, Any]) -> str:
     if value(values, "metaCsv") and table.high > table.low:
         zone = table.zone
         writer.writerow(["site", ",".join(table.sites)])
-        writer.writerow(["start date", format_java_ms(table.low, "yyyy-MM-dd", zone)])
-        writer.writerow(["end date", format_java_ms(table.high - 1, "yyyy-MM-dd", zone)])
+        writer.writerow(["start date", format_date(table.low, "yyyy-MM-dd", zone)])
+        writer.writerow(["end date", format_date(table.high - 1, "yyyy-MM-dd", zone)])
         writer.writerow(["title", "Visitor sessions"])
     writer.writerow(table.columns)
     writer.writerows(table.rows)

@@ -13,14 +13,22 @@ Choices (what the answer says is in ``query.py``):
 - GET and POST (``application/x-www-form-urlencoded``) alike; a body value wins over the query
   string's. Credentials (``login``/``password`` or ``ticketId``) are accepted from both, as the
   real API accepts them, but each :class:`RequestRecord` says where each one arrived
-  (``"body"``/``"query"``) and never stores its value. Wrong or missing credentials, or a site
-  outside the account, answer ``Error: java.lang.RuntimeException: Login/ site combination is not
-  valid`` (HTTP 200, like every API error).
+  (``"body"``/``"query"``) and never stores its value. API errors come with HTTP 200 as
+  ``Error: java.lang.RuntimeException: <message>`` (see ``rules.py``).
 - ``management/login_user.jsp`` answers a UUID ticket as text/plain (valid ``expires`` seconds,
   default 60, on the server's clock), or ``false`` for any failure.
-- Loopback only unless ``allow_remote=True``; request bodies over ``max_body`` bytes get 413;
-  at most ``workers`` connections are served at once, up to ``4 × workers`` more wait their turn
-  and any further one gets 503; idle keep-alive connections close after ``idle_timeout`` seconds.
+- Loopback only unless ``allow_remote=True``. Each connection has its own thread, at most
+  ``5 × workers`` of them (a further connection gets 503 at once) and at most ``workers`` answers
+  are computed at once. A request may wait ``idle_timeout`` seconds for its first byte, then must
+  arrive whole within ``read_deadline`` seconds (a slow-loris client is dropped); an answer stops
+  being computed when its client hangs up or the server stops (nothing is sent; logged as 499).
+- Bodies: over ``max_body`` bytes get 413; ``Transfer-Encoding`` (chunked) is not read: 411
+  (400 with a Content-Length too), so its bytes never pass for a second request. A form body is
+  read in the charset its Content-Type names (UTF-8 by default; an unknown one gets 415); the
+  query string is UTF-8. Every answer with a body names its charset (UTF-8).
+- Wrong or missing credentials answer the login error; right credentials with a site outside the
+  account add the account's sites to it: ``Login/ site combination is not valid (this account's
+  sites: www.opentracker.net, www.opentracker.de)``.
 - An unexpected error inside the emulator answers a Tomcat-style HTTP 500 page.
 - Faults (:class:`Faults`) are per server, off by default; ``fail_nth`` counts requests from the
   last :meth:`Faults.update` or :meth:`Faults.reset`.
@@ -28,26 +36,28 @@ Choices (what the answer says is in ``query.py``):
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import html
+import io
 import ipaddress
 import json
+import select
 import socket
 import struct
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ..params import ENDPOINT_PATHS, params_for
-from . import query, world
-from .query import CREDENTIALS, LOGIN_FAILED, ApiFailure
+from . import query, rules, world
+from .query import LOGIN_FAILED, Abandoned
 from .render import render
+from .rules import CREDENTIALS, ENDPOINT_PATHS, ApiFailure
 
 DEMO_LOGIN = "demo@opentracker.net"
 DEMO_PASSWORD = "demo123"
@@ -142,16 +152,18 @@ def is_loopback(host: str) -> bool:
 
 
 class _PooledServer(HTTPServer):
-    """An HTTP server that serves connections on a bounded pool of threads."""
-
-    daemon_threads = True
+    """An HTTP server with a thread per connection, at most ``5 × workers`` connections, and at
+    most ``workers`` answers computed at once: a connection that is slow to send its request
+    holds a cheap thread, never a turn at computing."""
 
     def __init__(self, address, handler, emulator: Emulator, workers: int) -> None:
         self.emulator = emulator
         self.request_queue_size = 4 * workers
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="ot-emulator")
+        self.turns = threading.BoundedSemaphore(workers)
+        self.stopping = threading.Event()
         self._slots = threading.BoundedSemaphore(5 * workers)
-        self._open: set[socket.socket] = set()  # connections being served, closed on stop
+        self._open: dict[socket.socket, threading.Thread] = {}  # closed on stop
+        self._open_lock = threading.Lock()
         super().__init__(address, handler)
 
     def process_request(self, request, client_address) -> None:
@@ -162,16 +174,20 @@ class _PooledServer(HTTPServer):
             finally:
                 self.shutdown_request(request)
             return
-        self._pool.submit(self._serve, request, client_address)
+        thread = threading.Thread(target=self._serve, args=(request, client_address),
+                                  name="ot-emulator-connection", daemon=True)  # fmt: skip
+        with self._open_lock:
+            self._open[request] = thread
+        thread.start()
 
     def _serve(self, request, client_address) -> None:
-        self._open.add(request)
         try:
             self.finish_request(request, client_address)
         except Exception:
             self.handle_error(request, client_address)
         finally:
-            self._open.discard(request)
+            with self._open_lock:
+                self._open.pop(request, None)
             self.shutdown_request(request)
             self._slots.release()
 
@@ -179,17 +195,59 @@ class _PooledServer(HTTPServer):
         pass  # a client that went away is not the server's problem
 
     def server_close(self) -> None:
+        self.stopping.set()  # answers being computed stop at their next hour
         super().server_close()
-        for connection in list(self._open):  # idle keep-alive clients: hang up now
+        with self._open_lock:
+            open_now = dict(self._open)
+        for connection in open_now:  # idle keep-alive clients: hang up now
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        deadline = time.monotonic() + 0.5
+        for thread in open_now.values():
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A connection's bytes, read with a deadline: a request may wait ``idle`` seconds for its
+    first byte, then all of it (head and body) must arrive within ``deadline`` seconds, however
+    slowly it trickles in (a slow-loris client is dropped then)."""
+
+    def __init__(self, sock: socket.socket, idle: float, deadline: float) -> None:
+        self.sock, self.idle, self.deadline = sock, idle, deadline
+        self.until: float | None = None  # set by the first byte of a request
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        wait = self.idle
+        if self.until is not None:
+            wait = min(wait, self.until - time.monotonic())
+            if wait <= 0:
+                raise TimeoutError("request not received in time")
+        self.sock.settimeout(wait)
+        count = self.sock.recv_into(buffer)
+        if self.until is None:
+            self.until = time.monotonic() + self.deadline
+        return count
+
+
+def client_gone(sock: socket.socket) -> bool:
+    """True when the peer has closed or reset the connection (nothing pending is consumed)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except (OSError, ValueError):
+        return True
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Apache-Coyote/1.1"
     sys_version = ""
+    error_content_type = "text/html; charset=UTF-8"
     server: _PooledServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -197,10 +255,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.connection.settimeout(self.server.emulator.idle_timeout)
+        emulator = self.server.emulator
+        self.reader = _DeadlineReader(
+            self.connection, emulator.idle_timeout, emulator.read_deadline
+        )
+        self.rfile = io.BufferedReader(self.reader)
         # Without this, Nagle's algorithm can hold an answer's last segment until the client's
         # delayed ACK (40 ms) on a keep-alive connection.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle_one_request(self) -> None:
+        self.reader.until = None  # each request gets its own deadline
+        super().handle_one_request()
 
     def do_GET(self) -> None:
         self._answer()
@@ -208,32 +274,57 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._answer()
 
-    def _answer(self) -> None:
-        emulator = self.server.emulator
-        split = urlsplit(self.path)
-        query_items = dict(parse_qsl(split.query, keep_blank_values=True))
-        body_items: dict[str, str] = {}
+    def _refuse(self, status: int, text: str) -> None:
+        """Answer ``status`` and hang up, after taking in what the client already sent (bytes left
+        unread would turn the hang-up into a reset that can beat the answer to the client)."""
+        self.close_connection = True
+        self._send(status, text.encode(), "text/plain; charset=UTF-8")
+        self.connection.settimeout(0.05)
+        with contextlib.suppress(OSError):
+            for _ in range(16):
+                if not self.connection.recv(65536):
+                    break
+
+    def _read_form(self) -> dict[str, str] | None:
+        """The form in the body, read in the charset its Content-Type names (UTF-8 by default);
+        None when the request was refused."""
+        if self.headers.get("Transfer-Encoding") is not None:  # never read as a second request
+            if self.headers.get("Content-Length") is None:
+                self._refuse(411, "Length Required: chunked request bodies are not read")
+            else:
+                self._refuse(400, "Both Transfer-Encoding and Content-Length")
+            return None
         lengths = set(self.headers.get_all("Content-Length") or ["0"])  # two differing: ambiguous
         length_text = lengths.pop() if len(lengths) == 1 else ""
         length = int(length_text) if length_text.isascii() and length_text.isdigit() else -1
         if length < 0:
-            self.close_connection = True
-            return self._send(400, b"Bad Content-Length", "text/plain; charset=UTF-8")
-        if length > emulator.max_body:
-            self.close_connection = True
-            return self._send(413, b"Request body too large", "text/plain; charset=UTF-8")
-        if length:
-            raw = self.rfile.read(length)
-            if len(raw) < length:  # the client stopped mid-body: half a request is not answered
-                self.close_connection = True
-                return self._send(
-                    400, b"Body shorter than Content-Length", "text/plain; charset=UTF-8"
-                )
-            body_items = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+            return self._refuse(400, "Bad Content-Length")
+        if length > self.server.emulator.max_body:
+            return self._refuse(413, "Request body too large")
+        charset = self.headers.get_content_charset("utf-8")
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            return self._refuse(415, f"Unsupported charset: {charset[:40]}")
+        if not length:
+            return {}
+        raw = self.rfile.read(length)
+        if len(raw) < length:  # the client stopped mid-body: half a request is not answered
+            return self._refuse(400, "Body shorter than Content-Length")
+        text = raw.decode(charset, "replace")
+        return dict(parse_qsl(text, keep_blank_values=True, encoding=charset, errors="replace"))
+
+    def _answer(self) -> None:
+        emulator = self.server.emulator
+        split = urlsplit(self.path)
+        query_items = dict(parse_qsl(split.query, keep_blank_values=True))
+        body_items = self._read_form()
+        if body_items is None:
+            return None
         items = {**query_items, **body_items}
         endpoint = None
         if split.path.startswith(API_PREFIX):
-            endpoint = query.endpoint_of(split.path[len(API_PREFIX) :])
+            endpoint = rules.endpoint_of(split.path[len(API_PREFIX) :])
         where = {
             name: "body" if name in body_items else "query" for name in CREDENTIALS if name in items
         }
@@ -251,12 +342,34 @@ class _Handler(BaseHTTPRequestHandler):
             emulator._log(record, fault if isinstance(fault, int) else 200)
             return self._fault(fault)
         try:
-            status, body, kind = 200, *emulator.answer(endpoint, items)
+            with self.server.turns:
+                status, body, kind = 200, *emulator.answer(endpoint, items, self._cancelled())
+        except Abandoned:
+            emulator._log(record, 499)  # nginx's "client closed request": nothing is sent
+            self.close_connection = True
+            return None
         except Exception as error:  # a bug of the emulator: answer as Tomcat would
             status, kind = 500, "text/html; charset=UTF-8"
             body = _tomcat_page(500, f"{type(error).__name__}: {error}")
         emulator._log(record, status)
         self._send(status, body, kind)
+        return None
+
+    def _cancelled(self) -> Callable[[], bool]:
+        """Whether the answer is still wanted, asked at most every 20 ms."""
+        stopping, connection = self.server.stopping, self.connection
+        last = [time.monotonic()]
+
+        def cancelled() -> bool:
+            if stopping.is_set():
+                return True
+            now = time.monotonic()
+            if now - last[0] < 0.02:
+                return False
+            last[0] = now
+            return client_gone(connection)
+
+        return cancelled
 
     def _fault(self, fault: int | str) -> None:
         if isinstance(fault, int):
@@ -288,6 +401,7 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _send(self, status: int, body: bytes, kind: str) -> None:
+        self.connection.settimeout(self.server.emulator.idle_timeout)  # a client that never reads
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
@@ -319,6 +433,7 @@ class Emulator:
         workers: int = 16,
         max_body: int = 64 * 1024,
         idle_timeout: float = 5.0,
+        read_deadline: float = 10.0,
     ) -> None:
         if not allow_remote and not is_loopback(host):
             raise ValueError(f"refusing to serve on {host!r}: not a loopback address "
@@ -328,6 +443,7 @@ class Emulator:
         self.workers = workers
         self.max_body = max_body
         self.idle_timeout = idle_timeout
+        self.read_deadline = read_deadline
         self.faults = Faults()
         self.requests: list[RequestRecord] = []
         self._tickets: dict[str, tuple[str, int]] = {}  # ticket -> (login, expiry ms)
@@ -342,7 +458,7 @@ class Emulator:
             world.preload()
             self._server = _PooledServer((self.host, self.port), _Handler, self, self.workers)
             self.port = self._server.server_address[1]
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
+            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                             name="ot-emulator", daemon=True)  # fmt: skip
             self._thread.start()
         return self
@@ -385,18 +501,24 @@ class Emulator:
                 del self.requests[: MAX_RECORDS // 2]
 
     # ------------------------------------------------------------------ answers
-    def answer(self, endpoint: str, items: dict[str, str]) -> tuple[bytes, str]:
-        """(body, content type) for a request to ``endpoint`` with these parameters."""
+    def answer(
+        self,
+        endpoint: str,
+        items: dict[str, str],
+        cancelled: Callable[[], bool] | None = None,
+    ) -> tuple[bytes, str]:
+        """(body, content type) for a request to ``endpoint`` with these parameters; raises
+        :class:`~ot_magic.emulator.query.Abandoned` once ``cancelled()`` is true."""
         now = self.now_ms()
         if endpoint == "login":
             return self._login(items, now).encode(), "text/plain; charset=UTF-8"
         try:
-            values = query.parse_params(endpoint, items)
+            values = rules.parse_params(endpoint, items)
             self._check_login(items, query.sites_of(values, endpoint), now)
             if endpoint == "sessions":
-                table = query.sessions_table(values, now)
+                table = query.sessions_table(values, now, cancelled=cancelled)
             elif endpoint == "sessions_by_user":
-                table = query.visitor_table(values, now)
+                table = query.visitor_table(values, now, cancelled=cancelled)
             else:
                 table = query.page_views_table(values, now)
             return render(
@@ -406,6 +528,8 @@ class Emulator:
             return failure.body().encode(), "text/plain; charset=UTF-8"
 
     def _check_login(self, items: dict[str, str], sites: tuple[str, ...], now: int) -> None:
+        """The login error unless the credentials are right and every site is the account's;
+        with right credentials, the error names the account's sites."""
         account = None
         if items.get("ticketId"):
             with self._lock:
@@ -416,18 +540,17 @@ class Emulator:
             "password"
         ):
             account = ACCOUNTS[items["login"]]
-        if account is None or not set(sites) <= set(account[1]):
+        if account is None:
             raise ApiFailure(LOGIN_FAILED)
+        if not set(sites) <= set(account[1]):
+            raise ApiFailure(f"{LOGIN_FAILED} (this account's sites: {', '.join(account[1])})")
 
     def _login(self, items: dict[str, str], now: int) -> str:
         login, password = items.get("login", ""), items.get("password", "")
         if login not in ACCOUNTS or ACCOUNTS[login][0] != password:
             return "false"
         try:
-            expires = query.parse_params("login", {"expires": items.get("expires", "")}).get(
-                "expires",
-                params_for("login")["expires"].parse(params_for("login")["expires"].default),
-            )
+            expires = rules.value(rules.parse_params("login", items), "expires", "login")
         except ApiFailure:
             return "false"
         ticket = str(uuid.uuid4())
