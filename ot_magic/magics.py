@@ -546,12 +546,17 @@ def _interrupt_stops_paging(stop: threading.Event) -> Iterator[None]:
 
 
 def register(ipython: Any) -> OTMagic:
-    """Register the magics and ``OTMagic``'s configuration (``%load_ext ot_magic`` calls this)."""
+    """Register the magics, ``OTMagic``'s configuration and Tab completion
+    (``%load_ext ot_magic`` calls this)."""
     stale = [c for c in ipython.configurables if type(c).__name__ == "OTMagic"]  # %reload_ext
     for configurable in stale:
         ipython.configurables.remove(configurable)
     magics = OTMagic(shell=ipython)
     ipython.register_magics(magics)
+    if getattr(ipython, "Completer", None) is not None:
+        from . import completion
+
+        completion.register(ipython)
     return magics
 
 
