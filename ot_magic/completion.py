@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .params import COLUMN_NAMES, USER_PARAMS, Param, country_codes
+from .params import COLUMN_NAMES, USER_PARAMS, Param, country_codes, known_locales
 
 if TYPE_CHECKING:
     from IPython.core.completer import CompletionContext, SimpleMatcherResult
@@ -230,11 +230,3 @@ def _zones() -> tuple[str, ...]:
     from .javatime import zone_ids
 
     return tuple(zone_ids())
-
-
-@cache
-def known_locales() -> tuple[str, ...]:
-    """Babel's locales that the parameter table accepts, written the Java way: ``en_US``."""
-    from babel.localedata import locale_identifiers
-
-    return tuple(sorted(i for i in locale_identifiers() if USER_PARAMS["locale"].accepts(i)))

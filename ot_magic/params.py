@@ -295,17 +295,22 @@ def _parse_order(param: Param, value: Any) -> str:
 
 
 def _parse_zone(param: Param, value: Any) -> str:
-    from .javatime import java_zone
+    from .javatime import java_zone, zone_ids
 
     if not isinstance(value, str):
         raise TypeError
-    java_zone(value)
+    try:
+        java_zone(value)
+    except ValueError:
+        param.fail(value, param.accepted + _suggest(value, zone_ids()))
     return value
 
 
 def _parse_locale(param: Param, value: Any) -> str:
-    if not isinstance(value, str) or not _LOCALE.match(value):
-        raise ValueError
+    if not isinstance(value, str):
+        raise TypeError
+    if not _LOCALE.match(value):
+        param.fail(value, param.accepted + _suggest(value, known_locales()))
     return value
 
 
@@ -538,3 +543,11 @@ def country_codes() -> frozenset[str]:
     import pycountry
 
     return frozenset({c.alpha_2 for c in pycountry.countries} | set(GEOIP_CODES))
+
+
+@cache
+def known_locales() -> tuple[str, ...]:
+    """Babel's locales that the ``locale`` parameter accepts, written the Java way: ``en_US``."""
+    from babel.localedata import locale_identifiers
+
+    return tuple(sorted(i for i in locale_identifiers() if _LOCALE.match(i)))

@@ -168,6 +168,9 @@ def test_api_params_are_text_and_accept_the_apis_other_spelling():
         ({"search": "caf\udce9"}, r"^search: expected valid Unicode text"),
         ({"search": ["ok", "caf\udce9"]}, r"^search: expected valid Unicode text"),
         ({"includeCountryCode": "UK, XX"}, r"includeCountryCode: expected ISO 3166"),
+        ({"timeZone": "Europe/Amsterdm"}, r"\(did you mean Europe/Amsterdam\?\), got"),
+        ({"locale": "en-US"}, r"^locale: expected a locale .* \(did you mean en_US\?\)"),
+        ({"showColumns": "filtered_compan"}, r"\(did you mean filtered_company\?\)"),
     ],
 )
 def test_bad_parameters_are_refused_in_one_line_naming_them(params, message):
