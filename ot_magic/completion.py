@@ -26,6 +26,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .params import COLUMN_NAMES, USER_PARAMS, Param, country_codes, known_locales
+from .schema import FIELDS
 
 if TYPE_CHECKING:
     from IPython.core.completer import CompletionContext, SimpleMatcherResult
@@ -183,7 +184,7 @@ def _choices(param: Param, fragment: str) -> tuple[str, ...]:
         return COLUMN_NAMES
     if kind == "order":
         column, space, _ = fragment.partition(" ")
-        return (f"{column} asc", f"{column} desc") if space else COLUMN_NAMES
+        return (f"{column} asc", f"{column} desc") if space else FIELDS
     return ()
 
 

@@ -289,8 +289,8 @@ def _parse_order(param: Param, value: Any) -> str:
     parts = value.split()
     if not 1 <= len(parts) <= 2 or (len(parts) == 2 and parts[1].lower() not in ("asc", "desc")):
         raise ValueError
-    if parts[0] not in COLUMN_NAMES:
-        param.fail(value, param.accepted + _suggest(parts[0], COLUMN_NAMES))
+    if parts[0] not in FIELDS:  # filtered_company exists only with some filters: not sortable
+        param.fail(value, param.accepted + _suggest(parts[0], FIELDS))
     return " ".join([parts[0], *(p.lower() for p in parts[1:])])
 
 

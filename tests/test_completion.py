@@ -71,6 +71,11 @@ def test_a_variable_completes_inside_braces_with_its_closing_brace():
     )
 
 
+def test_a_variable_completes_in_the_line_form_too():
+    found = complete("r = %otsessions --demo maxDuration={max_s", {"max_seconds": 60})
+    assert found.fragment == "max_s" and found.candidates == ("max_seconds}",)
+
+
 def test_options_complete_on_the_magic_line_and_in_the_line_form():
     assert candidates("%%otsessions --o") == ("--out",)
     assert candidates("%%otsessions --demo --n") == ("--no-display",)

@@ -210,7 +210,6 @@ def test_repr_is_readable():
         ("search", "x&password=y", "x&password=y"),  # text about a password, not the password
         ("includeCountryCode", "a1, A2, O1, uk, eu, AP", "A1,A2,O1,UK,EU,AP"),
         ("showColumns", "filtered_company, city", "filtered_company,city"),
-        ("orderCriteria", "filtered_company desc", "filtered_company desc"),
         ("locale", "sr_Latn_RS", "sr_Latn_RS"),
         ("locale", "en_US_POSIX", "en_US_POSIX"),
         ("filterByCurrentTitle", "name = value", "name = value"),
