@@ -305,12 +305,10 @@ class OTMagic(Magics):
         return result
 
     def _request(self, args: argparse.Namespace, line: str, cell: str | None) -> Any:
-        from . import credentials
         from .request import SessionsRequest
 
         namespace = self.shell.user_ns
-        configured = credentials.resolve()  # the user's own, even with --demo: never echoed
-        secrets = configured.secrets if configured is not None else ()
+        secrets = _configured_secrets()  # the user's own, even with --demo: never echoed
         if cell is None:
             request = SessionsRequest.from_arguments(args.params, namespace, secrets)
         elif args.params:
@@ -496,6 +494,17 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _configured_secrets() -> tuple[str, ...]:
+    """Every password and ticket the user configured (%otlogin, OT_PASSWORD, OT_TICKET_ID),
+    whichever of them a request would carry: a value holding one is refused, not echoed."""
+    from . import credentials
+
+    remembered = credentials.remembered()
+    found = [*(remembered.secrets if remembered is not None else ())]
+    found += [os.environ.get(name, "") for name in ("OT_PASSWORD", "OT_TICKET_ID")]
+    return tuple(secret for secret in found if secret)
 
 
 def _magic_line(args: argparse.Namespace) -> str:
