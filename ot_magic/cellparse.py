@@ -58,7 +58,11 @@ class CellParser:
         value       : QUOTED | PLAIN
         QUOTED      : a JSON string literal, such as "Page #2" (for values holding " #")
         PLAIN       : (TEXT | "{{" | "}}" | "{" NAME "}")+    with no "#" after a space
+        TEXT        : any characters but "{", "}" and a line break; "=" and ":" included
         NAME        : [A-Za-z_][A-Za-z0-9_]*
+
+    The first ``=`` or ``:`` of a line ends its NAME; any later one belongs to the value, so
+    ``filterByCurrentTitle = Step 2: price = 10`` sets the title ``Step 2: price = 10``.
 
     ``{name}`` is replaced by the variable ``name`` of the namespace: looked up, never
     evaluated (no attributes, no calls). A value that is exactly ``{name}`` passes the variable

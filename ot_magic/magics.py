@@ -1,4 +1,4 @@
-"""Thin IPython glue: ``%%otsessions``/``%otsessions``, ``%otpanel``, ``%otlogin`` and ``OTMagic``.
+"""Thin IPython glue: ``%%otsessions``/``%otsessions``, ``%otpanel``, ``%otparams``, ``%otlogin`` and ``OTMagic``.
 
     %load_ext ot_magic
     %config OTMagic.timeZone = "Europe/Amsterdam"     # defaults for parameters a cell leaves out
@@ -27,9 +27,10 @@ original :class:`~ot_magic.errors.OpenTrackerError` with its traceback instead.
 from __future__ import annotations
 
 import argparse
+import difflib
 import getpass
-import keyword
 import os
+import re
 import shlex
 import signal
 import threading
@@ -39,7 +40,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.core.magic_arguments import ArgDecorator, argument, magic_arguments
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from .errors import ConfigurationError, OpenTrackerError, ParameterError, PartialResultError
@@ -72,10 +73,11 @@ def _as_usage_error(error: OpenTrackerError) -> UsageError:
 
 
 def _identifier(text: str) -> str:
-    if not text.isidentifier() or keyword.iskeyword(text):
-        raise argparse.ArgumentTypeError(
-            f"expected a Python variable name (an identifier, not a keyword), got {text!r}"
-        )
+    from .names import name_problem
+
+    problem = name_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 
@@ -95,7 +97,48 @@ def _parse_options(magic: Callable[..., Any], line: str) -> argparse.Namespace:
         words = shlex.split(line)
     except ValueError as error:  # an unclosed quote
         raise OptionError(f"cannot read the magic's line: {error}") from None
+    _check_option_words(words, option_flags(magic))
     return magic.parser.parse_intermixed_args(words)
+
+
+def option_flags(magic: Callable[..., Any]) -> tuple[str, ...]:
+    """The option strings a magic declares: ``option_flags(OTMagic.otpanel)`` →
+    ``('-o', '--out', '--demo')``."""
+    return tuple(
+        flag
+        for decorator in reversed(getattr(magic, "decorators", []))
+        if isinstance(decorator, ArgDecorator)
+        for flag in getattr(decorator, "args", ())
+        if isinstance(flag, str) and flag.startswith("-")
+    )
+
+
+_SINGLE_DASH_WORD = re.compile(r"-([A-Za-z][A-Za-z-]+)(?:=.*)?")
+
+
+def _check_option_words(words: list[str], flags: tuple[str, ...]) -> None:
+    """Name an unknown ``--option`` with the closest one, and explain ``-out`` (one dash reads
+    it as ``-o ut``), before argparse answers "unrecognized arguments"."""
+    long = [flag for flag in flags if flag.startswith("--")]
+    for word in words:
+        if word == "--":
+            break
+        single = _SINGLE_DASH_WORD.fullmatch(word)
+        if single and word.split("=")[0] not in flags:
+            meant = difflib.get_close_matches("--" + single.group(1), long, n=1, cutoff=0.75)
+            if meant:
+                typed = word.split("=")[0]
+                misread = typed[:2] in flags
+                raise OptionError(
+                    f"{typed}: options take two dashes, as in {meant[0]}"
+                    + (f" (with one dash, {typed} reads as {typed[:2]} {typed[2:]})" * misread)
+                )
+        if word.startswith("--"):
+            name = word.split("=", 1)[0]
+            if not any(flag.startswith(name) for flag in long):  # argparse takes prefixes
+                meant = difflib.get_close_matches(name, long, n=1, cutoff=0.7)
+                hint = f" (did you mean {meant[0]}?)" if meant else f"; options: {', '.join(long)}"
+                raise OptionError(f"unrecognized option {name}{hint}")
 
 
 # Options shared by %%otsessions and %otpanel.
@@ -187,6 +230,12 @@ class OTMagic(Magics):
         help="Open the widget panel filled from the cell instead of fetching.",
     )
     @argument(
+        "-h",
+        "--help",
+        action="store_true",
+        help="List these options and every parameter (as %%otparams does); send nothing.",
+    )
+    @argument(
         "params",
         nargs="*",
         metavar="name=value",
@@ -201,7 +250,11 @@ class OTMagic(Magics):
         ``{variable}`` takes a variable's value); on one line, ``name=value`` words.
         """
         args = _parse_options(self.otsessions, line)
-        self._check_out(args.out)
+        if args.help:
+            from .help import parameter_help
+
+            print(self.otsessions.parser.format_help().rstrip() + "\n\n" + parameter_help())
+            return None
         with self._one_line_errors():
             try:
                 return self._sessions(args, line, cell)
@@ -210,14 +263,6 @@ class OTMagic(Magics):
                 if not self.short_errors:
                     raise
                 raise PartialResultUsageError(_partial_message(error, args.out)) from None
-
-    def _check_out(self, out: str) -> None:
-        """Refuse an --out name the shell lives by (``In``, ``get_ipython``, ``__builtins__`` ...):
-        binding a DataFrame there breaks every later cell."""
-        if out in self.shell.user_ns_hidden or (out.startswith("__") and out.endswith("__")):
-            raise OptionError(
-                f"argument -o/--out: {out!r} is one of IPython's own names; choose another name"
-            )
 
     @contextmanager
     def _one_line_errors(self) -> Iterator[None]:
@@ -263,8 +308,9 @@ class OTMagic(Magics):
         from .request import SessionsRequest
 
         namespace = self.shell.user_ns
+        secrets = _configured_secrets()  # the user's own, even with --demo: never echoed
         if cell is None:
-            request = SessionsRequest.from_arguments(args.params, namespace)
+            request = SessionsRequest.from_arguments(args.params, namespace, secrets)
         elif args.params:
             raise OptionError(
                 "write the parameters in the cell, one a line, not on the %%otsessions line "
@@ -272,7 +318,7 @@ class OTMagic(Magics):
             )
         else:
             # with its %%otsessions line, so that errors count lines as the notebook shows them
-            request = SessionsRequest.from_cell(f"%%otsessions {line}\n{cell}", namespace)
+            request = SessionsRequest.from_cell(f"%%otsessions {line}\n{cell}", namespace, secrets)
         for name, (value, source) in self._defaults(args.demo).items():
             if name not in request.params:
                 try:
@@ -358,6 +404,20 @@ class OTMagic(Magics):
 
         return SessionsPanel.from_request(request, out=out, demo=demo, client=self._client(demo))
 
+    # ------------------------------------------------------------ %otparams
+
+    @no_var_expand
+    @line_magic
+    def otparams(self, line: str) -> None:
+        """List the parameters of %%otsessions: kind, default, what each accepts and does.
+
+        ``%otparams`` lists all, grouped as the panel groups them; ``%otparams country`` those
+        whose name, everyday synonyms or help mention "country".
+        """
+        from .help import parameter_help
+
+        print(parameter_help(line.split()))
+
     # ------------------------------------------------------------ %otpanel
 
     @magic_arguments()
@@ -368,7 +428,6 @@ class OTMagic(Magics):
     def otpanel(self, line: str) -> Any:
         """Show the widget panel, whose Run binds its DataFrame to --out."""
         args = _parse_options(self.otpanel, line)
-        self._check_out(args.out)
         from .panel import SessionsPanel
 
         with self._one_line_errors():
@@ -437,6 +496,17 @@ class _Progress:
             self.bar.close()
 
 
+def _configured_secrets() -> tuple[str, ...]:
+    """Every password and ticket the user configured (%otlogin, OT_PASSWORD, OT_TICKET_ID),
+    whichever of them a request would carry: a value holding one is refused, not echoed."""
+    from . import credentials
+
+    remembered = credentials.remembered()
+    found = [*(remembered.secrets if remembered is not None else ())]
+    found += [os.environ.get(name, "") for name in ("OT_PASSWORD", "OT_TICKET_ID")]
+    return tuple(secret for secret in found if secret)
+
+
 def _magic_line(args: argparse.Namespace) -> str:
     """The ``%%otsessions`` line with the options of ``args`` that change what is fetched."""
     line = f"%%otsessions --out {args.out}"
@@ -485,12 +555,17 @@ def _interrupt_stops_paging(stop: threading.Event) -> Iterator[None]:
 
 
 def register(ipython: Any) -> OTMagic:
-    """Register the magics and ``OTMagic``'s configuration (``%load_ext ot_magic`` calls this)."""
+    """Register the magics, ``OTMagic``'s configuration and Tab completion
+    (``%load_ext ot_magic`` calls this)."""
     stale = [c for c in ipython.configurables if type(c).__name__ == "OTMagic"]  # %reload_ext
     for configurable in stale:
         ipython.configurables.remove(configurable)
     magics = OTMagic(shell=ipython)
     ipython.register_magics(magics)
+    if getattr(ipython, "Completer", None) is not None:
+        from . import completion
+
+        completion.register(ipython)
     return magics
 
 

@@ -66,6 +66,7 @@ class Param:
     choices: tuple[str, ...] = ()
     user: bool = True
     secret: bool = False
+    synonyms: tuple[str, ...] = ()  # everyday words a user may try first: "country", "keyword"
     endpoints: frozenset[str] = field(default_factory=lambda: frozenset({"sessions"}))
 
     @property
@@ -75,6 +76,8 @@ class Param:
 
     def parse(self, value: Any) -> Any:
         """Validate ``value`` (text or a Python value) into its normal Python form."""
+        if _has_lone_surrogate(value):
+            self.fail(value, _VALID_UNICODE)
         if isinstance(value, str):
             value = value.strip()
             if _CONTROL.search(value):
@@ -113,22 +116,49 @@ class Param:
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CREDENTIAL_VALUE = re.compile(r"\b(password|ticketId)\s*=[^&]*", re.IGNORECASE)
-_ASSIGNMENT = re.compile(r"(?:^|[&?;\s])([A-Za-z_]\w*)\s*=")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PERIOD = re.compile(r"^(\d{1,4})([dwm])$")
 _DOTTED_ID = re.compile(r"^\d{1,19}\.\d{1,19}$")
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?$")
-_LOCALE = re.compile(r"^[a-z]{2,3}(?:_[A-Z]{2})?$")
-_WORD = re.compile(r"^[^,&=<>\"'\\]+$")
+# language, then optionally script, region and variant: en, en_US, sr_Latn_RS, en_US_POSIX
+_LOCALE = re.compile(
+    r"^[a-z]{2,3}(?:_[A-Z][a-z]{3})?(?:_(?:[A-Z]{2}|\d{3}))?(?:_[A-Za-z0-9]{2,8})?$"
+)
+_VALID_UNICODE = (
+    "valid Unicode text (it holds a lone surrogate, as bytes decoded with"
+    " errors='surrogateescape' do)"
+)
+# GeoIP's own codes beside ISO 3166: Europe, Asia/Pacific, anonymous proxy, satellite provider,
+# other, and the United Kingdom's ccTLD.
+GEOIP_CODES = ("EU", "AP", "A1", "A2", "O1", "UK")
+# The sessions table's columns, and the one the reference page's Note says filters add.
+COLUMN_NAMES: tuple[str, ...] = (*FIELDS, "filtered_company")
 _JAVA_PATTERN_LETTERS = set("GyYMLwWDdFEuaHkKhmsSzZX")
 _LIST_KINDS = {"words", "countries", "columns", "sites"}
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether text (or an item of a list of text) cannot be encoded as UTF-8 for the form."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    for item in items:
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
 
 
 def _split(value: Any) -> list[str]:
     if isinstance(value, (Mapping, bytes, bytearray)):  # list() would take keys or byte numbers
         raise TypeError
-    items = value.split(",") if isinstance(value, str) else list(value)
-    items = [str(item).strip() for item in items]
+    if isinstance(value, str):
+        items = value.split(",")
+    else:  # a list from a variable: an item holding a comma would become two on the way back
+        items = [str(item) for item in value]
+        if any("," in item for item in items):
+            raise ValueError("a comma inside one item")
+    items = [item.strip() for item in items]
     if not items or any(not item or _CONTROL.search(item) for item in items):
         raise ValueError("empty item, or a line break or control character in one")
     return items
@@ -142,17 +172,11 @@ def _suggest(word: str, known: Iterable[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def _forbid_assignment(param: Param, text: str) -> None:
-    """Refuse text that smuggles another parameter, such as ``x&password=...``."""
-    for name in _ASSIGNMENT.findall(text):
-        if name in PARAMS or name.lower() in {"login", "password", "ticketid"}:
-            param.fail(text, param.accepted + f", without '{name}=' in it")
-
-
 def _parse_text(param: Param, value: Any) -> str:
+    # '&', '=' and quotes are kept: the value travels encoded in a form body, where it cannot
+    # become another parameter (a title may well read "name = value").
     if not isinstance(value, str) or not value:
         raise ValueError
-    _forbid_assignment(param, value)
     if param.choices and value not in param.choices:
         raise ValueError
     if param.maximum is not None and len(value) > param.maximum:
@@ -231,11 +255,7 @@ def _parse_dotted_id(param: Param, value: Any) -> str:
 
 
 def _parse_words(param: Param, value: Any) -> tuple[str, ...]:
-    words = _split(value)
-    for word in words:
-        if not _WORD.match(word):
-            raise ValueError
-    return tuple(words)
+    return tuple(_split(value))  # AT&T, o'reilly, utm_source=google: all kept as typed
 
 
 def _parse_sites(param: Param, value: Any) -> tuple[str, ...]:
@@ -251,20 +271,15 @@ def _parse_countries(param: Param, value: Any) -> tuple[str, ...]:
     known = country_codes()
     for code in codes:
         if code not in known:
-            param.fail(
-                code, "ISO 3166 two-letter country codes separated by commas, such as US, GB"
-            )
+            param.fail(code, param.accepted + ", such as US, GB" + _suggest(code, known))
     return codes
 
 
 def _parse_columns(param: Param, value: Any) -> tuple[str, ...]:
     columns = tuple(_split(value))
     for column in columns:
-        if column not in FIELDS:
-            param.fail(
-                column,
-                "column names of the sessions table separated by commas" + _suggest(column, FIELDS),
-            )
+        if column not in COLUMN_NAMES:
+            param.fail(column, param.accepted + _suggest(column, COLUMN_NAMES))
     return columns
 
 
@@ -274,23 +289,28 @@ def _parse_order(param: Param, value: Any) -> str:
     parts = value.split()
     if not 1 <= len(parts) <= 2 or (len(parts) == 2 and parts[1].lower() not in ("asc", "desc")):
         raise ValueError
-    if parts[0] not in FIELDS:
+    if parts[0] not in FIELDS:  # filtered_company exists only with some filters: not sortable
         param.fail(value, param.accepted + _suggest(parts[0], FIELDS))
     return " ".join([parts[0], *(p.lower() for p in parts[1:])])
 
 
 def _parse_zone(param: Param, value: Any) -> str:
-    from .javatime import java_zone
+    from .javatime import java_zone, zone_ids
 
     if not isinstance(value, str):
         raise TypeError
-    java_zone(value)
+    try:
+        java_zone(value)
+    except ValueError:
+        param.fail(value, param.accepted + _suggest(value, zone_ids()))
     return value
 
 
 def _parse_locale(param: Param, value: Any) -> str:
-    if not isinstance(value, str) or not _LOCALE.match(value):
-        raise ValueError
+    if not isinstance(value, str):
+        raise TypeError
+    if not _LOCALE.match(value):
+        param.fail(value, param.accepted + _suggest(value, known_locales()))
     return value
 
 
@@ -327,14 +347,15 @@ DOTTED_ID = Kind("dotted_id", lambda p: "<epoch ms>.<number>, such as 1321472676
                  _parse_dotted_id)  # fmt: skip
 WORDS = Kind("words", lambda p: "words separated by commas (* is a wildcard)", _parse_words, _join)
 SITES = Kind("sites", lambda p: "site host names separated by commas", _parse_sites, _join)
-COUNTRIES = Kind("countries", lambda p: "ISO 3166 two-letter country codes separated by commas",
+COUNTRIES = Kind("countries", lambda p: "ISO 3166 two-letter country codes (or the GeoIP codes "
+                 + ", ".join(GEOIP_CODES) + ") separated by commas",
                  _parse_countries, _join)  # fmt: skip
 COLUMNS = Kind("columns", lambda p: "column names of the sessions table separated by commas",
                _parse_columns, _join)  # fmt: skip
 ORDER = Kind("order", lambda p: "a column name, then optionally asc or desc", _parse_order)
 ZONE = Kind("zone", lambda p: "a Java time-zone id such as EST, America/New_York or GMT+1",
             _parse_zone)  # fmt: skip
-LOCALE = Kind("locale", lambda p: "a locale such as en_US or nl_NL", _parse_locale)
+LOCALE = Kind("locale", lambda p: "a locale such as en_US, nl_NL or sr_Latn_RS", _parse_locale)
 JAVA_PATTERN = Kind("java_pattern", lambda p: "a Java date pattern such as yyyy-dd-MM",
                     _parse_java_pattern)  # fmt: skip
 SECRET = Kind("secret", lambda p: "a non-empty value", _parse_secret)
@@ -352,53 +373,76 @@ PARAMS: dict[str, Param] = {
     p.name: p
     for p in (
         _p("site", SITES, "Site(s) to show; several are merged, e.g. www.opentracker.net, www.opentracker.de.",
-           default="www.opentracker.net", group="common", endpoints=_READS),
+           default="www.opentracker.net", group="common", endpoints=_READS,
+           synonyms=("website", "domain", "host", "account")),
         _p("date", DATE, "Show the visits of this date (yyyy-MM-dd); without it, the most recent sessions.",
-           group="common", endpoints=frozenset({"sessions", "sessions_by_user"})),
+           group="common", endpoints=frozenset({"sessions", "sessions_by_user"}),
+           synonyms=("day", "start", "from", "since")),
         _p("period", PERIOD, "Time range back from the date: a count and d, w or m (3d, 2w, 4m).",
-           default="1d", group="common", minimum=1, maximum=400),
+           default="1d", group="common", minimum=1, maximum=400,
+           synonyms=("range", "days", "span", "interval", "window")),
         _p("limit", INT, "Number of sessions to return (most recent first).", default="40",
            group="common", minimum=1, maximum=1000,
-           endpoints=frozenset({"sessions", "sessions_by_user"})),
+           endpoints=frozenset({"sessions", "sessions_by_user"}),
+           synonyms=("rows", "count", "max", "top", "size", "maxRows")),
         _p("session_id", DOTTED_ID, "Show only this session (a session id is unique per visit).",
-           group="filter"),
+           group="filter",
+           synonyms=("session", "sessionId", "visit", "visit_id", "visitId")),
         _p("includeCountryCode", COUNTRIES, "Only visits from these countries (ISO codes, e.g. US, GB).",
-           group="filter"),
+           group="filter",
+           synonyms=("country", "countries", "countryCode", "country_code", "cc", "geo")),
         _p("search", WORDS, "Visits with these words anywhere (* is a wildcard, e.g. *google*).",
-           group="filter"),
+           group="filter",
+           synonyms=("keyword", "keywords", "query", "q", "referrer", "referer", "source", "page", "url", "words", "text")),
         _p("useOr", BOOL, "Match any search word instead of all of them.", default="false",
-           group="filter"),
-        _p("excludeInUrl", WORDS, "Leave out visits whose pages contain these words.", group="filter"),
+           group="filter",
+           synonyms=("or", "any", "operator")),
+        _p("excludeInUrl", WORDS, "Leave out visits whose pages contain these words.", group="filter",
+           synonyms=("exclude", "excludeUrl", "notUrl")),
         _p("excludeInFilteredCompany", WORDS, "Leave out visits whose company contains these words.",
-           group="filter"),
+           group="filter",
+           synonyms=("excludeCompany", "company")),
         _p("filterByCurrentTitle", TEXT, "Only visits whose current page title is exactly this (case sensitive).",
-           group="filter", maximum=500),
+           group="filter", maximum=500,
+           synonyms=("title", "pageTitle", "currentTitle")),
         _p("maxEventThreshold", INT, "Only visits with fewer events (total pages viewed) than this.",
-           group="filter", minimum=0),
-        _p("maxDuration", INT, "Only visits shorter than this many seconds.", group="filter", minimum=0),
+           group="filter", minimum=0,
+           synonyms=("events", "maxEvents", "pageviews", "maxPages")),
+        _p("maxDuration", INT, "Only visits shorter than this many seconds.", group="filter", minimum=0,
+           synonyms=("duration", "seconds", "maxSeconds")),
         _p("removeIsp", BOOL, "Leave out visits from internet providers (keep companies).",
-           default="false", group="filter"),
+           default="false", group="filter",
+           synonyms=("isp", "excludeIsp", "noIsp")),
         _p("showColumns", COLUMNS, "Only these columns (raw column names, comma separated).",
-           group="display"),
+           group="display",
+           synonyms=("columns", "fields", "select", "cols")),
         _p("orderCriteria", ORDER, "Sort by this column, then asc or desc (e.g. duration desc).",
-           group="display"),
+           group="display",
+           synonyms=("order", "sort", "orderBy", "sortBy")),
         _p("timeZone", ZONE, "Time zone for day boundaries and dates (EST, America/New_York, GMT+1).",
-           default="EST", group="display"),
+           default="EST", group="display",
+           synonyms=("tz", "zone", "time_zone")),
         _p("locale", LOCALE, "Language and region of the labels and dates (en_US, nl_NL, de_DE).",
-           default="en_US", group="display", endpoints=_READS),
+           default="en_US", group="display", endpoints=_READS,
+           synonyms=("language", "lang")),
         _p("ignoreLocale", BOOL, "Show column labels without translation.", default="false",
-           group="display", endpoints=_READS),
+           group="display", endpoints=_READS,
+           synonyms=("untranslated", "raw")),
         _p("dateFormat", JAVA_PATTERN, "Java pattern for dates in the answer (e.g. yyyy-dd-MM).",
-           group="display", endpoints=_READS),
+           group="display", endpoints=_READS,
+           synonyms=("format", "datePattern")),
         _p("unknownCity", TEXT, "Text shown instead of an unknown city.", group="display", maximum=100),
         _p("unknownRegion", TEXT, "Text shown instead of an unknown region.", group="display",
            maximum=100),
         _p("mapEuToCountryDomain", BOOL, "Replace 'Europe'/'EU' by the country of the site's domain.",
-           default="false", group="display"),
+           default="false", group="display",
+           synonyms=("eu",)),
         _p("gbCountryCode", TEXT, "Show this instead of GB in country_code (United Kingdom only).",
-           group="display", maximum=20),
+           group="display", maximum=20,
+           synonyms=("uk", "gb")),
         _p("nextToken", DOTTED_ID, "Where to go on from: <day epoch ms>.<hour epoch ms> (paging).",
-           group="advanced", endpoints=frozenset({"sessions", "sessions_by_user"})),
+           group="advanced", endpoints=frozenset({"sessions", "sessions_by_user"}),
+           synonyms=("token", "next", "cursor", "offset", "page")),
         # Set by the client only: never written in cell text or shown in the panel.
         _p("dataType", TEXT, "Format of the answer.", default="json", group="internal", user=False,
            choices=("json", "html", "jsondatatable", "jsonjqgrid", "csv"), endpoints=_READS),
@@ -466,13 +510,44 @@ def lookup(name: str, endpoint: str = "sessions") -> Param:
             name, "", message=f"{name}: set by ot_magic itself, not in cell text"
             + (" (use %otlogin or the OT_* environment variables)" if table[name].group == "auth" else "")
         )  # fmt: skip
-    known = [n for n, p in table.items() if p.user]
-    raise ParameterError(name, "", message=f"unknown parameter {name!r}{_suggest(name, known)}")
+    raise ParameterError(
+        name, "", message=f"unknown parameter {name!r}{suggest_name(name, endpoint)}"
+    )
+
+
+def suggest_name(word: str, endpoint: str = "sessions") -> str:
+    """`` (did you mean ...?)`` for a name that is not a parameter, or ``''``.
+
+    Names in another case, typos and everyday words (each parameter's ``synonyms``) are heard:
+
+        >>> suggest_name("perod"), suggest_name("country"), suggest_name("page")
+        (' (did you mean period?)', ' (did you mean includeCountryCode?)', ' (did you mean search or nextToken?)')
+    """
+    table = {n: p for n, p in params_for(endpoint).items() if p.user}
+    meant: dict[str, list[str]] = {}  # lower-case word -> the parameters it may mean
+    for name, param in table.items():
+        for heard in (name, *param.synonyms):
+            meant.setdefault(heard.lower(), []).append(name)
+    key = word.lower()
+    if key not in meant:
+        close = difflib.get_close_matches(key, list(meant), n=1, cutoff=0.75)
+        if not close:
+            return _suggest(word, table)
+        key = close[0]
+    return f" (did you mean {' or '.join(meant[key])}?)"
 
 
 @cache
 def country_codes() -> frozenset[str]:
-    """ISO 3166-1 alpha-2 codes, plus the GeoIP codes EU and AP the API reports."""
+    """ISO 3166-1 alpha-2 codes, plus the GeoIP codes of :data:`GEOIP_CODES`."""
     import pycountry
 
-    return frozenset({c.alpha_2 for c in pycountry.countries} | {"EU", "AP"})
+    return frozenset({c.alpha_2 for c in pycountry.countries} | set(GEOIP_CODES))
+
+
+@cache
+def known_locales() -> tuple[str, ...]:
+    """Babel's locales that the ``locale`` parameter accepts, written the Java way: ``en_US``."""
+    from babel.localedata import locale_identifiers
+
+    return tuple(sorted(i for i in locale_identifiers() if _LOCALE.match(i)))

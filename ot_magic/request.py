@@ -22,7 +22,7 @@ Every name and value is checked by the parameter table (:mod:`ot_magic.params`);
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -54,22 +54,28 @@ class SessionsRequest:
     # --- building ---------------------------------------------------------------------------
 
     @classmethod
-    def from_cell(cls, text: str, namespace: Mapping[str, Any] | None = None) -> SessionsRequest:
+    def from_cell(
+        cls, text: str, namespace: Mapping[str, Any] | None = None, secrets: Iterable[str] = ()
+    ) -> SessionsRequest:
         """The request written in cell text (with or without its ``%%otsessions`` line).
 
         ``{name}`` takes the value of ``namespace[name]``; the options of the ``%%otsessions``
-        line are the magic's business and are ignored here. Errors name the line::
+        line are the magic's business and are ignored here. A value holding one of ``secrets``
+        (the configured password or ticket) is refused without being shown. Errors name the line::
 
             SessionsRequest.from_cell("date = 2011-11-16\\nperiod: 3d")
         """
-        return cls._from_entries(parse_cell(text, namespace).entries, "line")
+        return cls._from_entries(parse_cell(text, namespace).entries, "line", secrets)
 
     @classmethod
     def from_arguments(
-        cls, words: list[str], namespace: Mapping[str, Any] | None = None
+        cls,
+        words: list[str],
+        namespace: Mapping[str, Any] | None = None,
+        secrets: Iterable[str] = (),
     ) -> SessionsRequest:
         """The request of the line magic's ``name=value`` words: ``["date=2011-11-16", "period=3d"]``."""
-        return cls._from_entries(parse_arguments(words, namespace), "argument")
+        return cls._from_entries(parse_arguments(words, namespace), "argument", secrets)
 
     @classmethod
     def from_api_params(cls, mapping: Mapping[str, str]) -> SessionsRequest:
@@ -83,11 +89,17 @@ class SessionsRequest:
         return cls(**{aliases.get(name, name): value for name, value in mapping.items()})
 
     @classmethod
-    def _from_entries(cls, entries: tuple[Entry, ...], unit: str) -> SessionsRequest:
+    def _from_entries(
+        cls, entries: tuple[Entry, ...], unit: str, secrets: Iterable[str] = ()
+    ) -> SessionsRequest:
+        secrets = tuple(s for s in secrets if s)
         params = {}
         for entry in entries:
             try:
-                params[entry.name] = lookup(entry.name).parse(entry.value)
+                param = lookup(entry.name)
+                if _holds_secret(entry.value, secrets):
+                    raise _secret_error(entry.name)
+                params[entry.name] = param.parse(entry.value)
             except ParameterError as error:
                 raise ParameterError(
                     error.name, error.accepted, error.got, message=f"{unit} {entry.line}: {error}"
@@ -119,6 +131,22 @@ class SessionsRequest:
         """The value of ``name`` if set, else ``default`` (an unknown name is an error)."""
         lookup(name)
         return self._params.get(name, default)
+
+    def holding_secret(self, secrets: Iterable[str]) -> str | None:
+        """The first parameter whose value holds one of ``secrets`` (the configured password or
+        ticket), else ``None``: such a value would be shown in outputs and sent in clear.
+
+            req.holding_secret(credentials.secrets)
+        """
+        secrets = tuple(s for s in secrets if s)
+        return next((n for n, v in self.to_api_params().items() if _holds_secret(v, secrets)), None)
+
+    def check_secrets(self, secrets: Iterable[str]) -> SessionsRequest:
+        """This request, or the one-line :class:`ParameterError` of :meth:`holding_secret`."""
+        name = self.holding_secret(secrets)
+        if name is not None:
+            raise _secret_error(name)
+        return self
 
     def to_api_params(self) -> dict[str, str]:
         """The API's text of every parameter: ``{"date": "2011-11-16", "limit": "200"}``."""
@@ -162,3 +190,18 @@ class SessionsRequest:
             for name, value in self._items
         )
         return f"{type(self).__name__}({', '.join(shown)})"
+
+
+def _holds_secret(value: Any, secrets: tuple[str, ...]) -> bool:
+    items = value if isinstance(value, (list, tuple)) else (value,)
+    texts = [item for item in items if isinstance(item, str)]
+    return any(secret in text for secret in secrets for text in texts)
+
+
+def _secret_error(name: str) -> ParameterError:
+    return ParameterError(
+        name,
+        "a value without your password or ticket",
+        message=f"{name}: the value holds your configured password or ticket;"
+        " it is neither sent nor shown",
+    )

@@ -28,6 +28,15 @@ period: 1w      # a trailing comment
     assert entries(text) == {"date": "2011-11-16", "period": "1w", "limit": "20"}
 
 
+def test_the_first_equals_or_colon_ends_the_name_and_later_ones_belong_to_the_value():
+    cell = "filterByCurrentTitle = Step 2: price = 10\nsearch: utm_source=google\nx: a: b"
+    assert entries(cell) == {
+        "filterByCurrentTitle": "Step 2: price = 10",
+        "search": "utm_source=google",
+        "x": "a: b",
+    }
+
+
 def test_a_hash_inside_a_value_is_kept_and_a_hash_after_a_space_starts_a_comment():
     assert entries("search = http://x.org/page#top # the anchor") == {
         "search": "http://x.org/page#top"

@@ -51,30 +51,36 @@ MALFORMED: dict[str, Callable[[Param], list[Any]]] = {
     "date": lambda p: ["2011-02-30", "2011-13-01", "16-11-2011", "2011/11/16", "2011-11-16T10:00"],
     "period": _periods,
     "dotted_id": lambda p: ["abc", "123", "1.2.3", "1.x", ".5"],
-    "words": lambda p: ["a,,b", "a&b", "a=b", "a<b", "x,"],
+    "words": lambda p: ["a,,b", "x,", ",", " , "],  # AT&T, o'reilly, a=b are words
     "sites": lambda p: ["not a host!", "http://www.x.com", "www.x.com/path", "a,,b"],
     "countries": lambda p: ["XX", "USA", "U1", "US,,GB"],
     "columns": lambda p: ["nosuchcolumn", "session_id, bogus", "Session_ID"],
     "order": lambda p: ["bogus desc", "duration sideways", "duration desc extra"],
     "zone": lambda p: ["Mars/Olympus", "GMT+25", "EST;rm"],
-    "locale": lambda p: ["english", "EN_us", "en-US"],
+    "locale": lambda p: ["english", "EN_us", "en-US", "sr_latn_RS"],
     "java_pattern": lambda p: ["qqq", "yyyy-'MM", "yyyy-MM-dd bb"],
     "text": _text,
 }
 
 # Passed through a variable (``name = {bad}``), so the value reaches the validator as it is.
+# (Text such as "x&limit=5" is no smuggling: it travels encoded as one value of a form body.)
 EVERY_KIND = {
     "newline": "x\nlimit = 5",
     "carriage return": "x\rlimit=5",
-    "smuggled password": "x&password=hunter2",
-    "smuggled parameter": "x&limit=5",
-    "spaced password": "x password=hunter2",
     "a dict": {"US": 1},
     "bytes": b"US",
     "an object": object(),
     "a float": 2.5,
     "an int of 13 digits": 10**12,
     "a list holding a line break": ["US", "x\nlimit = 5"],
+}
+
+# Wrong for every parameter, each with its own message instead of what the parameter accepts.
+OWN_MESSAGE = {
+    "lone surrogate": ("caf\udce9", "expected valid Unicode text"),
+    "lone surrogate in a list": (["US", "caf\udce9"], "expected valid Unicode text"),
+    "the configured password": (f"x&password={DEMO_PASSWORD}", "the value holds your configured"),
+    "the configured password alone": ([DEMO_PASSWORD], "the value holds your configured"),
 }
 
 CASES = [
@@ -131,11 +137,31 @@ def test_a_malformed_value_is_one_line_naming_the_parameter_and_nothing_is_sent(
     assert len(emulator.requests) == before
 
 
-FREE_TEXT = [name for name, p in USER_PARAMS.items() if p.kind.name == "text" and not p.choices]
+@pytest.mark.parametrize("name", USER_PARAMS)
+@pytest.mark.parametrize("label", OWN_MESSAGE)
+def test_broken_text_or_the_users_password_is_one_line_naming_the_parameter_and_never_shown(
+    shell, emulator, capsys, name, label
+):
+    value, says = OWN_MESSAGE[label]
+    shell.user_ns["bad"] = value
+    before = len(emulator.requests)
+    line = one_line_error(shell, capsys, f"%%otsessions --dry-run\n{name} = {{bad}}\n")
+    assert line.startswith(f"UsageError: line 2: {name}: {says}"), line
+    assert DEMO_PASSWORD not in line and "\udce9" not in line  # shown escaped if at all
+    assert len(emulator.requests) == before
+
+
+FREE_TEXT = [
+    name for name, p in USER_PARAMS.items() if p.kind.name in ("text", "words") and not p.choices
+]
 
 
 @pytest.mark.parametrize("name", FREE_TEXT)
-@pytest.mark.parametrize("value", ["Tom & Jerry", "E=mc2", "a&b=c", "50% off; #1"])
+@pytest.mark.parametrize(
+    "value",
+    ["Tom & Jerry", "E=mc2", "a&b=c", "50% off; #1", "AT&T", "o'reilly", "utm_source=google",
+     "x&limit=5", "x password=hunter2"],
+)  # fmt: skip
 def test_free_text_keeps_ampersands_and_equals_signs_verbatim_and_they_smuggle_nothing(
     shell, emulator, name, value
 ):
@@ -153,7 +179,7 @@ def test_free_text_keeps_ampersands_and_equals_signs_verbatim_and_they_smuggle_n
 @pytest.mark.parametrize(
     "out",
     ["os.system('touch pwned')", "1abc", "class", "a.b", "a-b", "__builtins__", "In",
-     "get_ipython", "__name__", ""],
+     "get_ipython", "__name__", "", "print", "display", "len", "_", "_i1", "exit"],
 )  # fmt: skip
 def test_out_must_be_a_free_python_variable_name(shell, emulator, capsys, out, tmp_path):
     shell.run_line_magic("cd", str(tmp_path))
@@ -162,6 +188,27 @@ def test_out_must_be_a_free_python_variable_name(shell, emulator, capsys, out, t
     assert line.startswith("UsageError: argument -o/--out:"), line
     assert len(emulator.requests) == before and not (tmp_path / "pwned").exists()
     assert shell.run_cell("print(len(In) > 0)").success  # the shell still works
+
+
+def test_save_as_refuses_what_out_refuses_and_the_shell_keeps_working(shell, capsys):
+    """The drill-down's "Save as" and ``--out`` share one check: ``__builtins__`` as either used
+    to break every later cell."""
+    result = shell.run_cell("%%otsessions --demo --no-display\ndate = 2011-11-16\nlimit = 5\n")
+    view = result.result.view
+    view.table.select_rows([0])
+    view.drilldown.page_views_button.click()
+    assert view.drilldown.result is not None
+    for name in ["__builtins__", "print", "display", "In", "_", "get_ipython", "class", "len"]:
+        saved = view.drilldown.save(name)
+        refused = one_line_error(shell, capsys, f"%%otsessions --out {name}\nlimit = 1\n")
+        assert saved.startswith("Save as: '") and refused.startswith(
+            "UsageError: argument -o/--out"
+        )
+        assert saved.removeprefix("Save as: ") == refused.removeprefix(
+            "UsageError: argument -o/--out: "
+        )
+    assert shell.run_cell("print(len(In) > 0, display, len)").success  # the shell still works
+    assert view.drilldown.save("clicks").startswith("saved as clicks")
 
 
 class _Tripwire:
@@ -219,7 +266,15 @@ def test_no_magic_line_makes_the_magic_raise_anything_but_one_line(shell, emulat
     if "\n" in line or "\r" in line:
         line = line.replace("\n", " ").replace("\r", " ")
     before = len(emulator.requests)
-    one_line_error(shell, capsys, f"%%otsessions {line}\nlimit = 0\n")
+    capsys.readouterr()
+    result = shell.run_cell(f"%%otsessions {line}\nlimit = 0\n", store_history=True)
+    out, err = capsys.readouterr()
+    if result.success:  # only -h/--help succeeds here: it lists the parameters, sends nothing
+        assert "Parameters of %%otsessions" in out, (line, out)
+    else:
+        assert isinstance(result.error_in_exec, UsageError), (line, result.error_in_exec, out)
+        lines = [text for text in err.splitlines() if text.strip()]
+        assert len(lines) == 1 and "Traceback" not in out + err, err
     assert len(emulator.requests) == before
     assert not Path("pwned").exists()
 
@@ -270,8 +325,7 @@ TYPED = [
     pytest.param(name, value, id=f"{name}-{value!r}")
     for name in _typed_in()
     if USER_PARAMS[name].kind.name in MALFORMED
-    for value in [*MALFORMED[USER_PARAMS[name].kind.name](USER_PARAMS[name]), "x\nlimit = 5",
-                  "x&password=hunter2"]
+    for value in [*MALFORMED[USER_PARAMS[name].kind.name](USER_PARAMS[name]), "x\nlimit = 5"]
 ]  # fmt: skip
 
 

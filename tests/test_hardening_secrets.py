@@ -250,7 +250,12 @@ def test_the_demo_password_and_a_real_ticket_never_show_on_success(
     assert shown
 
 
-def test_a_credential_smuggled_into_any_value_is_refused_without_echoing_it(shell, emulator, watch):
+def test_a_credential_smuggled_into_any_value_is_refused_without_echoing_it(
+    shell, emulator, watch, monkeypatch
+):
+    monkeypatch.setenv("OT_LOGIN", CANARY_LOGIN)
+    monkeypatch.setenv("OT_PASSWORD", CANARY_PASSWORD)
+    monkeypatch.setenv("OT_TICKET_ID", CANARY_TICKET)
     since = len(emulator.requests)
     for smuggled in (f"Home&password={CANARY_PASSWORD}&limit=5", f"x ticketId = {CANARY_TICKET}"):
         shell.user_ns["smuggled"] = smuggled
@@ -258,7 +263,7 @@ def test_a_credential_smuggled_into_any_value_is_refused_without_echoing_it(shel
             for value in ("{smuggled}", smuggled):
                 error = shell.run_cell(f"%%otsessions\n{name} = {value}\n").error_in_exec
                 assert isinstance(error, UsageError), (name, value)
-                assert str(error).startswith(f"line 2: {name}: expected ")
+                assert str(error).startswith(f"line 2: {name}: the value holds your configured")
                 assert "Traceback" not in watch.output()  # the one line is all that shows
     watch.assert_hidden(*CANARIES)  # the user's own variable holds it, no message repeats it
     assert len(emulator.requests) == since

@@ -303,17 +303,52 @@ def test_config_refuses_a_bad_default_naming_the_parameter(ip):
         ("%%otsessions\npassword = x", r"^UsageError: line 2: password: set by ot_magic itself"),
         (
             "%%otsessions --out class\nlimit = 1",
-            r"^UsageError: argument -o/--out: expected a Python variable name",
+            r"^UsageError: argument -o/--out: '\w+' is not a Python name",
         ),
         (
             "%%otsessions --out 1st\nlimit = 1",
-            r"^UsageError: argument -o/--out: expected a Python variable name",
+            r"^UsageError: argument -o/--out: '\w+' is not a Python name",
         ),
         (
             "%%otsessions --max-rows 0\nlimit = 1",
             r"^UsageError: argument --max-rows: expected a whole number of at least 1",
         ),
-        ("%%otsessions --bogus\nlimit = 1", r"^UsageError: unrecognized arguments: --bogus$"),
+        (
+            "%%otsessions --bogus\nlimit = 1",
+            r"^UsageError: unrecognized option --bogus; options: --out, --dry-run, --demo, --all,",
+        ),
+        (
+            "%%otsessions --outt x\nlimit = 1",
+            r"^UsageError: unrecognized option --outt \(did you mean --out\?\)$",
+        ),
+        (
+            "%%otsessions --dryrun\nlimit = 1",
+            r"^UsageError: unrecognized option --dryrun \(did you mean --dry-run\?\)$",
+        ),
+        (
+            "%%otsessions -out x\nlimit = 1",
+            r"^UsageError: -out: options take two dashes, as in --out \(with one dash, -out reads"
+            r" as -o ut\)$",
+        ),
+        (
+            "%otsessions -demo limit=1",
+            r"^UsageError: -demo: options take two dashes, as in --demo$",
+        ),
+        (
+            "%%otsessions\ncountry = US",
+            r"^UsageError: line 2: unknown parameter 'country' \(did you mean includeCountryCode\?\)$",
+        ),
+        (
+            "%otsessions keyword=google",
+            r"^UsageError: argument 1: unknown parameter 'keyword' \(did you mean search\?\)$",
+        ),
+        (
+            "%%otsessions --out print\nlimit = 1",
+            r"^UsageError: argument -o/--out: 'print' is a Python built-in: bound to a DataFrame it"
+            r" would hide print\(\)",
+        ),
+        ("%otsessions --out display", r"^UsageError: argument -o/--out: 'display' is one of IPyt"),
+        ("%otpanel --out len", r"^UsageError: argument -o/--out: 'len' is a Python built-in"),
         (
             "%%otsessions limit=5\ndate = 2011-11-16",
             r"^UsageError: write the parameters in the cell",
@@ -327,7 +362,11 @@ def test_config_refuses_a_bad_default_naming_the_parameter(ip):
             "%otsessions 'search=abc",
             r"^UsageError: cannot read the magic's line: No closing quotation$",
         ),
-        ("%otsessions search=x&password=y", r"^UsageError: argument 1: search: expected"),
+        (
+            f"%otsessions search=x{DEMO_PASSWORD}y",
+            r"^UsageError: argument 1: search: the value holds your configured password or ticket;"
+            r" it is neither sent nor shown$",
+        ),
     ],
 )
 def test_user_mistakes_are_one_line_and_nothing_is_sent(api, emulator, capsys, text, message):
@@ -337,14 +376,45 @@ def test_user_mistakes_are_one_line_and_nothing_is_sent(api, emulator, capsys, t
 
 
 @pytest.mark.parametrize(
-    "value", ["a\nlimit = 5", "a\rb", "x&password=y", "ok password=hunter2", "x limit=5"]
+    ("value", "says"),
+    [
+        ("a\nlimit = 5", "expected one line of text"),
+        ("a\rb", "expected one line of text"),
+        ("caf\udce9", "expected valid Unicode text"),
+        (f"x&password={DEMO_PASSWORD}", "the value holds your configured password or ticket"),
+    ],
 )
-def test_a_variable_cannot_smuggle_lines_or_parameters(api, emulator, capsys, value):
+def test_a_variable_cannot_smuggle_lines_broken_text_or_the_password(
+    api, emulator, capsys, value, says
+):
     api.user_ns["evil"] = value
     before = sent(emulator)
     line = one_line_error(api, capsys, "%%otsessions\nfilterByCurrentTitle = {evil}\n")
-    assert line.startswith("UsageError: line 2: filterByCurrentTitle: expected one line of text")
+    assert line.startswith(f"UsageError: line 2: filterByCurrentTitle: {says}"), line
+    assert DEMO_PASSWORD not in line
     assert sent(emulator) == before
+
+
+def test_text_that_only_looks_like_a_parameter_is_sent_verbatim_as_one_value(api, emulator):
+    api.user_ns["title"] = "name = value & password=hunter2"
+    before = sent(emulator)
+    run(api, "%%otsessions --no-display\ndate = 2011-11-16\nfilterByCurrentTitle = {title}\n")
+    (record,) = emulator.requests[before:]
+    assert record.params["filterByCurrentTitle"] == "name = value & password=hunter2"
+    assert "hunter2" not in record.params.get("password", "")
+
+
+def test_help_lists_the_options_and_every_parameter_by_panel_group(ip, capsys):
+    from ot_magic.params import USER_PARAMS
+
+    capsys.readouterr()
+    assert ip.run_cell("%otsessions --help").success
+    out = capsys.readouterr().out
+    assert "--out" in out and "--max-rows" in out
+    assert all(f"\n  {name} " in out for name in USER_PARAMS)
+    assert out.index("\nMain\n") < out.index("\nFilters\n") < out.index("\nAdvanced\n")
+    ip.run_line_magic("otparams", "")
+    assert capsys.readouterr().out.strip() in out
 
 
 def test_an_api_error_is_one_line_with_the_apis_own_message(api, capsys, monkeypatch):

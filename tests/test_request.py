@@ -51,7 +51,7 @@ def _candidates(param: Param) -> st.SearchStrategy:
         ),
         "zone": st.sampled_from(zone_ids())
         | st.from_regex(r"GMT[+-](1[0-2]|[0-9])", fullmatch=True),
-        "locale": st.from_regex(r"[a-z]{2}(_[A-Z]{2})?", fullmatch=True),
+        "locale": st.from_regex(r"[a-z]{2}(_[A-Z][a-z]{3})?(_[A-Z]{2})?", fullmatch=True),
         "java_pattern": st.sampled_from(["yyyy-MM-dd", "yyyy-dd-MM", "dd MMM yyyy", "d 'de' MMMM"]),
         "text": st.sampled_from(param.choices) if param.choices else _TEXTISH,
     }[kind]
@@ -162,7 +162,15 @@ def test_api_params_are_text_and_accept_the_apis_other_spelling():
         ({"ticketId": "abc"}, r"ticketId: set by ot_magic itself"),
         ({"dataType": "html"}, r"dataType: set by ot_magic itself"),
         ({"jsoncallback": "cb"}, r"jsoncallback: set by ot_magic itself"),
-        ({"search": "x&password=y"}, r"search: expected"),
+        ({"country": "US"}, r"unknown parameter 'country' \(did you mean includeCountryCode\?\)"),
+        ({"referrer": "*google*"}, r"\(did you mean search\?\)"),
+        ({"page": "2"}, r"\(did you mean search or nextToken\?\)"),
+        ({"search": "caf\udce9"}, r"^search: expected valid Unicode text"),
+        ({"search": ["ok", "caf\udce9"]}, r"^search: expected valid Unicode text"),
+        ({"includeCountryCode": "UK, XX"}, r"includeCountryCode: expected ISO 3166"),
+        ({"timeZone": "Europe/Amsterdm"}, r"\(did you mean Europe/Amsterdam\?\), got"),
+        ({"locale": "en-US"}, r"^locale: expected a locale .* \(did you mean en_US\?\)"),
+        ({"showColumns": "filtered_compan"}, r"\(did you mean filtered_company\?\)"),
     ],
 )
 def test_bad_parameters_are_refused_in_one_line_naming_them(params, message):
@@ -189,3 +197,50 @@ def test_repr_is_readable():
     req = SessionsRequest(date="2011-11-16", limit=200, useOr=True, search="a,b")
     assert repr(req) == "SessionsRequest(date='2011-11-16', limit=200, search='a,b', useOr=True)"
     assert re.fullmatch(r"SessionsRequest\(\)", repr(SessionsRequest()))
+
+
+# --- values the reference page allows ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "api_text"),
+    [
+        ("search", "AT&T, o'reilly, utm_source=google", "AT&T,o'reilly,utm_source=google"),
+        ("excludeInUrl", "utm_source=google, a&b", "utm_source=google,a&b"),
+        ("search", "x&password=y", "x&password=y"),  # text about a password, not the password
+        ("includeCountryCode", "a1, A2, O1, uk, eu, AP", "A1,A2,O1,UK,EU,AP"),
+        ("showColumns", "filtered_company, city", "filtered_company,city"),
+        ("locale", "sr_Latn_RS", "sr_Latn_RS"),
+        ("locale", "en_US_POSIX", "en_US_POSIX"),
+        ("filterByCurrentTitle", "name = value", "name = value"),
+        ("filterByCurrentTitle", "Step 2: price = 10 & more", "Step 2: price = 10 & more"),
+    ],
+)
+def test_values_the_reference_allows_are_sent_as_written_and_survive_the_cell(
+    name, value, api_text
+):
+    req = SessionsRequest.from_cell(f"%%otsessions\n{name} = {value}\n")
+    assert req.to_api_params() == {name: api_text}
+    assert SessionsRequest.from_cell(req.to_cell()) == req
+    assert SessionsRequest.from_arguments([f"{name}={value}"]) == req
+
+
+def test_a_list_item_holding_a_comma_is_refused_because_it_would_come_back_as_two():
+    with pytest.raises(ParameterError, match=r"^search: expected words separated by commas"):
+        SessionsRequest(search=["a,b"])
+
+
+# --- the user's own credentials in a value -----------------------------------------------------
+
+
+def test_a_value_holding_the_configured_password_is_refused_without_showing_it():
+    secret = "Pa$$-w0rd!"
+    for text in (f"search = x{secret}y", f"filterByCurrentTitle = {secret}"):
+        with pytest.raises(ParameterError, match=r"^line 2: \w+: the value holds your") as caught:
+            SessionsRequest.from_cell(f"date = 2011-11-16\n{text}\n", secrets=[secret])
+        assert secret not in str(caught.value)
+    with pytest.raises(ParameterError, match=r"^argument 1: search: the value holds your"):
+        SessionsRequest.from_arguments(["search={v}"], {"v": [secret]}, secrets=[secret])
+    req = SessionsRequest(search="password=hunter2")
+    assert req.holding_secret([secret]) is None and req.check_secrets([secret]) is req
+    assert SessionsRequest(search=["a", f"b{secret}"]).holding_secret(["", secret]) == "search"

@@ -14,12 +14,12 @@ namespace (the IPython shell's, unless one is given).
 from __future__ import annotations
 
 import html
-import keyword
 from collections.abc import MutableMapping
 from typing import Any
 
 import ipywidgets as widgets
 
+from ..names import name_problem
 from ..params import ENDPOINT_PATHS, params_for
 from .table import SessionsTable
 from .tree import close_tree
@@ -157,8 +157,8 @@ class DrillDown(widgets.VBox):
         namespace = self.namespace if self.namespace is not None else _user_namespace()
         if self.result is None:
             line = "nothing fetched yet"
-        elif not name.isidentifier() or keyword.iskeyword(name):
-            line = f"Save as: {name!r} is not a Python name (letters, digits, _; not a keyword)"
+        elif problem := name_problem(name):
+            line = f"Save as: {problem}"
         elif namespace is None:
             line = "Save as: no IPython namespace here; use drill.result.df"
         else:
