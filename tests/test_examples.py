@@ -125,6 +125,11 @@ def test_quickstart_runs_binds_a_typed_dataframe_and_shows_table_and_map(tmp_pat
     )
     assert "nothing was sent" in dry_run and "password = ***" in dry_run
     assert "demo123" not in json.dumps(nb)
+    listed = "".join(
+        out.get("text", "") + json.dumps(out.get("data", {}))
+        for out in nb.cells[cell_index(nb, "%otparams")].outputs
+    )
+    assert all(name in listed for name in ("includeCountryCode", "period", "showColumns"))
 
 
 def test_panel_example_runs_the_panel_and_round_trips_to_a_cell(tmp_path):
