@@ -36,18 +36,29 @@ def sample_doc() -> dict:
 def test_reference_rows_become_one_row_a_session_with_the_answer_field_names(sample):
     assert len(sample.df) == 6
     fields = list(sample_doc()["field"])
-    at = fields.index(schema.VISITS_PAGEVIEWS_FIELD) + 1
-    assert list(sample.df.columns) == [*fields[:at], "visits", "pageviews", *fields[at:]]
+    expected = []
+    for name in fields:
+        expected.append(name)
+        expected += {"duration": ["single_event"], "visits_pageviews": ["visits", "pageviews"]}.get(
+            name, []
+        )
+    assert list(sample.df.columns) == expected
 
 
-def test_durations_are_timedeltas_and_single_event_visits_are_missing(sample):
+def test_durations_are_timedeltas_and_single_event_visits_last_zero_seconds_and_are_flagged(
+    sample,
+):
     duration = sample.df["duration"]
     assert pd.api.types.is_timedelta64_dtype(duration)
     assert duration[0] == pd.Timedelta(seconds=20)
     assert duration[1] == pd.Timedelta(hours=20, minutes=44, seconds=57)
     assert duration[4] == pd.Timedelta(minutes=4, seconds=14)
     single_event = [i for i, row in enumerate(sample_doc()["resultsList"]) if row[1] == "s.e."]
-    assert single_event and duration[single_event].isna().all()
+    assert single_event and (duration[single_event] == pd.Timedelta(0)).all()
+    flag = sample.df["single_event"]
+    assert flag.dtype == "boolean"
+    assert [i for i in range(len(flag)) if flag[i]] == single_event
+    assert sample.df.attrs["unreadable"] == {}
 
 
 def test_visits_pageviews_keeps_its_text_and_splits_into_two_integer_columns(sample):
