@@ -10,10 +10,10 @@ at once into Arrow text columns (empty text missing) and its polars buffers let 
 memory stays that of one chunk, where ``json.loads`` would build one Python object per value.
 :func:`read_page` stops there, so that paging joins the pages' columns (without a copy) and
 types them once (:func:`to_dataframe`): epoch ms → aware datetimes, counts → ``Int64``,
-coordinates → floats, durations → timedeltas; the text columns go to pandas as they are,
-Arrow-backed strings with ``pd.NA`` for missing values.
-Values are read in the answer's locale (:mod:`ot_magic.values`); a text that cannot be read is
-counted in ``df.attrs["unreadable"]``. Besides the documented shape, the answer may be a bare
+coordinates → floats, durations → timedeltas (``s.e.`` → 0 s, flagged in ``single_event``);
+the text columns go to pandas as they are, Arrow-backed strings with ``pd.NA`` for missing
+values. Values are read in the request's ``locale`` (:mod:`ot_magic.values`); a text that
+cannot be read is missing and counted in ``df.attrs["unreadable"]``. Besides the documented shape, the answer may be a bare
 JSON array (of objects, or of arrays with or without a header row), JSONP with a ``/**/``
 prefix, numbers as JSON numbers, fields missing, reordered or extra (unknown ones kept as text),
 and ``nextToken`` anywhere in the object. Error answers (``Error: ...`` text in any case,
@@ -121,7 +121,8 @@ def parse_sessions(
 
     ``request`` (a ``SessionsRequest`` or a dict of API parameters) is kept, without secrets,
     in ``df.attrs["request"]``; its ``timeZone`` (or ``time_zone``) sets the datetime columns'
-    zone, else the API's own default (the zone its ``lastEvent`` text and day boundaries use).
+    zone, else the API's own default (the zone its ``lastEvent`` text and day boundaries use);
+    its ``locale`` says how numbers and durations are written (``42,850006`` for ``nl_NL``).
 
         >>> parse_sessions(b'Error: java.lang.RuntimeException: Login/ site combination is not valid')
         Traceback (most recent call last):
@@ -571,7 +572,8 @@ def _typed_frame(
         else:
             columns[name] = column
         for derived in DERIVED_FIELDS.get(name, ()):
-            columns[derived] = typed[derived]
+            if derived not in strings.column_names:  # the answer's own column of that name wins
+                columns[derived] = typed[derived]
     table = pa.table(columns)
     del strings, typed
     columns.clear()

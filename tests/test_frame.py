@@ -390,3 +390,12 @@ def test_single_event_visits_are_exactly_those_the_emulators_max_duration_of_one
     under_a_second = set(every["session_id"][every["duration"] < pd.Timedelta(seconds=1)])
     assert set(short["session_id"]) == under_a_second >= flagged
     assert (short["duration"] < pd.Timedelta(seconds=1)).all()
+
+
+def test_an_answer_field_named_like_a_derived_column_keeps_its_own_values():
+    body = json.dumps(
+        {"field": ["visits_pageviews", "visits"], "resultsList": [["16 (2)", "own value"]]}
+    )
+    df = parse_sessions(body).df
+    assert list(df.columns) == ["visits_pageviews", "pageviews", "visits"]
+    assert df["visits"][0] == "own value" and df["pageviews"][0] == 2
