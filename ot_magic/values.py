@@ -54,6 +54,8 @@ _UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
 _ENGLISH = "en_US"
 _LATEST_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: later is not a date
 _VISITS_PAGEVIEWS = r"^\s*(\d+)\s*\((\d+)\)\s*$"
+# The fields a locale writes its own way (read again in it when the API's form fails).
+_LOCALIZED = TYPED_FIELDS - {schema.VISITS_PAGEVIEWS_FIELD}
 
 
 @dataclass(frozen=True)
@@ -108,20 +110,33 @@ def _unit_words(locale: Locale, unit: str) -> set[str]:
 def typed_columns(texts: pl.DataFrame, locale: ValueLocale) -> tuple[pl.DataFrame, dict[str, int]]:
     """The typed fields of ``texts`` (text columns, missing = null) read in ``locale``, with the
     columns derived from them (``visits``, ``pageviews``, ``single_event``), and how many
-    non-empty texts of each field could not be read (only fields with some)."""
+    non-empty texts of each field could not be read (only fields with some).
+
+    Every column is first read as the API writes by default (``42.850006``, ``20h 44m 57s``:
+    the fast way, and right for most answers); only a column with texts left unread is read
+    again in ``locale``, which also takes the API's own form."""
     names = tuple(name for name in texts.columns if name in TYPED_FIELDS)
-    typed = texts.select(_typed_exprs(names, locale))
-    unreadable = {}
+    typed = texts.select(_typed_exprs(names, None))
+    unreadable = _unreadable(texts, typed, names)
+    again = tuple(name for name, count in unreadable.items() if count and name in _LOCALIZED)
+    if again:
+        typed = typed.with_columns(texts.select(_typed_exprs(again, locale)))
+        unreadable.update(_unreadable(texts, typed, again))
+    return typed, {name: count for name, count in unreadable.items() if count}
+
+
+def _unreadable(texts: pl.DataFrame, typed: pl.DataFrame, names: tuple[str, ...]) -> dict[str, int]:
+    """Per field, how many non-empty texts have a missing typed value."""
+    counts = {}
     for name in names:
         read = typed[DERIVED_FIELDS[name][0] if name == schema.VISITS_PAGEVIEWS_FIELD else name]
-        count = (texts[name].is_not_null() & read.is_null()).sum()
-        if count:
-            unreadable[name] = int(count)
-    return typed, unreadable
+        counts[name] = int((texts[name].is_not_null() & read.is_null()).sum())
+    return counts
 
 
 @lru_cache(maxsize=32)
-def _typed_exprs(names: tuple[str, ...], locale: ValueLocale) -> list[pl.Expr]:
+def _typed_exprs(names: tuple[str, ...], locale: ValueLocale | None) -> list[pl.Expr]:
+    """How each field is read: in ``locale``, or (None) only as the API writes by default."""
     exprs = []
     for name in names:
         col = pl.col(name).str.strip_chars()
@@ -135,13 +150,13 @@ def _typed_exprs(names: tuple[str, ...], locale: ValueLocale) -> list[pl.Expr]:
             exprs.append(_decimal(col, locale).alias(name))
         elif name in schema.DURATION_FIELDS:
             exprs.append(_duration(col, locale).alias(name))
-            if name in DERIVED_FIELDS:
-                exprs.append((col == SINGLE_EVENT_TEXT).alias(SINGLE_EVENT_FIELD))
         elif name == schema.VISITS_PAGEVIEWS_FIELD:
             exprs.append(col.str.extract(_VISITS_PAGEVIEWS, 1).cast(pl.Int64).alias(VISITS_FIELD))
             exprs.append(
                 col.str.extract(_VISITS_PAGEVIEWS, 2).cast(pl.Int64).alias(PAGEVIEWS_FIELD)
             )
+        if locale is None and SINGLE_EVENT_FIELD in DERIVED_FIELDS.get(name, ()):
+            exprs.append((col == SINGLE_EVENT_TEXT).alias(SINGLE_EVENT_FIELD))
     return exprs
 
 
@@ -149,9 +164,11 @@ def _signed(col: pl.Expr, locale: ValueLocale) -> pl.Expr:
     return col.str.replace(locale.minus, "-", literal=True) if locale.minus != "-" else col
 
 
-def _whole(col: pl.Expr, locale: ValueLocale) -> pl.Expr:
+def _whole(col: pl.Expr, locale: ValueLocale | None) -> pl.Expr:
     """``22073``, ``22,073`` (en) or ``22.073`` (nl) → 22073; the group symbol only counts
     between groups of three digits, so ``16.0`` is never read as 160."""
+    if locale is None:
+        return col.cast(pl.Int64, strict=False)
     col = _signed(col, locale)
     group = re.escape(locale.group)
     grouped = col.str.contains(rf"^-?\d{{1,3}}(?:{group}\d{{3}})+$")
@@ -159,26 +176,37 @@ def _whole(col: pl.Expr, locale: ValueLocale) -> pl.Expr:
     return col.cast(pl.Int64, strict=False)
 
 
-def _decimal(col: pl.Expr, locale: ValueLocale) -> pl.Expr:
+def _decimal(col: pl.Expr, locale: ValueLocale | None) -> pl.Expr:
     """``42.850006`` or, in the locale, ``42,850006`` → 42.850006; not finite → null."""
-    col = _signed(col, locale)
-    if locale.decimal != ".":
+    if locale is not None:
+        col = _signed(col, locale)
+    if locale is not None and locale.decimal != ".":
         col = col.str.replace(locale.decimal, ".", literal=True)
     value = col.cast(pl.Float64, strict=False)
     return pl.when(value.is_finite()).then(value)
 
 
-def _duration(col: pl.Expr, locale: ValueLocale) -> pl.Expr:
-    """``20h 44m 57s`` (``20u 44m 57s`` in nl) → a duration; ``s.e.`` → 0 s; else null."""
-    alternatives = ["|".join(re.escape(w) for w in words) for words in locale.units]
-    every = "|".join(a for a in alternatives if a)
-    token = rf"\d+\s*(?:{every})"
-    valid = col.str.contains(rf"^{token}(?:\s+{token})*$")
+def _duration(col: pl.Expr, locale: ValueLocale | None) -> pl.Expr:
+    """``20h 44m 57s`` (``20u 44m 57s`` in nl) → a duration; ``s.e.`` → 0 s; else null.
+
+    The locale's unit words become the API's letters (``uur``, ``u`` → ``h``) in one pass,
+    then each unit's number is taken."""
+    units = locale.units if locale is not None else ((),) * len(_UNITS)
+    words = sorted(
+        ((word, unit[0]) for (unit, _), names in zip(_UNITS, units, strict=True) for word in names),
+        key=lambda pair: -len(pair[0]),
+    )
+    words = [(word, letter) for word, letter in words if word != letter]
+    letters = col
+    if words:
+        letters = col.str.replace_many(
+            [w for w, _ in words], [letter for _, letter in words], leftmost=True
+        )
+    valid = letters.str.contains(r"^\s*\d+\s*[dhms](?:\s+\d+\s*[dhms])*\s*$")
     seconds = pl.lit(0, pl.Int64)
-    for (_, factor), words in zip(_UNITS, alternatives, strict=True):
-        if words:
-            number = col.str.extract(rf"(?:^|\s)(\d+)\s*(?:{words})(?:\s|$)", 1)
-            seconds = seconds + number.cast(pl.Int64, strict=False).fill_null(0) * factor
+    for unit, factor in _UNITS:
+        number = letters.str.extract(rf"(\d+)\s*{unit[0]}", 1).cast(pl.Int64, strict=False)
+        seconds = seconds + number.fill_null(0) * factor
     milliseconds = (
         pl.when(col == SINGLE_EVENT_TEXT).then(pl.lit(0, pl.Int64)).when(valid).then(seconds * 1000)
     )
