@@ -177,11 +177,12 @@ def _whole(col: pl.Expr, locale: ValueLocale | None) -> pl.Expr:
 
 
 def _decimal(col: pl.Expr, locale: ValueLocale | None) -> pl.Expr:
-    """``42.850006`` or, in the locale, ``42,850006`` → 42.850006; not finite → null."""
+    """``42.850006`` or, read again, ``42,850006`` → 42.850006; not finite → null. A coordinate
+    has no thousands, so a comma is its decimal sign whatever the locale (never a guess)."""
     if locale is not None:
         col = _signed(col, locale)
-    if locale is not None and locale.decimal != ".":
-        col = col.str.replace(locale.decimal, ".", literal=True)
+        for sign in {locale.decimal, ","} - {"."}:
+            col = col.str.replace(sign, ".", literal=True)
     value = col.cast(pl.Float64, strict=False)
     return pl.when(value.is_finite()).then(value)
 
