@@ -137,7 +137,7 @@ def parse_sessions(
 
 def read_page(body: bytes | str) -> ParsedPage:
     """The rows of one answer as Arrow text columns, or the error the answer holds."""
-    data = _unwrap(body.encode("utf-8") if isinstance(body, str) else bytes(body))
+    data = _unwrap(body.encode("utf-8", "replace") if isinstance(body, str) else bytes(body))
     try:
         with gc_paused():
             rows, meta = _read_rows(data)

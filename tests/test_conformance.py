@@ -458,11 +458,15 @@ def run_cell(shell, text):
     return result.result
 
 
-def test_a_cell_with_a_locale_reads_a_dutch_answer(shell, server, reference):
+@pytest.mark.parametrize("where", ["cell", "OT_LOCALE"])
+def test_a_cell_with_a_locale_reads_a_dutch_answer(shell, server, reference, monkeypatch, where):
     server.serve(Answer(encoded(dutch(sample()))))
-    result = run_cell(
-        shell, "%%otsessions --out visits --no-display\ndate = 2011-11-16\nlocale = nl_NL\n"
-    )
+    cell = "%%otsessions --out visits --no-display\ndate = 2011-11-16\n"
+    if where == "cell":
+        cell += "locale = nl_NL\n"
+    else:
+        monkeypatch.setenv("OT_LOCALE", "nl_NL")
+    result = run_cell(shell, cell)
     visits = shell.user_ns["visits"]
     same_values(visits, reference, ["latitude", "duration", "total_pages_viewed"])
     assert "unreadable" not in result.summary()
