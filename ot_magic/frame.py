@@ -10,10 +10,16 @@ at once into Arrow text columns (empty text missing) and its polars buffers let 
 memory stays that of one chunk, where ``json.loads`` would build one Python object per value.
 :func:`read_page` stops there, so that paging joins the pages' columns (without a copy) and
 types them once (:func:`to_dataframe`): epoch ms → aware datetimes, counts → ``Int64``,
-coordinates → floats, durations → timedeltas; the text columns go to pandas as they are,
-Arrow-backed strings with ``pd.NA`` for missing values.
-Error answers (``Error: ...`` text, ``{"resultsList": [{"error": ...}]}``, HTML pages, bodies
-cut short) become :mod:`ot_magic.errors` exceptions with one-line messages.
+coordinates → floats, durations → timedeltas (``s.e.`` → 0 s, flagged in ``single_event``);
+the text columns go to pandas as they are, Arrow-backed strings with ``pd.NA`` for missing
+values. Values are read in the request's ``locale`` (:mod:`ot_magic.values`); a text that
+cannot be read is missing and counted in ``df.attrs["unreadable"]``. Besides the documented shape, the answer may be a bare
+JSON array (of objects, or of arrays with or without a header row), JSONP with a ``/**/``
+prefix, numbers as JSON numbers, fields missing, reordered or extra (unknown ones kept as text),
+and ``nextToken`` anywhere in the object. Error answers (``Error: ...`` text in any case,
+``{"error": ...}``, ``{"resultsList": [{"error": ...}]}``, HTML pages, bodies cut short) and
+malformed ones (nested too deeply, ``field`` not a list of names, a ``nextToken`` that is not
+text ...) become :mod:`ot_magic.errors` exceptions with one-line messages.
 """
 
 from __future__ import annotations
@@ -36,9 +42,16 @@ from . import schema
 from .errors import ApiError, AuthenticationError, ResponseError
 from .javatime import java_zone
 from .params import PARAMS
+from .values import (
+    DERIVED_FIELDS,
+    SINGLE_EVENT_FIELD,
+    TYPED_FIELDS,
+    ValueLocale,
+    typed_columns,
+)
 
-VISITS_FIELD = "visits"
-PAGEVIEWS_FIELD = "pageviews"
+# Derived flags the table keeps among the hidden columns: the duration already says it (0 s).
+_FLAGS = (SINGLE_EVENT_FIELD,)
 AUTHENTICATION_MESSAGES = ("Login/ site combination is not valid",)
 
 _META_NAMES = (
@@ -50,16 +63,18 @@ _META_NAMES = (
     "expandUrl",
     "expand",
     "nextToken",
+    "error",
 )
 _ROWS_KEY = re.compile(rb'"resultsList"\s*:\s*\[\s*')
+_ROWS_END = re.compile(rb"\]\s*\]\s*[,}]")  # the last row's ']', resultsList's ']', what follows
 _ROW_BOUNDARY = re.compile(rb"\]\s*,\s*\[")
 _CHUNK_BYTES = 1 << 20
 _NOT_SPACE = re.compile(rb"\S")
 _CHUNK_SCHEMA = {"rows": pl.List(pl.List(pl.String))}
-_JSONP = re.compile(rb"^\s*(?:[A-Za-z_$][\w$.]*)?\s*\(")
-_ERROR_TEXT = re.compile(r"^Error:\s*(?:([\w.$]+(?:Exception|Error)\w*)\s*:\s*)?(.*)$", re.DOTALL)
-_DURATION = r"^\s*(?:\d+[dhms]\s*)+$"
-_VISITS_PAGEVIEWS = r"^\s*(\d+)\s*\((\d+)\)\s*$"
+_JSONP = re.compile(rb"^\s*(?:/\*.*?\*/\s*)*(?:[A-Za-z_$][\w$.]*)?\s*\(", re.DOTALL)
+_ERROR_TEXT = re.compile(
+    r"^Error:\s*(?:([\w.$]+(?:Exception|Error)\w*)\s*:\s*)?(.*)$", re.DOTALL | re.IGNORECASE
+)
 _TITLE = re.compile(rb"<title[^>]*>([^<]{0,200})", re.IGNORECASE)
 
 
@@ -106,7 +121,8 @@ def parse_sessions(
 
     ``request`` (a ``SessionsRequest`` or a dict of API parameters) is kept, without secrets,
     in ``df.attrs["request"]``; its ``timeZone`` (or ``time_zone``) sets the datetime columns'
-    zone, else the API's own default (the zone its ``lastEvent`` text and day boundaries use).
+    zone, else the API's own default (the zone its ``lastEvent`` text and day boundaries use);
+    its ``locale`` says how numbers and durations are written (``42,850006`` for ``nl_NL``).
 
         >>> parse_sessions(b'Error: java.lang.RuntimeException: Login/ site combination is not valid')
         Traceback (most recent call last):
@@ -121,10 +137,15 @@ def parse_sessions(
 
 def read_page(body: bytes | str) -> ParsedPage:
     """The rows of one answer as Arrow text columns, or the error the answer holds."""
-    data = _unwrap(body.encode("utf-8") if isinstance(body, str) else bytes(body))
-    with gc_paused():
-        rows, meta = _read_rows(data)
-    return ParsedPage(TextRows(rows), meta.get("nextToken") or None, meta)
+    data = _unwrap(body.encode("utf-8", "replace") if isinstance(body, str) else bytes(body))
+    try:
+        with gc_paused():
+            rows, meta = _read_rows(data)
+    except RecursionError:  # json's own guard, for arrays or objects nested thousands deep
+        raise ResponseError(
+            "the API's answer is nested too deeply to be a sessions answer"
+        ) from None
+    return ParsedPage(TextRows(rows), meta.get("nextToken"), meta)
 
 
 def to_dataframe(
@@ -133,6 +154,9 @@ def to_dataframe(
     """The pages' rows, one after the other, as one typed DataFrame with its ``attrs``::
 
     to_dataframe([read_page(b) for b in bodies], request=req)
+
+    Values are read in the request's ``locale``; ``attrs["unreadable"]`` counts, per column,
+    the texts that could not be read (they are missing in the frame).
     """
     if not pages:  # nothing read (a pull cancelled before its first page): no rows
         pages = [ParsedPage(TextRows(_no_rows(schema.FIELDS)), None, {})]
@@ -141,12 +165,17 @@ def to_dataframe(
         time_zone or params.get("timeZone") or params.get("timezone") or PARAMS["timeZone"].default
     )
     zone = java_zone(zone_name)
+    locale = ValueLocale.of(params.get("locale"))
+    tables = [page.rows.table for page in pages]
     with gc_paused():
-        df = _typed_frame(pa.concat_tables([page.rows.table for page in pages]), zone)
+        joined = pa.concat_tables(tables, promote_options="permissive")
+        df, unreadable = _typed_frame(joined, zone, locale)
     meta, columns = pages[0].meta, set(df.columns)
     df.attrs.update(
         labels=_labels(meta, columns),
-        hidden=list(dict.fromkeys(f for f in meta.get("hidden") or () if f in columns)),
+        hidden=list(
+            dict.fromkeys(f for f in (*(meta.get("hidden") or ()), *_FLAGS) if f in columns)
+        ),
         profile_columns=list(meta.get("profileColumns") or ()),
         expand_url=meta.get("expandUrl"),
         expand=meta.get("expand"),
@@ -154,13 +183,16 @@ def to_dataframe(
         request=params,
         fetched_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         time_zone=zone_name,
+        locale=locale.name,
+        unreadable=unreadable,
     )
     return df
 
 
 def _labels(meta: dict[str, Any], columns: set[str]) -> dict[str, str]:
-    labels = dict(zip(meta.get("field") or (), meta.get("label") or (), strict=False))
-    labels.update({VISITS_FIELD: VISITS_FIELD, PAGEVIEWS_FIELD: PAGEVIEWS_FIELD})
+    pairs = zip(meta.get("field") or (), meta.get("label") or (), strict=False)
+    labels = {name: text for name, text in pairs if text is not None}
+    labels.update({name: name for derived in DERIVED_FIELDS.values() for name in derived})
     return {name: text for name, text in labels.items() if name in columns}
 
 
@@ -252,35 +284,120 @@ def _read_rows(data: bytes) -> tuple[pa.Table, dict[str, Any]]:
     way, which also words the errors."""
     found = _rows_span(data)
     if found is not None:
-        meta, start, stop = found
-        fields = tuple(meta.get("field") or ())
+        doc, start, stop = found
+        meta = _checked_meta(doc)
+        fields = tuple(meta["field"] or ())
         strings = _read_row_chunks(data, start, stop, fields) if fields else None
         if strings is not None:
             return strings, meta
     return _read_rows_python(data)
 
 
+def _loads(data: bytes | str) -> Any:
+    """JSON with fractions, ``NaN`` and long whole numbers kept as the text they are written in
+    (as the API writes every value): a 5000-digit number is text to read later, not an error
+    of Python's int conversion."""
+    return json.loads(data, parse_int=_int_or_text, parse_float=str, parse_constant=str)
+
+
+def _int_or_text(text: str) -> int | str:
+    return int(text) if len(text) <= _LONGEST_INT else text
+
+
+_LONGEST_INT = 18  # digits; any int64 epoch ms or count fits
+
+
 def _rows_span(data: bytes) -> tuple[dict[str, Any], int, int] | None:
-    """The metadata, and where the rows (arrays) of ``resultsList`` start and stop."""
+    """The answer without its rows, and where the rows (arrays) of ``resultsList`` start and
+    stop, wherever resultsList stands in the object. None when the rows are not arrays or the
+    cut is not where resultsList ends (the slow way then reads the whole answer)."""
     key = _ROWS_KEY.search(data)
     if key is None:
         return None
-    start, stop = key.end(), data.rfind(b"]")  # resultsList's ']', when it is the last key
-    if stop < start or data[start : start + 1] not in (b"[", b"]"):
+    start = key.end()
+    if data[start : start + 1] == b"]":
+        stop = start
+    elif data[start : start + 1] == b"[":
+        end = _ROWS_END.search(data, start)
+        if end is None:
+            return None
+        stop = data.index(b"]", end.start() + 1)
+    else:
         return None
     try:
-        meta = json.loads(data[: key.start()] + b'"resultsList": []' + data[stop + 1 :])
-    except ValueError:
+        doc = _loads(data[: key.start()] + b'"resultsList": []' + data[stop + 1 :])
+    except (ValueError, RecursionError):
         return None
-    if not isinstance(meta, dict):
+    if not isinstance(doc, dict) or doc.get("resultsList") != []:
         return None
-    return {name: meta.get(name) for name in _META_NAMES}, start, stop
+    return doc, start, stop
+
+
+def _checked_meta(doc: dict[str, Any]) -> dict[str, Any]:
+    """The answer's metadata, each entry of the type the views read, or the error it holds.
+
+    ``field`` must be a list of names and ``nextToken`` text (else the rows or the next page
+    would be misread: a one-line error); the UI lists (``label``, ``hidden``,
+    ``profileColumns``, ``expand``) of another type are left out, as if absent."""
+    if doc.get("error"):
+        raise _stack_trace_error(doc["error"])
+    meta: dict[str, Any] = {name: doc.get(name) for name in _META_NAMES}
+    fields = meta["field"]
+    if fields is not None and not (
+        isinstance(fields, list) and all(isinstance(f, str) and f for f in fields)
+    ):
+        raise ResponseError(
+            f"the API's 'field' is {_kind(fields)}, expected a list of field names "
+            'such as ["lastEvent", "duration", ...]'
+        )
+    token = meta["nextToken"]
+    if isinstance(token, int) and not isinstance(token, bool):  # a JSON number: its text
+        token = str(token)
+    if token is not None and not isinstance(token, str):
+        raise ResponseError(
+            f"the API's nextToken is {_kind(token)}, expected text such as "
+            "1321401600000.1321466400000: paging cannot go on from it"
+        )
+    meta["nextToken"] = token.strip() if token and token.strip() else None
+    label = meta["label"]
+    meta["label"] = (
+        [t if isinstance(t, str) else None for t in label] if isinstance(label, list) else None
+    )
+    for name in ("hidden", "profileColumns"):
+        value = meta[name]
+        meta[name] = [v for v in value if isinstance(v, str)] if isinstance(value, list) else None
+    if not isinstance(meta["expandUrl"], str):
+        meta["expandUrl"] = None
+    expand = meta["expand"]
+    if not (
+        isinstance(expand, list)
+        and expand
+        and isinstance(expand[0], list)
+        and expand[0]
+        and isinstance(expand[0][0], str)
+    ):
+        meta["expand"] = None
+    del meta["error"]
+    return meta
+
+
+def _kind(value: Any) -> str:
+    """How a JSON value is named in a message: ``an object``, ``a list``, ``true`` ..."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    return json.dumps(value) if isinstance(value, (bool, int)) or value is None else "a number"
 
 
 def _read_row_chunks(
     data: bytes, start: int, stop: int, fields: tuple[str, ...]
 ) -> pa.Table | None:
     """Text columns from the rows in ``data[start:stop]``; None if they are not plain rows."""
+    if len(set(fields)) != len(fields):  # the slow way sorts out a field named twice
+        return None
     parts = []
     position = start
     body = memoryview(data)  # each chunk copied once, into the text polars reads
@@ -325,7 +442,7 @@ def _columns_of_values(fields: tuple[str, ...]) -> list[pl.Expr]:
 
 def _read_rows_python(data: bytes) -> tuple[pa.Table, dict[str, Any]]:
     try:
-        doc = json.loads(data)
+        doc = _loads(data)
     except UnicodeDecodeError:
         raise ResponseError("the API's answer is not UTF-8 text (expected JSON)") from None
     except json.JSONDecodeError as error:
@@ -335,83 +452,91 @@ def _read_rows_python(data: bytes) -> tuple[pa.Table, dict[str, Any]]:
             f"the API's answer is not valid JSON ({error.msg.lower()} at byte {error.pos} "
             f"of {len(data)}){cut}"
         ) from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("resultsList"), list):
+    if isinstance(doc, list):  # a bare array of rows, without metadata
+        rows, meta = doc, _checked_meta({})
+    elif isinstance(doc, dict) and doc.get("error") and "resultsList" not in doc:
+        raise _stack_trace_error(doc["error"])
+    elif isinstance(doc, dict) and isinstance(doc.get("resultsList"), list):
+        rows, meta = doc["resultsList"], _checked_meta(doc)
+    else:
         raise ResponseError(
             "expected a JSON object with a resultsList (the sessions rows) from the API"
         )
-    rows = doc["resultsList"]
     if rows and isinstance(rows[0], dict) and "error" in rows[0]:
         raise _stack_trace_error(rows[0]["error"])
-    meta = {name: doc.get(name) for name in _META_NAMES}
-    fields = list(meta["field"] or (rows[0].keys() if rows and isinstance(rows[0], dict) else ()))
+    strange = next((row for row in rows if not isinstance(row, (list, dict))), None)
+    if strange is not None:
+        raise ResponseError(
+            f"expected rows (arrays or objects) in the API's resultsList or bare JSON array, "
+            f"got {_kind(strange)}"
+        )
+    fields, rows = _fields_of(meta["field"], rows)
     meta["field"] = fields
-    columns: dict[str, list[Any]] = {f: [] for f in fields}
+    columns: list[list[str | None]] = [[] for _ in fields]
     for number, row in enumerate(rows, 1):
         if isinstance(row, dict):
-            for f in fields:
-                columns[f].append(_text(row.get(f)))
+            for values, f in zip(columns, fields, strict=True):
+                values.append(_text(row.get(f)))
         elif isinstance(row, list) and len(row) == len(fields):
-            for f, value in zip(fields, row, strict=True):
-                columns[f].append(_text(value))
+            for values, value in zip(columns, row, strict=True):
+                values.append(_text(value))
         else:
             size = len(row) if isinstance(row, list) else type(row).__name__
             raise ResponseError(
                 f"row {number} of the API's answer has {size} values, expected {len(fields)} "
                 "(one per field)"
             )
-    return pa.table({f: pa.array(v, pa.large_string()) for f, v in columns.items()}), meta
+    return _unique_columns(fields, columns), meta
+
+
+def _fields_of(fields: list[str] | None, rows: list[Any]) -> tuple[list[str], list[Any]]:
+    """The field names of ``rows`` and the rows themselves: ``field`` plus any other key of
+    rows given as objects; for arrays without ``field``, a header row of names or, for rows of
+    the reference's length, the reference's fields."""
+    objects = [row for row in rows if isinstance(row, dict)]
+    if objects:
+        names = dict.fromkeys(fields or ())
+        for row in objects:
+            names.update(dict.fromkeys(k for k in row if isinstance(k, str) and k))
+        return list(names), rows
+    if fields is not None or not rows:
+        return list(fields or ()), rows
+    first = rows[0]
+    if (
+        isinstance(first, list)
+        and first
+        and all(isinstance(v, str) for v in first)
+        and len(set(first)) == len(first)
+        and set(first) & set(schema.FIELDS)
+        and all(isinstance(row, list) and len(row) == len(first) for row in rows)
+    ):
+        return list(first), rows[1:]
+    if all(isinstance(row, list) and len(row) == len(schema.FIELDS) for row in rows):
+        return list(schema.FIELDS), rows
+    raise ResponseError(
+        "the API's rows come without field names (no 'field' list and no header row), and "
+        f"not {len(schema.FIELDS)} values a row as in the reference: they cannot be named"
+    )
+
+
+def _unique_columns(fields: list[str], columns: list[list[str | None]]) -> pa.Table:
+    """Text columns by name; a name ``field`` gives twice (``showColumns = city, city``) is one
+    column when its values agree, else a one-line error (which one is meant is unknown)."""
+    kept: dict[str, list[str | None]] = {}
+    for name, values in zip(fields, columns, strict=True):
+        if name in kept and kept[name] != values:
+            raise ResponseError(
+                f"the API's answer names the field {name!r} twice, with different values"
+            )
+        kept.setdefault(name, values)
+    return pa.table({f: pa.array(v, pa.large_string()) for f, v in kept.items()})
 
 
 def _text(value: Any) -> str | None:
-    """A value as text; empty text is missing."""
+    """A value as text (a list, object or boolean as its JSON); empty text is missing."""
     if value is None or isinstance(value, str):
         return value or None
-    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
-
-
-_TYPED_FIELDS = frozenset(
-    (
-        *schema.EPOCH_MS_FIELDS,
-        *schema.COUNT_FIELDS,
-        *schema.FLOAT_FIELDS,
-        *schema.DURATION_FIELDS,
-        schema.VISITS_PAGEVIEWS_FIELD,
-    )
-)
-
-
-@lru_cache(maxsize=16)
-def _typed_exprs(columns: tuple[str, ...]) -> list[pl.Expr]:
-    """Each column in its type (see :mod:`ot_magic.schema`); ``visits_pageviews`` gives its two
-    numbers."""
-    exprs = []
-    for name in columns:
-        col = pl.col(name)
-        if name in schema.EPOCH_MS_FIELDS:
-            exprs.append(
-                col.str.strip_chars().cast(pl.Int64, strict=False).cast(pl.Datetime("ms", "UTC"))
-            )
-        elif name in schema.COUNT_FIELDS:
-            exprs.append(col.str.strip_chars().cast(pl.Int64, strict=False))
-        elif name in schema.FLOAT_FIELDS:
-            exprs.append(col.str.strip_chars().cast(pl.Float64, strict=False))
-        elif name in schema.DURATION_FIELDS:
-            exprs.append(_duration(col))
-        elif name == schema.VISITS_PAGEVIEWS_FIELD:
-            exprs.append(col.str.extract(_VISITS_PAGEVIEWS, 1).cast(pl.Int64).alias(VISITS_FIELD))
-            exprs.append(
-                col.str.extract(_VISITS_PAGEVIEWS, 2).cast(pl.Int64).alias(PAGEVIEWS_FIELD)
-            )
-    return exprs
-
-
-def _duration(col: pl.Expr) -> pl.Expr:
-    """``20s``, ``3m 16s``, ``20h 44m 57s`` → a duration; ``s.e.`` and anything else → null."""
-    seconds = pl.lit(0, pl.Int64)
-    for unit, factor in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        seconds = seconds + col.str.extract(rf"(\d+){unit}", 1).cast(pl.Int64).fill_null(0) * factor
-    valid = col.str.contains(_DURATION)
-    return pl.when(valid).then(seconds * 1000).cast(pl.Duration("ms")).alias(col.meta.output_name())
+    return json.dumps(value)
 
 
 def _arrow_to_pandas_dtype(arrow_type: pa.DataType) -> Any:
@@ -420,31 +545,40 @@ def _arrow_to_pandas_dtype(arrow_type: pa.DataType) -> Any:
         return pd.StringDtype("pyarrow")
     if pa.types.is_int64(arrow_type):
         return pd.Int64Dtype()
+    if pa.types.is_boolean(arrow_type):
+        return pd.BooleanDtype()
     return None
 
 
-def _typed_frame(strings: pa.Table, zone: dt.tzinfo) -> pd.DataFrame:
-    """Text columns → pandas: the few of other types typed by polars, the text handed over as
-    it is (no copy); datetimes shown in ``zone``."""
-    to_type = tuple(name for name in strings.column_names if name in _TYPED_FIELDS)
-    typed = pl.from_arrow(strings.select(list(to_type)), rechunk=False)
-    typed = typed.select(_typed_exprs(to_type)).to_arrow()
+def _typed_frame(
+    strings: pa.Table, zone: dt.tzinfo, locale: ValueLocale
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Text columns → pandas: the few of other types typed by polars (in ``locale``), each
+    derived column right after its source, the text handed over as it is (no copy);
+    datetimes shown in ``zone``. Also the count of unreadable texts per column."""
+    to_type = [name for name in strings.column_names if name in TYPED_FIELDS]
+    texts = pl.from_arrow(strings.select(to_type), rechunk=False)
+    typed, unreadable = typed_columns(texts, locale)
+    typed = typed.to_arrow()
+    del texts
     zoned = pa.timestamp("ms", tz=_arrow_zone(zone))
     columns = {}
     for name, column in zip(strings.column_names, strings.columns, strict=True):
         if name == schema.VISITS_PAGEVIEWS_FIELD:
-            columns.update({name: column, **{n: typed[n] for n in (VISITS_FIELD, PAGEVIEWS_FIELD)}})
-        elif name in _TYPED_FIELDS:
+            columns[name] = column
+        elif name in TYPED_FIELDS:
             column = typed[name]
             columns[name] = column.cast(zoned) if pa.types.is_timestamp(column.type) else column
         else:
             columns[name] = column
+        for derived in DERIVED_FIELDS.get(name, ()):
+            if derived not in strings.column_names:  # the answer's own column of that name wins
+                columns[derived] = typed[derived]
     table = pa.table(columns)
     del strings, typed
     columns.clear()
-    return table.to_pandas(
-        types_mapper=_arrow_to_pandas_dtype, self_destruct=True, split_blocks=True
-    )
+    df = table.to_pandas(types_mapper=_arrow_to_pandas_dtype, self_destruct=True, split_blocks=True)
+    return df, unreadable
 
 
 def _arrow_zone(zone: dt.tzinfo) -> str:

@@ -64,9 +64,10 @@ class SessionsResult:
 
     def summary(self) -> str:
         """One line: sessions, date range, site(s), time zone, pages fetched, elapsed, and the
-        sessions without a location, e.g. ``9,902 sessions · 2011-11-16 00:00 – 2011-11-18
-        23:59 · www.opentracker.net · time zone EST · 10 pages in 1.25 s · 510 without a
-        location``."""
+        sessions without a location, then the values that could not be read (kept missing in
+        ``df``, counted in ``df.attrs["unreadable"]``), e.g. ``9,902 sessions · 2011-11-16 00:00
+        – 2011-11-18 23:59 · www.opentracker.net · time zone EST · 10 pages in 1.25 s · 510
+        without a location · 2 unreadable values (1 in latitude, 1 in duration)``."""
         from .views.columns import located
 
         df = self.df
@@ -86,6 +87,11 @@ class SessionsResult:
         parts.append(f"time zone {df.attrs.get('time_zone') or params.get('timeZone')}")
         parts.append(f"{self.pages} page{'s' * (self.pages != 1)} in {self.elapsed:.2f} s")
         parts.append(f"{int((~located(df)).sum()):,} without a location")
+        unreadable = df.attrs.get("unreadable") or {}
+        if unreadable:
+            total = sum(unreadable.values())
+            named = ", ".join(f"{count:,} in {name}" for name, count in unreadable.items())
+            parts.append(f"{total:,} unreadable value{'s' * (total != 1)} ({named})")
         if self.next_token:
             parts.append(f"more from nextToken {self.next_token}")
         return " · ".join(parts)

@@ -54,7 +54,8 @@ COUNT_FIELDS = frozenset(
     }
 )
 FLOAT_FIELDS = frozenset({"latitude", "longitude"})
-# "20s", "3m 16s", "20h 44m 57s", or "s.e." for a single-event visit.
+# "20s", "3m 16s", "20h 44m 57s" ("20u 44m 57s" in nl: see values.py), or "s.e." for a
+# single-event visit (read as 0 s, flagged in single_event).
 DURATION_FIELDS = frozenset({"duration", "currentVisitDuration", "total_duration"})
 # "<epoch ms>.<number>": kept as text, never as floats.
 ID_FIELDS = frozenset({"event_id", "machine_idx", "session_id", "use_id", "visit_id", "machine_id"})

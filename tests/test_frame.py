@@ -36,18 +36,29 @@ def sample_doc() -> dict:
 def test_reference_rows_become_one_row_a_session_with_the_answer_field_names(sample):
     assert len(sample.df) == 6
     fields = list(sample_doc()["field"])
-    at = fields.index(schema.VISITS_PAGEVIEWS_FIELD) + 1
-    assert list(sample.df.columns) == [*fields[:at], "visits", "pageviews", *fields[at:]]
+    expected = []
+    for name in fields:
+        expected.append(name)
+        expected += {"duration": ["single_event"], "visits_pageviews": ["visits", "pageviews"]}.get(
+            name, []
+        )
+    assert list(sample.df.columns) == expected
 
 
-def test_durations_are_timedeltas_and_single_event_visits_are_missing(sample):
+def test_durations_are_timedeltas_and_single_event_visits_last_zero_seconds_and_are_flagged(
+    sample,
+):
     duration = sample.df["duration"]
     assert pd.api.types.is_timedelta64_dtype(duration)
     assert duration[0] == pd.Timedelta(seconds=20)
     assert duration[1] == pd.Timedelta(hours=20, minutes=44, seconds=57)
     assert duration[4] == pd.Timedelta(minutes=4, seconds=14)
     single_event = [i for i, row in enumerate(sample_doc()["resultsList"]) if row[1] == "s.e."]
-    assert single_event and duration[single_event].isna().all()
+    assert single_event and (duration[single_event] == pd.Timedelta(0)).all()
+    flag = sample.df["single_event"]
+    assert flag.dtype == "boolean"
+    assert [i for i in range(len(flag)) if flag[i]] == single_event
+    assert sample.df.attrs["unreadable"] == {}
 
 
 def test_visits_pageviews_keeps_its_text_and_splits_into_two_integer_columns(sample):
@@ -294,3 +305,97 @@ def test_gc_paused_pauses_the_collector_and_restores_it_even_after_an_error():
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+# --- answers as the real server may send them ---------------------------------------------------
+
+
+def test_a_token_after_the_rows_of_a_multi_megabyte_answer_is_read():
+    doc = sample_doc()
+    token = doc.pop("nextToken")
+    hidden = doc.pop("hidden")
+    doc["resultsList"] = doc["resultsList"] * 1500  # read a chunk at a time
+    doc |= {"nextToken": token, "hidden": hidden, "popUpColumns": [["a"], ["b"]]}
+    page = read_page(json.dumps(doc))
+    assert page.next_token == token and page.rows.height == 9000
+    assert page.meta["hidden"] == hidden
+
+
+def test_a_value_holding_the_end_of_the_rows_reads_the_same(sample):
+    doc = sample_doc()
+    doc["resultsList"][0][FIELDS_EMAIL] = 'a]], "nextToken": "x"}'
+    df = parse_sessions(json.dumps(doc)).df
+    assert df["email"][0] == 'a]], "nextToken": "x"}'
+    assert df.drop(columns="email").equals(sample.df.drop(columns="email"))
+
+
+def test_a_field_given_twice_with_the_same_values_is_one_column():
+    body = json.dumps({"field": ["city", "site", "city"], "resultsList": [["A", "s", "A"]] * 3})
+    df = parse_sessions(body).df
+    assert list(df.columns) == ["city", "site"] and list(df["city"]) == ["A"] * 3
+
+
+def test_a_text_read_in_no_locale_is_counted_per_column_never_a_silent_gap():
+    doc = sample_doc()
+    row = doc["resultsList"][0]
+    row[doc["field"].index("latitude")] = "north"
+    row[doc["field"].index("duration")] = "about a minute"
+    row[doc["field"].index("eventUnixTimestamp")] = "99999999999999999999"
+    df = parse_sessions(json.dumps(doc)).df
+    assert df.attrs["unreadable"] == {"latitude": 1, "duration": 1, "eventUnixTimestamp": 1}
+    assert df["latitude"].isna()[0] and df["duration"].isna()[0]
+    assert not df["single_event"][0]
+
+
+@pytest.mark.parametrize(
+    ("locale", "latitude", "duration", "count"),
+    [
+        ("nl_NL", "-2,6667023", "20u 44m 57s", "22.073"),
+        ("de_DE", "-2,6667023", "20 Std. 44 Min. 57 Sek.", "22.073"),
+        ("fr_FR", "-2,6667023", "20h 44min 57s", "22\u202f073"),
+        ("en_US", "-2.6667023", "20h 44m 57s", "22,073"),
+    ],
+)
+def test_numbers_and_durations_are_read_in_the_requested_locale(locale, latitude, duration, count):
+    doc = sample_doc()
+    row = doc["resultsList"][0]
+    row[doc["field"].index("longitude")] = latitude
+    row[doc["field"].index("duration")] = duration
+    row[doc["field"].index("total_pages_viewed")] = count
+    df = parse_sessions(json.dumps(doc), request={"locale": locale}).df
+    assert df["longitude"][0] == pytest.approx(-2.6667023)
+    assert df["duration"][0] == pd.Timedelta(hours=20, minutes=44, seconds=57)
+    assert df["total_pages_viewed"][0] == 22073
+    assert df.attrs["unreadable"] == {} and df.attrs["locale"] == locale
+
+
+def test_a_locale_cldr_does_not_know_reads_the_answer_as_english(sample):
+    df = parse_sessions(SAMPLE, request={"locale": "zz"}).df
+    assert df.attrs["locale"] == "en_US" and df.attrs["unreadable"] == {}
+    pd.testing.assert_frame_equal(df, sample.df, check_flags=False)
+
+
+def test_single_event_visits_are_exactly_those_the_emulators_max_duration_of_one_second_keeps(
+    emulator,
+):
+    """The emulator's rule: a single-event visit lasts 0 s, so ``maxDuration = 1`` keeps it."""
+    with OpenTrackerClient(
+        emulator.url, credentials=(DEMO_LOGIN, DEMO_PASSWORD), timeout=10, backoff=0
+    ) as client:
+        day = SessionsRequest(date="2011-11-16", limit=1000)
+        every = client.sessions(day, all_pages=True).df
+        short = client.sessions(day.replace(maxDuration=1), all_pages=True).df
+    assert every["single_event"].sum() > 0
+    flagged = set(every["session_id"][every["single_event"].to_numpy(dtype=bool)])
+    under_a_second = set(every["session_id"][every["duration"] < pd.Timedelta(seconds=1)])
+    assert set(short["session_id"]) == under_a_second >= flagged
+    assert (short["duration"] < pd.Timedelta(seconds=1)).all()
+
+
+def test_an_answer_field_named_like_a_derived_column_keeps_its_own_values():
+    body = json.dumps(
+        {"field": ["visits_pageviews", "visits"], "resultsList": [["16 (2)", "own value"]]}
+    )
+    df = parse_sessions(body).df
+    assert list(df.columns) == ["visits_pageviews", "pageviews", "visits"]
+    assert df["visits"][0] == "own value" and df["pageviews"][0] == 2

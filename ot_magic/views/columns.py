@@ -36,14 +36,23 @@ def shown_columns(df: pd.DataFrame) -> list[str]:
 
 
 def coordinates(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """``latitude`` and ``longitude`` as float arrays, NaN where unknown (or absent)."""
+    """``latitude`` and ``longitude`` as float arrays, NaN where the row has no location: the
+    one rule the map and the summary share. A coordinate that is missing, not finite or off the
+    world (latitude outside [-90, 90], longitude outside [-180, 180]) leaves its row without a
+    location (both NaN): ``lat, lon = coordinates(df)``."""
 
     def floats(name: str) -> np.ndarray:
         if name not in df:
             return np.full(len(df), np.nan)
         return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
-    return floats("latitude"), floats("longitude")
+    lat, lon = floats("latitude"), floats("longitude")
+    with np.errstate(invalid="ignore"):
+        on_earth = (np.abs(lat) <= _LATITUDE_LIMIT) & (np.abs(lon) <= _LONGITUDE_LIMIT)
+    return np.where(on_earth, lat, np.nan), np.where(on_earth, lon, np.nan)
+
+
+_LATITUDE_LIMIT, _LONGITUDE_LIMIT = 90.0, 180.0
 
 
 def located(df: pd.DataFrame) -> np.ndarray:
