@@ -29,7 +29,7 @@ def _shell():
 
 
 @pytest.fixture
-def ip(_shell, monkeypatch):
+def ip(_shell, monkeypatch, tmp_path):
     """A real IPython shell with ot_magic loaded, clean for each test.
 
     No ``OT_*`` variable from the outside, no remembered login; afterwards ``%config OTMagic``
@@ -39,8 +39,12 @@ def ip(_shell, monkeypatch):
 
     for name in [n for n in os.environ if n.startswith("OT_")]:
         monkeypatch.delenv(name)
+    # Tests re-run cells with faults injected: the day cache is theirs to turn on (test_cache),
+    # in a folder of their own.
+    monkeypatch.setenv("OT_CACHE_DIR", str(tmp_path / "ot_cache"))
     names = set(_shell.user_ns)
     credentials.forget()
+    _shell.run_line_magic("config", "OTMagic.cache = False")
     yield _shell
     credentials.forget()
     _shell.config.pop("OTMagic", None)
