@@ -57,6 +57,17 @@ def ip(_shell, monkeypatch, tmp_path):
     forget_panels()
 
 
+@pytest.fixture
+def api(ip, emulator, monkeypatch):
+    """The shell pointed at the emulator (``%config OTMagic.api_url``), with the demo account."""
+    from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
+
+    ip.run_line_magic("config", f"OTMagic.api_url = {emulator.url!r}")
+    monkeypatch.setenv("OT_LOGIN", DEMO_LOGIN)
+    monkeypatch.setenv("OT_PASSWORD", DEMO_PASSWORD)
+    return ip
+
+
 def forget_panels() -> None:
     """Drop what panels remember per out name, so one test's panel never fills another's."""
     import sys
