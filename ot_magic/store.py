@@ -2,8 +2,8 @@
 
     >>> from ot_magic.store import SessionsDataset
     >>> ds = SessionsDataset("visits")                       # doctest: +SKIP
-    >>> ds.relation().aggregate("count(*)").fetchone()       # doctest: +SKIP
-    (313200,)
+    >>> ds.relation().aggregate("count(*)").fetchall()       # doctest: +SKIP
+    [(313200,)]
     >>> ds.result(where="country_code = 'US'", limit=5000).map   # doctest: +SKIP
 
 Layout: ``PATH/site=<site>/day=<yyyy-mm-dd>/part-0.parquet``, one file a site and day, written
