@@ -4,6 +4,9 @@ back lazily by DuckDB and polars."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import threading
 
 import pandas as pd
@@ -137,3 +140,29 @@ def test_to_needs_whole_days_and_says_so_in_one_line(client, tmp_path):
         (tmp_path / "busy").mkdir()
         (tmp_path / "busy" / "notes.txt").write_text("mine")
         pull_to(client, FOUR_DAYS, tmp_path / "busy")
+
+
+def test_an_interrupted_to_cell_says_how_to_resume_and_the_same_cell_completes_it(
+    api, emulator, tmp_path, capsys, in_memory
+):
+    path = tmp_path / "visits"
+    cell = f"%%otsessions --to {path} --out visits\ndate = 2011-11-16\nperiod = 4d\nlimit = 1000\n"
+    previous = signal.signal(signal.SIGINT, lambda *_: None)  # a late signal must not stop pytest
+    emulator.faults.update(latency=0.3)
+    interrupt = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        interrupt.start()
+        result = api.run_cell(cell)
+    finally:
+        interrupt.cancel()
+        emulator.faults.reset()
+        signal.signal(signal.SIGINT, previous)
+    assert isinstance(result.error_in_exec, UsageError)
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    match = re.match(r"UsageError: Interrupted\. (\d) complete days are in .* \(bound to visits\); "
+                     r"run the same cell again to fetch the other (\d)", line)  # fmt: skip
+    assert match and int(match[1]) + int(match[2]) == 4 and int(match[2]) > 0
+    assert isinstance(api.user_ns["visits"], SessionsDataset)
+    api.run_cell(cell).raise_error()
+    ids = api.user_ns["visits"].relation().project("session_id").fetchall()
+    assert len(ids) == len(set(ids)) == len(in_memory)
