@@ -201,7 +201,7 @@ def fetch(
     source = source_of(client)
     started = time.perf_counter()
     if not all_pages:
-        days = days_of(request) or split_of_any(request)
+        days = days_of(request) or _days_covered(request)
         if not days or not day_is_over(max(days), request):
             return client.sessions(request, **plain)
         key = cache.key(source, request, whole_day=False)
@@ -219,9 +219,9 @@ def fetch(
     )
 
 
-def split_of_any(request: SessionsRequest) -> list[dt.date]:
+def _days_covered(request: SessionsRequest) -> list[dt.date]:
     """The days of a request with a ``date`` and a period in days or weeks, whatever else it
-    sets (a single answer's cache entry only needs to know that they are all over)."""
+    sets: a single answer can be cached once they are all over."""
     params = request.params
     date, period = params.get("date"), params.get("period")
     if date is None:

@@ -54,14 +54,13 @@ def write_json_atomically(path: Path, value: Any) -> None:
 def frame_to_table(
     df: pd.DataFrame, provenance: dict[str, Any], columns: list[str] | None = None
 ) -> pa.Table:
-    """``df`` as an Arrow table whose schema metadata carries ``provenance``, the frame's
-    ``attrs`` (labels, hidden columns, time zone) and its ``columns`` in order (default
-    ``df``'s own), under the key ``ot_magic``."""
+    """``df`` as an Arrow table whose schema metadata carries the frame's ``attrs`` (labels,
+    hidden columns, time zone ...), ``provenance`` over them, and its ``columns`` in order
+    (default ``df``'s own), under the key ``ot_magic``."""
     import pyarrow as pa
 
     table = pa.Table.from_pandas(df, preserve_index=False)
-    attrs = {k: df.attrs.get(k) for k in ("labels", "hidden", "profile_columns", "time_zone")}
-    meta = {**attrs, **provenance, "columns": columns or list(df.columns)}
+    meta = {**df.attrs, **provenance, "columns": columns or list(df.columns)}
     return table.replace_schema_metadata(
         {**(table.schema.metadata or {}), META_KEY: json.dumps(meta, default=str).encode()}
     )
@@ -83,13 +82,6 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def read_frame(path: Path) -> pd.DataFrame:
-    """A Parquet file written by :func:`frame_to_table`, as the typed frame it came from."""
-    import pyarrow.parquet as pq
-
-    return table_to_frame(pq.read_table(path))
 
 
 def table_to_frame(table: pa.Table) -> pd.DataFrame:
@@ -316,7 +308,6 @@ def _describe(held: dict[str, Any]) -> str:
 __all__ = [
     "SessionsDataset",
     "frame_to_table",
-    "read_frame",
     "table_to_frame",
     "write_atomically",
     "write_parquet_atomically",
