@@ -108,7 +108,7 @@ class SessionsDataset:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+        self.path = Path(path).expanduser()
 
     def __repr__(self) -> str:
         return f"<SessionsDataset {str(self.path)!r}: {len(self.days())} days>"
