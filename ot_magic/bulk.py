@@ -324,15 +324,17 @@ class _DayPull:
         from .frame import redacted_params
 
         kept: list[_Day] = []
-        token, failed = None, None
+        token, failed, where = None, None, ""
         for item in self.days:
             if item.done:
                 kept.append(item)
                 continue
             if item.df is not None:
                 kept.append(item)
-            failed = item.error
+            # a day that never ran stopped because another failed: that failure is the cause
+            failed = item.error or next((d.error for d in self.days if d.error), None)
             token = item.next_token or day_start_token(item.day, self.request)
+            where = f"day {item.day}"
             break
         if failed is not None and not any(len(d.df) for d in kept if d.df is not None):
             raise failed
@@ -348,8 +350,8 @@ class _DayPull:
         result = _result(self.client, self.request, df, token, pages, started)
         if failed is not None:
             raise PartialResultError(
-                f"{failed}; kept the {len(df)} rows before it; to go on, run the same request "
-                f"with nextToken = {token} and all pages",
+                f"{_stopped_at(failed, where)}; kept the {len(df)} rows before it; to go on, run "
+                f"the same request with nextToken = {token} and all pages",
                 partial=result,
                 resume_token=token,
             )
@@ -359,6 +361,15 @@ class _DayPull:
         from .frame import to_dataframe
 
         return to_dataframe([], request=self.request)
+
+
+def _stopped_at(error: OpenTrackerError, where: str) -> str:
+    """``stopped at page 3 of day 2011-11-15 (the answer was cut short)``: the client's own
+    words for a day's failure (it calls a one-day pull "the request"), else the error's."""
+    text = str(error)
+    if isinstance(error, PartialResultError):
+        return text.split("; kept the ", 1)[0].replace(" of the request ", f" of {where} ", 1)
+    return f"stopped at {where} ({text})"
 
 
 def _result(

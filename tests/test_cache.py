@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pandas as pd
 import pytest
+from IPython.core.error import UsageError
 
 from ot_magic.cache import DayCache, day_is_over
 from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
@@ -105,3 +107,24 @@ def test_config_cache_false_asks_the_api_every_time(api, emulator):
     start = len(emulator.requests)
     run(api, f"%%otsessions --all --out b\n{CELL}")
     assert len(emulator.requests) > start
+
+
+def test_a_failed_day_keeps_the_days_before_it_and_resumes_from_its_token(api, emulator, capsys):
+    cell = "date = 2011-11-16\nperiod = 3d\nincludeCountryCode = GB\nlimit = 20\n"
+    full = run(api, f"%%otsessions --all --out full\n{cell}").df
+    api.run_line_magic("otcache", "--clear")
+    emulator.faults.update(fail_nth={5: "truncate"})
+    try:
+        result = api.run_cell(f"%%otsessions --all --out visits\n{cell}")
+    finally:
+        emulator.faults.reset()
+    assert isinstance(result.error_in_exec, UsageError)
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert re.match(r"UsageError: stopped at (page \d+ of )?day 2011-11-1[456]", line), line
+    rows = int(re.search(r"The (\d+) rows read are in visits;", line).group(1))
+    resume = re.search(r"this line added: (nextToken = \S+)$", line).group(1)
+    kept = api.user_ns["visits"]
+    assert rows == len(kept) < len(full)
+    assert list(kept["session_id"]) == list(full["session_id"][:rows])
+    rest = run(api, f"%%otsessions --all --out rest\n{cell}{resume}\n").df
+    assert list(rest["session_id"]) == list(full["session_id"][rows:])
