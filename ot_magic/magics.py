@@ -182,6 +182,9 @@ class OTMagic(Magics):
     display = Bool(True, help="Show results (the --no-display option for every run).").tag(
         config=True
     )
+    cache = Bool(True, help="Serve finished past days from the on-disk cache (%otcache).").tag(
+        config=True
+    )
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -236,6 +239,23 @@ class OTMagic(Magics):
         help="List these options and every parameter (as %%otparams does); send nothing.",
     )
     @argument(
+        "--to",
+        metavar="PATH",
+        default=None,
+        help="Pull every page into a Parquet dataset at PATH, a day at a time (resumable); "
+        "binds a lazy handle (DuckDB/polars) instead of a DataFrame.",
+    )
+    @argument(
+        "--refresh", action="store_true", help="Fetch finished days again instead of the cache."
+    )
+    @argument(
+        "--record",
+        metavar="NAME",
+        default=None,
+        help="Also save the raw answers (no credentials) as recording NAME: "
+        "OT_API_URL=replay:NAME serves them offline.",
+    )
+    @argument(
         "params",
         nargs="*",
         metavar="name=value",
@@ -281,21 +301,17 @@ class OTMagic(Magics):
         if args.dry_run:
             print(self._dry_run(request, args))
             return None
-        paging = bool(args.all_pages or args.max_rows)
+        paging = bool(args.all_pages or args.max_rows or args.to)
         progress = _Progress() if paging else None
         interrupted = threading.Event()
         try:
             with _interrupt_stops_paging(interrupted) if paging else nullcontext():
-                result = self._client(args.demo).sessions(
-                    request,
-                    all_pages=args.all_pages,
-                    max_rows=args.max_rows,
-                    progress=progress,
-                    cancel=interrupted,
-                )
+                result = self._pull(args, request, progress, interrupted)
         finally:
             if progress is not None:
                 progress.close()
+        if args.to:
+            return self._bind_dataset(args, result)
         self._bind(args.out, result)
         if interrupted.is_set():
             raise PartialResultUsageError(
@@ -365,7 +381,10 @@ class OTMagic(Magics):
         key = (api_url, timeout)
         if key not in self._clients:
             kwargs = {"timeout": timeout} if timeout is not None else {}
-            self._clients[key] = OpenTrackerClient(api_url, **kwargs)
+            from .replay import client_for, is_replay
+
+            make = client_for if is_replay(api_url) else OpenTrackerClient
+            self._clients[key] = make(api_url, **kwargs)
         return self._clients[key]
 
     def close_clients(self) -> None:
@@ -417,6 +436,72 @@ class OTMagic(Magics):
         from .help import parameter_help
 
         print(parameter_help(line.split()))
+
+    # ------------------------------------------------------------ --to, --refresh, --record, %otcache
+
+    def _pull(
+        self, args: argparse.Namespace, request: Any, progress: Any, cancel: threading.Event
+    ) -> Any:
+        """The cell's pull (:mod:`ot_magic.bulk`): into a dataset (``--to``), else into memory
+        with finished days from the cache; ``--record`` saves the raw answers too."""
+        from . import bulk
+
+        client = self._client(args.demo)
+        if args.record:
+            from .replay import recording_client
+
+            api_url = "demo" if args.demo else self._setting("api_url")[0]
+            client = recording_client(api_url, args.record, timeout=client.timeout)
+        if not args.to:
+            from .cache import DayCache
+
+            use_cache = self.cache and not args.record
+            return bulk.fetch(client, request, all_pages=args.all_pages, max_rows=args.max_rows,
+                              progress=progress, cancel=cancel, refresh=args.refresh,
+                              cache=DayCache() if use_cache else None)  # fmt: skip
+        if args.max_rows is not None:
+            raise OptionError("--to writes whole days: leave out --max-rows")
+        from .store import SessionsDataset
+
+        self._pull_report = bulk.PullReport()
+        try:
+            return bulk.pull_to(client, request, args.to, refresh=args.refresh or bool(args.record),
+                                progress=progress, cancel=cancel, report=self._pull_report)  # fmt: skip
+        except PartialResultError as error:
+            self.shell.user_ns[args.out] = SessionsDataset(args.to)
+            if not self.short_errors:
+                raise
+            raise PartialResultUsageError(f"{error} (the dataset is bound to {args.out})") from None
+
+    def _bind_dataset(self, args: argparse.Namespace, dataset: Any) -> Any:
+        """Bind the dataset's lazy handle; after an interrupt, say how to fetch the rest."""
+        self.shell.user_ns[args.out] = dataset
+        report = self._pull_report
+        if report.left:
+            kept = len(report.written) + len(report.skipped)
+            raise PartialResultUsageError(
+                f"Interrupted. {kept} complete days are in {dataset.path} (bound to {args.out}); "
+                f"run the same cell again to fetch the other {len(report.left)} (complete days "
+                "are skipped)"
+            )
+        return dataset
+
+    @magic_arguments()
+    @argument("--clear", action="store_true", help="Remove the cached days.")
+    @argument("--source", default=None, help="Only those of this API: demo, replay:NAME, a URL.")
+    @no_var_expand
+    @line_magic
+    def otcache(self, line: str) -> None:
+        """Show the finished days kept on disk (a repeated cell asks nothing for them), or
+        clear them: ``%otcache``, ``%otcache --clear``."""
+        from .cache import DayCache
+
+        args = _parse_options(self.otcache, line)
+        cache = DayCache()
+        if args.clear:
+            print(f"Removed {cache.clear(args.source)} cached entries from {cache.directory}.")
+        else:
+            print(cache.describe())
 
     # ------------------------------------------------------------ %otpanel
 

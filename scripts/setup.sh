@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what ot_magic, its examples and its tests need: the package with its test extra
-# (editable) and Debian's Chromium for the browser test. Idempotent: a second run only checks.
+# (editable), Debian's Chromium for the browser test and, when there is no java, Debian's
+# OpenJDK 17 for Spark (tests/test_spark.py). Idempotent: a second run only checks.
 #   bash scripts/setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,12 @@ dist = metadata.distribution(project["name"])
 url = json.loads(dist.read_text("direct_url.json") or "{}")
 if url.get("url") != pathlib.Path.cwd().as_uri() or dist.version != project["version"]:
     sys.exit(1)
-for spec in project["dependencies"] + project["optional-dependencies"]["test"]:
+extras, specs = project["optional-dependencies"], list(project["dependencies"])
+for spec in extras["test"]:  # the test extra may name other extras of this project
+    req = Requirement(spec)
+    mine = req.name == project["name"]
+    specs += [s for extra in req.extras for s in extras[extra]] if mine else [spec]
+for spec in specs:
     req = Requirement(spec)
     if req.marker is None or req.marker.evaluate():
         if not req.specifier.contains(metadata.version(req.name), prereleases=True):
@@ -40,12 +46,24 @@ else
   "$PYTHON" -m pip install --disable-pip-version-check -q -e ".[test]"
 fi
 
+# Debian packages, as root or through sudo.
+apt_install() {
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "$@"
+}
+
 if [ -x /usr/bin/chromium ]; then
   echo "setup: $(/usr/bin/chromium --version 2>/dev/null | head -n 1)"
 else
   echo "setup: installing Debian's chromium (for the browser test)"
-  SUDO=""
-  [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends chromium fonts-liberation
+  apt_install chromium fonts-liberation
+fi
+
+if command -v java >/dev/null 2>&1; then
+  echo "setup: $(java -version 2>&1 | head -n 1)"
+else
+  echo "setup: installing Debian's openjdk-17-jre-headless (for Spark)"
+  apt_install openjdk-17-jre-headless
 fi

@@ -29,7 +29,7 @@ def _shell():
 
 
 @pytest.fixture
-def ip(_shell, monkeypatch):
+def ip(_shell, monkeypatch, tmp_path):
     """A real IPython shell with ot_magic loaded, clean for each test.
 
     No ``OT_*`` variable from the outside, no remembered login; afterwards ``%config OTMagic``
@@ -39,8 +39,12 @@ def ip(_shell, monkeypatch):
 
     for name in [n for n in os.environ if n.startswith("OT_")]:
         monkeypatch.delenv(name)
+    # Tests re-run cells with faults injected: the day cache is theirs to turn on (test_cache),
+    # in a folder of their own.
+    monkeypatch.setenv("OT_CACHE_DIR", str(tmp_path / "ot_cache"))
     names = set(_shell.user_ns)
     credentials.forget()
+    _shell.run_line_magic("config", "OTMagic.cache = False")
     yield _shell
     credentials.forget()
     _shell.config.pop("OTMagic", None)
@@ -51,6 +55,17 @@ def ip(_shell, monkeypatch):
     for name in set(_shell.user_ns) - names:
         del _shell.user_ns[name]
     forget_panels()
+
+
+@pytest.fixture
+def api(ip, emulator, monkeypatch):
+    """The shell pointed at the emulator (``%config OTMagic.api_url``), with the demo account."""
+    from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
+
+    ip.run_line_magic("config", f"OTMagic.api_url = {emulator.url!r}")
+    monkeypatch.setenv("OT_LOGIN", DEMO_LOGIN)
+    monkeypatch.setenv("OT_PASSWORD", DEMO_PASSWORD)
+    return ip
 
 
 def forget_panels() -> None:

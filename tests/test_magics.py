@@ -20,15 +20,6 @@ from ot_magic.result import SessionsResult
 CANARY = "canary-pw-7f3a9c"  # a password that must never be shown
 
 
-@pytest.fixture
-def api(ip, emulator, monkeypatch):
-    """The shell pointed at the emulator (``%config OTMagic.api_url``), with the demo account."""
-    ip.run_line_magic("config", f"OTMagic.api_url = {emulator.url!r}")
-    monkeypatch.setenv("OT_LOGIN", DEMO_LOGIN)
-    monkeypatch.setenv("OT_PASSWORD", DEMO_PASSWORD)
-    return ip
-
-
 def run(ip, text):
     result = ip.run_cell(text, store_history=True)
     result.raise_error()
