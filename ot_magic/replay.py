@@ -28,6 +28,7 @@ import gzip
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -132,7 +133,12 @@ def _make_replay_emulator(path: Path) -> Any:
     class ReplayEmulator(Emulator):
         """The emulator's server, answering from a recording (any credentials accepted)."""
 
-        def answer(self, endpoint: str, items: dict[str, str]) -> tuple[bytes, str]:
+        def answer(
+            self,
+            endpoint: str,
+            items: dict[str, str],
+            cancelled: Callable[[], bool] | None = None,
+        ) -> tuple[bytes, str]:
             params = {k: v for k, v in items.items() if k not in _CREDENTIALS}
             found = answers.get(_key(endpoint, params))
             if found is None:
