@@ -17,6 +17,7 @@ SAME_TYPE = {
     "VARCHAR": "string",
     "BIGINT": "bigint",
     "DOUBLE": "double",
+    "BOOLEAN": "boolean",
     "DATE": "date",
     "TIMESTAMP WITH TIME ZONE": "timestamp",
 }
