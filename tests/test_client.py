@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from ot_magic import credentials
-from ot_magic.client import OpenTrackerClient, checked_api_url
+from ot_magic.client import OpenTrackerClient
 from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
 from ot_magic.errors import (
     ApiError,
@@ -25,6 +25,7 @@ from ot_magic.errors import (
     TransportError,
 )
 from ot_magic.request import SessionsRequest
+from ot_magic.transport import checked_api_url
 
 CANARY = "canary-Pa55w0rd-9c41"
 DAY = SessionsRequest(date="2011-11-16", limit=20)
@@ -173,7 +174,7 @@ def test_broken_answers_become_one_line_errors(client, emulator, fault, error, t
 def test_a_wrong_password_is_an_authentication_error_with_the_api_message(emulator):
     client = OpenTrackerClient(emulator.url, credentials=(DEMO_LOGIN, CANARY))
     with pytest.raises(
-        AuthenticationError, match=r"^Login/ site combination is not valid$"
+        AuthenticationError, match=r"^Login/ site combination is not valid \(no site was sent"
     ) as caught:
         client.sessions(DAY)
     assert CANARY not in "".join(traceback.format_exception(caught.value))
@@ -315,8 +316,10 @@ def test_bad_paging_and_endpoint_options_stop_before_any_request(client, emulato
     start = len(emulator.requests)
     with pytest.raises(ParameterError, match="max_rows: expected a whole number of at least 1"):
         client.sessions(DAY, max_rows=0)
-    with pytest.raises(ParameterError, match="sessions_by_user does not take it"):
+    with pytest.raises(TypeError, match="period"):  # the endpoint takes no period
         client.sessions_by_user("1319502921449.180515048", period="3d")
+    with pytest.raises(ParameterError, match="limit: expected a whole number from 1 to 10000"):
+        client.sessions_by_user("1319502921449.180515048", limit=10001)
     assert len(emulator.requests) == start
 
 
