@@ -33,7 +33,7 @@ from .errors import (
 )
 from .paging import Progress, checked_token, pull_pages, resume_text, split_days
 from .params import ENDPOINT_PATHS, PARAMS, params_for
-from .transport import DEFAULT_API_URL, DEFAULT_MAX_BYTES, Transport, scrub_error
+from .transport import DEFAULT_API_URL, DEFAULT_MAX_BYTES, Transport, detached, scrub_error
 
 if TYPE_CHECKING:
     import requests
@@ -289,7 +289,7 @@ class OpenTrackerClient:
         from .frame import to_dataframe
 
         if pull.error is not None and not pull.pages:
-            raise pull.error
+            raise detached(pull.error)
         if pull.cancelled and not pull.pages:
             raise RequestCancelled(f"cancelled before the first answer from {self.transport.host}")
         df = to_dataframe(
@@ -355,7 +355,7 @@ class OpenTrackerClient:
                 self._new_ticket(self._ticket_from, self._ticket_expires)
             failure = self._try_page(endpoint, params, cancel)
         if isinstance(failure, OpenTrackerError):
-            raise failure
+            raise detached(failure)  # without the parser's frames (they hold the answer)
         return failure
 
     def _try_page(

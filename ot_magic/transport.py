@@ -164,30 +164,33 @@ def _char_forms(char: str) -> list[str]:
     """Every way ``char`` may come back from a server that echoes it (regex alternatives)."""
     code = ord(char)
     utf8 = char.encode("utf-8")
+    # Escapes may be escaped again (``%2521``, ``\\u0021`` in JSON, ``&amp;#33;``).
+    percent, backslash, amp = "%(?:25)*", r"\\+", "&(?:amp;)*"
     forms = [
         re.escape(char),
-        "".join(f"%{b:02x}" for b in utf8),
-        "".join(f"\\\\x{b:02x}" for b in utf8),
-        f"&#0*{code};",
-        f"&#x0*{code:x};",
+        "".join(f"{percent}{b:02x}" for b in utf8),
+        "".join(f"{backslash}x{b:02x}" for b in utf8),
+        f"{amp}#0*{code};",
+        f"{amp}#x0*{code:x};",
     ]
     if code < 0x10000:
-        forms.append(f"\\\\u{code:04x}")
+        forms.append(f"{backslash}u{code:04x}")
     else:
         high, low = divmod(code - 0x10000, 0x400)
-        forms.append(f"\\\\u{0xD800 + high:04x}\\\\u{0xDC00 + low:04x}")
-    if len(utf8) > 1:
-        forms.append(re.escape(utf8.decode("latin-1")))  # UTF-8 read as Latin-1
-        forms.append("\ufffd")  # undecodable byte(s) replaced
+        forms.append(f"{backslash}u{0xD800 + high:04x}{backslash}u{0xDC00 + low:04x}")
+    if len(utf8) > 1:  # UTF-8 read as Latin-1 (raw, or JSON-escaped), or replaced
+        forms.append(re.escape(utf8.decode("latin-1")))
+        forms.append("".join(f"{backslash}u00{b:02x}" for b in utf8))
+        forms.append("\ufffd")
     name = html.entities.codepoint2name.get(code)
     if name:
-        forms.append(f"&{name};")
+        forms.append(f"{amp}{name};")
     forms += {
-        " ": ["\\+"],
-        "'": ["&apos;"],
-        "/": ["\\\\/"],
-        '"': ['\\\\"'],
-        "\\": ["\\\\\\\\"],
+        " ": [r"\+"],
+        "'": [f"{amp}apos;"],
+        "/": [f"{backslash}/"],
+        '"': [f'{backslash}"'],
+        "\\": [f"{backslash}\\\\"],
     }.get(char, [])
     return forms
 
@@ -221,7 +224,7 @@ def _end_pattern(secret: str, kind: type) -> re.Pattern | None:
     tail = ""
     for part in reversed(parts[_MIN_CUT:]):
         tail = f"(?:{part}{tail})?"
-    pattern = "".join(parts[:_MIN_CUT]) + tail + r"\s*\Z"
+    pattern = "".join(parts[:_MIN_CUT]) + tail + r"[\s…]*\Z"  # cut, perhaps marked
     if kind is bytes:
         return re.compile(pattern.encode("utf-8"), re.IGNORECASE)
     return re.compile(pattern, re.IGNORECASE)
@@ -292,9 +295,10 @@ def form_body(params: Mapping[str, str]) -> bytes:
 # --- the exchange ---------------------------------------------------------------------------
 
 
-def _bare(error: OpenTrackerError) -> OpenTrackerError:
-    """``error`` without the worker's frames or a chained exception: raised again in the
-    caller's thread, its traceback shows none of the frames that held the form."""
+def detached(error: OpenTrackerError) -> OpenTrackerError:
+    """``error`` without the frames it was raised in, or a chained exception: raised again
+    (``raise detached(error)``), its traceback shows none of the frames that held the form
+    or the answer's bytes."""
     error.__traceback__ = None
     error.__context__ = error.__cause__ = None
     return error
@@ -463,7 +467,7 @@ class Transport:
             outcome.status, outcome.content_type = status, content_type
             outcome.body = scrub_bytes(to_utf8(body, content_type), secrets)
         except OpenTrackerError as error:
-            outcome.error = _bare(scrub_error(error, secrets))
+            outcome.error = detached(scrub_error(error, secrets))
         except BaseException as error:
             outcome.error = TransportError(
                 f"the request to {self.host} failed ({type(error).__name__})"
@@ -618,6 +622,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "Transport",
     "checked_api_url",
+    "detached",
     "form_body",
     "is_loopback",
     "scrub",
