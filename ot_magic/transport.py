@@ -160,27 +160,35 @@ def scrub_error(error: OpenTrackerError, secrets: Iterable[str]) -> OpenTrackerE
     return error
 
 
+def _hex(number: int, width: int) -> str:
+    """``number`` in hex, either case: ``_hex(0x2A, 2) == "2[aA]"``."""
+    return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{number:0{width}x}")
+
+
 def _char_forms(char: str) -> list[str]:
-    """Every way ``char`` may come back from a server that echoes it (regex alternatives)."""
+    """Every way ``char`` may come back from a server that echoes it (regex alternatives,
+    each starting with a literal, so that the regex engine skips ahead on a set of bytes)."""
     code = ord(char)
     utf8 = char.encode("utf-8")
     # Escapes may be escaped again (``%2521``, ``\\u0021`` in JSON, ``&amp;#33;``).
-    percent, backslash, amp = "%(?:25)*", r"\\+", "&(?:amp;)*"
-    forms = [
-        re.escape(char),
-        "".join(f"{percent}{b:02x}" for b in utf8),
-        "".join(f"{backslash}x{b:02x}" for b in utf8),
+    percent, backslash, amp = "%(?:25)*", r"\\(?:\\)*", "&(?:amp;)*"
+    forms = list(dict.fromkeys(re.escape(c) for c in (char, char.lower(), char.upper())))
+    forms += [
+        "".join(f"{percent}{_hex(b, 2)}" for b in utf8),
+        "".join(f"{backslash}[xX]{_hex(b, 2)}" for b in utf8),
         f"{amp}#0*{code};",
-        f"{amp}#x0*{code:x};",
+        f"{amp}#[xX]0*{_hex(code, 1)};",
     ]
     if code < 0x10000:
-        forms.append(f"{backslash}u{code:04x}")
+        forms.append(f"{backslash}u{_hex(code, 4)}")
     else:
         high, low = divmod(code - 0x10000, 0x400)
-        forms.append(f"{backslash}u{0xD800 + high:04x}{backslash}u{0xDC00 + low:04x}")
+        forms.append(f"{backslash}u{_hex(0xD800 + high, 4)}{backslash}u{_hex(0xDC00 + low, 4)}")
+    if 0x7F < code < 0x100:  # one Latin-1 byte (bytes patterns only: it is ``char`` in text)
+        forms.append(f"\\x{code:02x}")
     if len(utf8) > 1:  # UTF-8 read as Latin-1 (raw, or JSON-escaped), or replaced
         forms.append(re.escape(utf8.decode("latin-1")))
-        forms.append("".join(f"{backslash}u00{b:02x}" for b in utf8))
+        forms.append("".join(f"{backslash}u00{_hex(b, 2)}" for b in utf8))
         forms.append("\ufffd")
     name = html.entities.codepoint2name.get(code)
     if name:
@@ -200,16 +208,13 @@ def _char_patterns(secret: str) -> tuple[str, ...]:
     return tuple("(?:" + "|".join(_char_forms(c)) + ")" for c in secret)
 
 
+def _compiled(pattern: str, kind: type) -> re.Pattern:
+    return re.compile(pattern.encode("utf-8") if kind is bytes else pattern)
+
+
 @lru_cache(maxsize=32)
 def _patterns(secret: str, kind: type) -> re.Pattern:
-    pattern = "".join(_char_patterns(secret))
-    if kind is bytes:
-        raw_latin1 = secret.encode("latin-1", "ignore")
-        alternatives = [pattern.encode("utf-8")]
-        if len(raw_latin1) == len(secret) and raw_latin1 != secret.encode("utf-8"):
-            alternatives.append(re.escape(raw_latin1))
-        return re.compile(b"|".join(alternatives), re.IGNORECASE)
-    return re.compile(pattern, re.IGNORECASE)
+    return _compiled("".join(_char_patterns(secret)), kind)
 
 
 _MIN_CUT = 3  # shorter starts of a secret at the end of a text are left as they are
@@ -224,10 +229,7 @@ def _end_pattern(secret: str, kind: type) -> re.Pattern | None:
     tail = ""
     for part in reversed(parts[_MIN_CUT:]):
         tail = f"(?:{part}{tail})?"
-    pattern = "".join(parts[:_MIN_CUT]) + tail + r"[\s…]*\Z"  # cut, perhaps marked
-    if kind is bytes:
-        return re.compile(pattern.encode("utf-8"), re.IGNORECASE)
-    return re.compile(pattern, re.IGNORECASE)
+    return _compiled("".join(parts[:_MIN_CUT]) + tail + r"[\s…]*\Z", kind)  # cut, marked
 
 
 def _cut_at_end(text, secret: str, kind: type):
