@@ -217,3 +217,19 @@ def test_a_cancelled_pull_returns_the_rows_so_far_and_the_token_that_goes_on(
     assert 0 < len(kept.df) < len(sequential.df) and kept.resume
     rest = client.sessions(kept.resume_request, all_pages=True)
     assert ids(kept) + ids(rest) == ids(sequential)
+
+
+@pytest.mark.parametrize("zone", ["EST", "Asia/Tokyo"])
+def test_all_pages_covers_exactly_the_days_of_the_same_request_without_it(emulator, zone):
+    """``date`` is the last day of ``period``: the day split asks for those days, no other."""
+    request = SessionsRequest(
+        date="2011-11-16", period="1w", limit=1000, includeCountryCode="NZ", timeZone=zone
+    )
+    client = make_client(emulator)
+    one_page = client.sessions(request)
+    assert not one_page.more and 0 < len(one_page.df) < 1000, "the whole week fits on a page"
+    split = client.sessions(request, all_pages=True, concurrency=7)
+    assert split.pages == 7 and ids(split) == ids(one_page)
+    days = set(split.df["session_start_unix_timestamp"].dt.tz_convert(zone).dt.date)
+    assert days <= {dt.date(2011, 11, 16) - dt.timedelta(days=n) for n in range(7)}
+    assert len(days) == 7
