@@ -409,11 +409,14 @@ class OTMagic(Magics):
         with self._one_line_errors():
             try:
                 kwargs = {"expires": args.expires} if args.expires else {}
-                self._client(False).login_ticket(**kwargs)
+                ticket = self._client(False).login_ticket(**kwargs)
             except OpenTrackerError:
                 credentials.forget()
                 raise
-        print(f"Logged in as {login}; requests now carry a ticket instead of the password.")
+        print(
+            f"Logged in as {login}; requests now carry a ticket instead of the password "
+            f"(valid {ticket.expires} s, renewed before it lapses while this kernel runs)."
+        )
 
 
 class _Progress:

@@ -408,3 +408,22 @@ def test_sessions_by_user_asks_for_the_whole_history_and_says_when_more_exist(cl
     some = client.sessions_by_user(regular, limit=1)
     assert some.more and len(some.df) == 1
     assert "more sessions exist" in some.summary()
+
+
+def test_otlogin_ticket_without_expires_still_works_after_its_60_seconds(ip, monkeypatch, capsys):
+    from ot_magic.emulator import Emulator
+
+    now = [time.time()]
+    with Emulator(clock=lambda: now[0]) as emulator:
+        monkeypatch.setattr("builtins.input", lambda prompt="": DEMO_LOGIN)
+        monkeypatch.setattr("getpass.getpass", lambda prompt="": DEMO_PASSWORD)
+        ip.run_line_magic("config", f"OTMagic.api_url = {emulator.url!r}")
+        ip.run_line_magic("otlogin", "--ticket")
+        assert "valid 60 s, renewed before it lapses" in capsys.readouterr().out
+        now[0] += 3600  # an hour later, on the server's clock: the first ticket has lapsed
+        start = len(emulator.requests)
+        result = ip.run_cell("%%otsessions\ndate = 2011-11-16\nlimit = 4\n")
+        assert result.error_in_exec is None and len(result.result.df) == 4
+        sent = requests_since(emulator, start)
+        assert [r.endpoint for r in sent] == ["sessions", "login", "sessions"]
+        assert all(r.credentials == {"ticketId": "body"} for r in sent if r.endpoint != "login")
