@@ -103,7 +103,9 @@ class Pager:
                 params["nextToken"] = token
             try:
                 page = fetch_page(params)
-            except RequestCancelled:
+            except RequestCancelled as stopped:
+                if isinstance(stopped, KeyboardInterrupt) and not (cancel and cancel.is_set()):
+                    raise  # Ctrl-C the caller did not turn into a cancel stays a Ctrl-C
                 self.cancelled = True
                 return
             except OpenTrackerError as error:
