@@ -432,7 +432,13 @@ class Transport:
         if body.lstrip()[:6].lower() == b"error:":
             from .frame import read_page
 
-            read_page(body)  # raises the API's own error, worded from the scrubbed body
+            failure: OpenTrackerError | None = None
+            try:
+                read_page(body)  # the API's own error, worded from the scrubbed body
+            except OpenTrackerError as error:
+                failure = error
+            if failure is not None:
+                raise detached(failure)
         if status in RETRY_STATUSES:
             raise TransportError(
                 f"the API at {self.host} kept answering HTTP {status} "
