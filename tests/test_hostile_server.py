@@ -400,3 +400,11 @@ def test_a_json_page_token_is_not_offered_to_go_on_from(server):
     result = client_of(server).sessions(DAY)
     assert result.next_token is None and result.resume is None and result.more
     assert "more sessions exist (fetch them with --all" in result.summary()
+
+
+def test_a_password_echoed_into_the_rows_is_scrubbed_from_the_data_too(server):
+    server.behave(lambda connection, request: answer(
+        page([[ROW[0], f"at {request.form['password']} and {json.dumps(CANARY)}", ROW[2]]])
+    )(connection, request))  # fmt: skip
+    df = client_of(server).sessions(DAY).df
+    assert df["city"].iloc[0] == 'at *** and "***"'
