@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import codecs
 import html.entities
+import http.client
 import io
 import ipaddress
 import logging
@@ -306,6 +307,21 @@ def detached(error: OpenTrackerError) -> OpenTrackerError:
     return error
 
 
+def _not_http(error: BaseException) -> str:
+    """The name of the ``http.client`` complaint inside ``error`` (a status line, header or
+    framing that is not HTTP), or ``""`` for a refused or reset connection."""
+    seen: list[object] = [error]
+    while seen:
+        item = seen.pop()
+        if isinstance(item, ConnectionError):  # RemoteDisconnected, reset: the network's fault
+            return ""
+        if isinstance(item, http.client.HTTPException):
+            return type(item).__name__
+        if isinstance(item, BaseException):
+            seen.extend(item.args)
+    return ""
+
+
 class _Outcome:
     """What the worker thread hands back: a status and body, or a one-line error."""
 
@@ -516,6 +532,10 @@ class Transport:
                 f"the answer from {self.host} was cut short (the connection closed before "
                 "the whole body arrived)"
             )
+        if failure.startswith("garbled:"):
+            raise ResponseError(
+                f"the answer from {self.host} is not valid HTTP ({failure.split(':', 1)[1]})"
+            )
         if failure == "refused":
             raise TransportError(
                 f"could not reach {self.host} (connection refused or reset, "
@@ -548,8 +568,9 @@ class Transport:
             return "timeout"
         except requests.exceptions.SSLError:
             return "TLS handshake failed"
-        except requests.exceptions.ConnectionError:
-            return "refused"
+        except requests.exceptions.ConnectionError as error:
+            garbled = _not_http(error)
+            return f"garbled:{garbled}" if garbled else "refused"
         except requests.exceptions.Timeout:
             return "timeout"
         except requests.exceptions.RequestException as error:

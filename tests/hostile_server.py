@@ -272,3 +272,12 @@ def _read_request(connection: socket.socket) -> Request | None:
         body += more
     form = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))  # UTF-8 %-escapes
     return Request(method, path, headers, body, form)
+
+
+def raw(data: bytes):
+    """Exactly these bytes, whatever HTTP says."""
+
+    def behave(connection: socket.socket, request: Request) -> None:
+        connection.sendall(data)
+
+    return behave

@@ -34,6 +34,7 @@ from hostile_server import (
     leaks,
     page,
     pages,
+    raw,
     redirect,
 )
 
@@ -123,6 +124,25 @@ def test_a_ticket_echoed_back_is_scrubbed_like_a_password(server):
         lambda: client_of(server, credentials=Credentials(ticket_id=ticket)).sessions(DAY)
     )
     assert not leaks(shown(error), secret=ticket)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"HTTP/1.1 abc OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nbody\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n\r\nnot gzip!",
+        b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n" + b"X-Many: 1\r\n" * 120 + b"\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 2\r\n\r\nxx",
+    ],
+    ids=["bad-status", "bad-chunk", "bad-gzip", "long-header", "many-headers", "brotli"],
+)
+def test_what_breaks_http_itself_is_one_line_without_the_form(server, data):
+    server.behave(raw(data))
+    error = failure_of(lambda: client_of(server).sessions(DAY))
+    assert isinstance(error, OpenTrackerError) and "\n" not in str(error), repr(error)
+    assert not leaks(shown(error))
 
 
 def test_a_lone_surrogate_is_one_line_naming_the_parameter_and_nothing_is_sent(server):
