@@ -605,9 +605,9 @@ class Transport:
         elif encoding in ("identity", ""):
             inflater = None
         else:
-            raise ResponseError(
-                f"the answer from {self.host} is compressed as {encoding[:20]!r}, "
-                "which was not asked for (gzip or deflate)"
+            raise ResponseError(  # the header's value is not shown: a server may echo anything
+                f"the answer from {self.host} is compressed in a way that was not asked for "
+                "(Content-Encoding other than gzip or deflate)"
             )
         buffer = io.BytesIO()
         while True:
