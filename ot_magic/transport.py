@@ -25,6 +25,7 @@ What each guarantee rests on, here and nowhere else:
 
 from __future__ import annotations
 
+import base64
 import codecs
 import html.entities
 import http.client
@@ -136,6 +137,8 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret:
             text = _patterns(secret, str).sub(_SCRUBBED, text)
+            for literal in _literals(secret):
+                text = text.replace(literal, _SCRUBBED)
             text = _cut_at_end(text, secret, str)
     return text
 
@@ -145,6 +148,8 @@ def scrub_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
     for secret in secrets:
         if secret:
             data = _patterns(secret, bytes).sub(_SCRUBBED.encode(), data)
+            for literal in _literals(secret):
+                data = data.replace(literal.encode("ascii"), _SCRUBBED.encode())
             data = _cut_at_end(data, secret, bytes)
     return data
 
@@ -216,6 +221,23 @@ def _compiled(pattern: str, kind: type) -> re.Pattern:
 @lru_cache(maxsize=32)
 def _patterns(secret: str, kind: type) -> re.Pattern:
     return _compiled("".join(_char_patterns(secret)), kind)
+
+
+@lru_cache(maxsize=32)
+def _literals(secret: str) -> tuple[str, ...]:
+    """The secret in hex and in base64 (standard and URL-safe, at each of the three offsets it
+    may have inside a longer encoded text: the characters that do not depend on its
+    neighbours), for secrets long enough that these cannot be found by chance."""
+    raw = secret.encode("utf-8")
+    if len(raw) < 8:
+        return ()
+    found = {raw.hex(), raw.hex().upper()}
+    for offset in range(3):
+        encoded = base64.b64encode(bytes(offset) + raw).decode("ascii")
+        start, stop = -(-offset * 4 // 3), (offset + len(raw)) // 3 * 4
+        middle = encoded[start:stop]
+        found |= {middle, middle.replace("+", "-").replace("/", "_")}
+    return tuple(sorted((f for f in found if len(f) >= 8), key=len, reverse=True))
 
 
 _MIN_CUT = 3  # shorter starts of a secret at the end of a text are left as they are

@@ -12,6 +12,7 @@ request is recorded in ``server.requests``.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import html
 import json
@@ -53,6 +54,8 @@ def encodings(secret: str) -> dict[str, str]:
         "json_every_char": "".join(f"\\u{ord(c):04x}" for c in secret),
         "json_upper_hex": "".join(f"\\u{ord(c):04X}" if not c.isalnum() else c for c in secret),
         "utf8_read_as_latin1": utf8.decode("latin-1"),
+        "base64": base64.b64encode(utf8).decode().rstrip("="),
+        "hex": utf8.hex(),
     }
 
 

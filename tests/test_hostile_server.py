@@ -8,6 +8,7 @@ traceback under ``%xmode Verbose`` in a real IPython shell, not in a notebook sa
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -115,6 +116,15 @@ def test_an_answer_cut_inside_the_echoed_password_shows_none_of_it(server, cut):
     server.behave(echo(200, "error", cut=cut))
     error = failure_of(lambda: client_of(server).sessions(DAY))
     assert not leaks(shown(error), window=3), str(error)
+
+
+@pytest.mark.parametrize("prefix", [b"", b"a", b"ab", LOGIN.encode() + b":"])
+def test_the_password_in_base64_or_hex_is_scrubbed_at_any_offset(prefix):
+    from ot_magic.transport import scrub
+
+    encoded = base64.b64encode(prefix + CANARY.encode()).decode()
+    left = scrub(f"Basic {encoded} / {CANARY.encode().hex().upper()}", [CANARY])
+    assert left.count("***") == 2 and len(left) <= len(prefix) * 4 // 3 + 4 + 20, left
 
 
 def test_a_ticket_echoed_back_is_scrubbed_like_a_password(server):
