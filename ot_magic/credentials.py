@@ -41,7 +41,9 @@ class Credentials:
             raise ConfigurationError("credentials need a login and a password, or a ticket id")
         self.login = login or None
         self._password = password or None
-        self._ticket_id = ticket_id or None
+        self._ticket_id = (
+            str.__str__(ticket_id) if ticket_id else None
+        )  # a plain str, Ticket or not
         self.source = source
 
     @property
@@ -62,6 +64,11 @@ class Credentials:
         if self._ticket_id:
             return {"ticketId": self._ticket_id}
         return {"login": self.login or "", "password": self._password or ""}
+
+    @property
+    def renewable(self) -> bool:
+        """Whether a new ticket can be asked for (the password is known)."""
+        return bool(self.login and self._password)
 
     def with_ticket(self, ticket_id: str) -> Credentials:
         """The same login, now carried by a ticket instead of the password."""
@@ -133,8 +140,28 @@ def require(given: Credentials | tuple[str, str] | None = None) -> Credentials:
     return found
 
 
-def demo() -> Credentials:
-    """The built-in emulator's demo account (the only credentials ever sent to it)."""
-    from .emulator import DEMO_LOGIN, DEMO_PASSWORD
+class Ticket(str):
+    """A ``ticketId`` that does not show itself: its ``repr`` and ``str`` are ``Ticket(***)``,
+    yet it is the ticket wherever a string is used (``Credentials(ticket_id=ticket)``,
+    ``os.environ["OT_TICKET_ID"] = ticket``). ``expires_at`` is when it lapses
+    (``time.monotonic()`` seconds) and ``expires`` the seconds it was asked for::
 
-    return Credentials(DEMO_LOGIN, DEMO_PASSWORD, source="demo")
+        ticket = client.login_ticket(expires=600)
+        ticket            # Ticket(***, valid 600 s)
+    """
+
+    expires: int
+    expires_at: float
+
+    def __new__(cls, value: str, *, expires: int, expires_at: float) -> Ticket:
+        ticket = super().__new__(cls, value)
+        ticket.expires, ticket.expires_at = expires, expires_at
+        return ticket
+
+    def __repr__(self) -> str:
+        return f"Ticket(***, valid {self.expires} s)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> tuple:
+        raise TypeError("a Ticket is kept in memory only and cannot be pickled")

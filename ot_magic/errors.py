@@ -63,15 +63,40 @@ class TransportError(OpenTrackerError):
     """The server could not be reached, timed out, or kept failing after the retries."""
 
 
+class RequestCancelled(OpenTrackerError):
+    """A request stopped by its caller (``cancel`` set, the panel's Cancel) before its answer
+    arrived; nothing of that answer is kept."""
+
+
+class Interrupted(RequestCancelled, KeyboardInterrupt):
+    """Ctrl-C (or Jupyter's "Interrupt") during a request: still a ``KeyboardInterrupt`` for
+    Python callers, yet one line in a notebook, and raised without the frames that held the
+    form."""
+
+
 class PartialResultError(OpenTrackerError):
     """A later page failed; the rows fetched before it are kept in ``partial``.
 
-    ``resume_token`` is the ``nextToken`` to continue from.
+    ``resume`` holds the request parameters that fetch exactly the rest (``{"nextToken": ...}``,
+    or ``date``/``period`` with a server's token), ``None`` when no request can; ``resume_token``
+    is its ``nextToken`` (a token the server issued), if any.
     """
 
-    def __init__(self, message: str, *, partial: object, resume_token: str | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial: object,
+        resume_token: str | None = None,
+        resume: dict[str, str] | None = None,
+    ) -> None:
         self.partial = partial
-        self.resume_token = resume_token
+        self.resume = (
+            resume
+            if resume is not None
+            else ({"nextToken": resume_token} if resume_token else None)
+        )
+        self.resume_token = (self.resume or {}).get("nextToken")
         super().__init__(message)
 
 

@@ -315,7 +315,7 @@ class OTMagic(Magics):
         self._bind(args.out, result)
         if interrupted.is_set():
             raise PartialResultUsageError(
-                _resume_message("Interrupted", len(result.df), result.next_token, args.out)
+                _resume_message("Interrupted", len(result.df), result.resume, args.out)
             )
         result.show_views = not args.no_display and self.display
         return result
@@ -553,11 +553,14 @@ class OTMagic(Magics):
         with self._one_line_errors():
             try:
                 kwargs = {"expires": args.expires} if args.expires else {}
-                self._client(False).login_ticket(**kwargs)
+                ticket = self._client(False).login_ticket(**kwargs)
             except OpenTrackerError:
                 credentials.forget()
                 raise
-        print(f"Logged in as {login}; requests now carry a ticket instead of the password.")
+        print(
+            f"Logged in as {login}; requests now carry a ticket instead of the password "
+            f"(valid {ticket.expires} s, renewed before it lapses while this kernel runs)."
+        )
 
 
 class _Progress:
@@ -604,16 +607,24 @@ def _magic_line(args: argparse.Namespace) -> str:
 def _partial_message(error: PartialResultError, out: str) -> str:
     """The client's one line, then where the rows are and the exact cell line to resume with."""
     rows = len(error.partial.df) if error.partial is not None else 0
-    return _resume_message(str(error), rows, error.resume_token, out)
+    return _resume_message(str(error), rows, error.resume, out)
 
 
-def _resume_message(reason: str, rows: int, token: str | None, out: str) -> str:
-    """``reason``, where the rows read are, and the exact cell line that fetches the rest."""
+def _resume_message(reason: str, rows: int, resume: dict[str, str] | None, out: str) -> str:
+    """``reason``, where the rows read are, and the exact cell lines that fetch the rest."""
+    from .paging import resume_text
+
     message = f"{reason}. The {rows} rows read are in {out}"
-    if token:
+    if resume and set(resume) == {"nextToken"}:
         message += (
             f"; to fetch the rest, run the cell again with --all --out {out}_rest"
-            f" and this line added: nextToken = {token}"
+            f" and this line added: {resume_text(resume)}"
+        )
+    elif resume:
+        message += (
+            f"; to fetch the rest, run the cell again with --all --out {out}_rest"
+            f" and these lines in place of its own {' and '.join(n for n in resume if n != 'nextToken')}:"
+            f" {resume_text(resume)}"
         )
     return message
 

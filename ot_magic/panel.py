@@ -424,7 +424,7 @@ class SessionsPanel(widgets.VBox):
         self._busy = True
         options = (request, self.all_pages.value, self.max_rows.value or None)
         self.run_button.disabled = True
-        self.cancel_button.disabled = not any(options[1:])  # a single page cannot be cut short
+        self.cancel_button.disabled = False  # even a single page can be given up
         self.status.value = _status_html("running…")
         self.progress.value, self.progress.max = 0, options[2] or 1
         self.progress.layout.display = None if options[2] else "none"  # rows of max rows
@@ -574,7 +574,7 @@ def _summary(result: Any, out: str, cancelled: bool) -> str:
     text = f"{len(result.df)} sessions, {pages}, {result.elapsed:.2f} s → {out}"
     if cancelled:
         text += " (cancelled: rows read so far"
-        text += f"; nextToken = {result.next_token} goes on)" if result.next_token else ")"
+        text += f"; {result.resume_text()} goes on)" if result.resume else ")"
     return text
 
 

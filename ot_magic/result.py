@@ -25,7 +25,12 @@ class SessionsResult:
     """What one run of the magic (or ``OpenTrackerClient.sessions``) gives back.
 
     ``df`` holds one row a session; ``request`` is the request as sent (it never holds a
-    credential); ``next_token`` is where the API would go on from (``None`` when done);
+    credential); ``resume`` the parameters that fetch exactly the rest (``{"nextToken": ...}``
+    with a token the server issued, or ``date``/``period`` naming the days not read, with the
+    server's token inside the first of them), ``None`` when nothing is left or no request can
+    go on exactly; ``next_token`` is that token when the token alone goes on from here;
+    ``more`` says rows exist beyond those fetched (even when no token can fetch them exactly:
+    ask again with ``--all``);
     ``pages`` counts the HTTP answers read and ``elapsed`` their wall time in seconds.
     ``show_views=False`` (the magic's ``--no-display``) makes its display the summary line
     alone, so no view is built until ``.view``, ``.table`` or ``.map`` is asked for.
@@ -40,6 +45,22 @@ class SessionsResult:
     api_url: str = ""
     client: Any = field(default=None, repr=False)
     show_views: bool = field(default=True, repr=False)
+    resume: dict[str, str] | None = field(default=None, repr=False)
+    more: bool = field(default=False, repr=False)
+
+    @property
+    def resume_request(self) -> SessionsRequest | None:
+        """The request that fetches exactly the rest (``None`` when there is none):
+        ``client.sessions(result.resume_request, all_pages=True)``."""
+        if self.request is None or not self.resume:
+            return None
+        return self.request.replace(**self.resume)
+
+    def resume_text(self) -> str:
+        """``resume`` as cell lines joined by ``; `` (``""`` when there is none)."""
+        from .paging import resume_text
+
+        return resume_text(self.resume) if self.resume else ""
 
     @cached_property
     def table(self) -> Any:
@@ -92,8 +113,10 @@ class SessionsResult:
             total = sum(unreadable.values())
             named = ", ".join(f"{count:,} in {name}" for name, count in unreadable.items())
             parts.append(f"{total:,} unreadable value{'s' * (total != 1)} ({named})")
-        if self.next_token:
-            parts.append(f"more from nextToken {self.next_token}")
+        if self.resume:
+            parts.append(f"more from {self.resume_text()}")
+        elif self.more:
+            parts.append("more sessions exist (fetch them with --all or --max-rows)")
         return " · ".join(parts)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import pickle
 import socket
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from threading import Thread
@@ -13,7 +15,7 @@ import pandas as pd
 import pytest
 
 from ot_magic import credentials
-from ot_magic.client import OpenTrackerClient, checked_api_url
+from ot_magic.client import OpenTrackerClient
 from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
 from ot_magic.errors import (
     ApiError,
@@ -25,6 +27,7 @@ from ot_magic.errors import (
     TransportError,
 )
 from ot_magic.request import SessionsRequest
+from ot_magic.transport import checked_api_url
 
 CANARY = "canary-Pa55w0rd-9c41"
 DAY = SessionsRequest(date="2011-11-16", limit=20)
@@ -173,7 +176,7 @@ def test_broken_answers_become_one_line_errors(client, emulator, fault, error, t
 def test_a_wrong_password_is_an_authentication_error_with_the_api_message(emulator):
     client = OpenTrackerClient(emulator.url, credentials=(DEMO_LOGIN, CANARY))
     with pytest.raises(
-        AuthenticationError, match=r"^Login/ site combination is not valid$"
+        AuthenticationError, match=r"^Login/ site combination is not valid \(no site was sent"
     ) as caught:
         client.sessions(DAY)
     assert CANARY not in "".join(traceback.format_exception(caught.value))
@@ -315,8 +318,10 @@ def test_bad_paging_and_endpoint_options_stop_before_any_request(client, emulato
     start = len(emulator.requests)
     with pytest.raises(ParameterError, match="max_rows: expected a whole number of at least 1"):
         client.sessions(DAY, max_rows=0)
-    with pytest.raises(ParameterError, match="sessions_by_user does not take it"):
+    with pytest.raises(TypeError, match="period"):  # the endpoint takes no period
         client.sessions_by_user("1319502921449.180515048", period="3d")
+    with pytest.raises(ParameterError, match="limit: expected a whole number from 1 to 10000"):
+        client.sessions_by_user("1319502921449.180515048", limit=10001)
     assert len(emulator.requests) == start
 
 
@@ -324,3 +329,101 @@ def test_a_wrong_api_path_is_a_configuration_error(emulator):
     client = OpenTrackerClient(emulator.url + "nowhere/", credentials=(DEMO_LOGIN, DEMO_PASSWORD))
     with pytest.raises(ConfigurationError, match="HTTP 404"):
         client.sessions(DAY)
+
+
+# --- tickets ----------------------------------------------------------------------------------
+
+
+def test_a_ticket_shows_itself_nowhere_yet_works_as_the_ticket(client, emulator):
+    ticket = client.login_ticket(expires=120)
+    assert repr(ticket) == str(ticket) == f"{ticket}" == "Ticket(***, valid 120 s)"
+    assert ticket not in repr([ticket]) and ticket.expires == 120
+    start = len(emulator.requests)
+    other = OpenTrackerClient(emulator.url, credentials=credentials.Credentials(ticket_id=ticket))
+    assert len(other.sessions(DAY).df) == 20
+    assert requests_since(emulator, start)[0].credentials == {"ticketId": "body"}
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(ticket)
+
+
+def test_a_short_ticket_is_renewed_while_the_password_is_known(client, emulator):
+    client.login_ticket(expires=1)
+    time.sleep(1.2)  # the emulator now refuses the first ticket
+    start = len(emulator.requests)
+    assert len(client.sessions(DAY).df) == 20
+    assert len(client.sessions(DAY).df) == 20
+    sent = [r.endpoint for r in requests_since(emulator, start)]
+    assert "login" in sent and sent.count("sessions") == 2
+    assert all(r.credentials == {"ticketId": "body"} for r in requests_since(emulator, start)
+               if r.endpoint == "sessions")  # fmt: skip
+
+
+def test_an_expired_ticket_from_the_environment_says_it_may_have_expired(
+    client, emulator, monkeypatch
+):
+    monkeypatch.setenv("OT_TICKET_ID", str.__str__(client.login_ticket(expires=1)))
+    time.sleep(1.2)
+    with pytest.raises(AuthenticationError, match=r"ticket \(it may have expired"):
+        OpenTrackerClient(emulator.url).sessions(DAY)
+
+
+# --- follow-up requests carry the site and zone they came from --------------------------------
+
+
+def test_the_login_error_names_the_site_sent_and_how_to_set_it(client):
+    with pytest.raises(AuthenticationError) as caught:
+        client.sessions(DAY.replace(site="www.example.com"))
+    message = str(caught.value)
+    assert "site sent: www.example.com" in message and "OT_SITE" in message
+    assert "site = ..." in message and "\n" not in message
+
+
+def test_drill_downs_carry_the_site_and_time_zone_of_their_request(client, emulator):
+    from ot_magic.views.results import build_view
+
+    request = DAY.replace(site="www.opentracker.de", timeZone="America/New_York", limit=40)
+    result = client.sessions(request)
+    view = build_view(result)
+    drill = view.drilldown
+    row = int(result.df["pageviews"].to_numpy().argmax())
+    view.table.select_rows([row])
+    for button in (drill.page_views_button, drill.visitor_button):
+        start = len(emulator.requests)
+        button.click()
+        sent = requests_since(emulator, start)[-1].params
+        assert sent["site"] == "www.opentracker.de" and sent["timeZone"] == "America/New_York"
+        assert len(drill.result.df) >= 1, drill.status.value
+        stamps = drill.result.df["session_start_unix_timestamp"]
+        assert str(stamps.dt.tz) == "America/New_York"
+
+
+def test_sessions_by_user_asks_for_the_whole_history_and_says_when_more_exist(client, emulator):
+    day = client.sessions(DAY.replace(limit=200)).df
+    regular = day.loc[day["number_visits"].idxmax(), "machine_idx"]  # a returning visitor
+    start = len(emulator.requests)
+    whole = client.sessions_by_user(regular)
+    assert requests_since(emulator, start)[-1].params["limit"] == "10000"
+    assert not whole.more and len(whole.df) >= 2
+    assert set(whole.df["machine_idx"]) == {regular}
+    some = client.sessions_by_user(regular, limit=1)
+    assert some.more and len(some.df) == 1
+    assert "more sessions exist" in some.summary()
+
+
+def test_otlogin_ticket_without_expires_still_works_after_its_60_seconds(ip, monkeypatch, capsys):
+    from ot_magic.emulator import Emulator
+
+    now = [time.time()]
+    with Emulator(clock=lambda: now[0]) as emulator:
+        monkeypatch.setattr("builtins.input", lambda prompt="": DEMO_LOGIN)
+        monkeypatch.setattr("getpass.getpass", lambda prompt="": DEMO_PASSWORD)
+        ip.run_line_magic("config", f"OTMagic.api_url = {emulator.url!r}")
+        ip.run_line_magic("otlogin", "--ticket")
+        assert "valid 60 s, renewed before it lapses" in capsys.readouterr().out
+        now[0] += 3600  # an hour later, on the server's clock: the first ticket has lapsed
+        start = len(emulator.requests)
+        result = ip.run_cell("%%otsessions\ndate = 2011-11-16\nlimit = 4\n")
+        assert result.error_in_exec is None and len(result.result.df) == 4
+        sent = requests_since(emulator, start)
+        assert [r.endpoint for r in sent] == ["sessions", "login", "sessions"]
+        assert all(r.credentials == {"ticketId": "body"} for r in sent if r.endpoint != "login")

@@ -7,9 +7,10 @@ import datetime as dt
 
 import pytest
 
-from ot_magic.client import OpenTrackerClient, day_start_token, split_days
+from ot_magic.client import OpenTrackerClient
 from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
 from ot_magic.errors import PartialResultError, TransportError
+from ot_magic.paging import split_days
 from ot_magic.request import SessionsRequest
 
 THREE_DAYS = SessionsRequest(date="2011-11-16", period="3d", limit=1000)
@@ -115,7 +116,7 @@ def test_a_later_page_failing_keeps_the_earlier_rows_and_resuming_gives_the_rest
     assert error.resume_token in str(error) and "\n" not in str(error)
     assert error.partial.next_token == error.resume_token
     emulator.faults.reset()
-    rest = client.sessions(THREE_DAYS.replace(nextToken=error.resume_token), all_pages=True)
+    rest = client.sessions(THREE_DAYS.replace(**error.resume), all_pages=True)
     assert kept + ids(rest) == ids(sequential)
 
 
@@ -130,19 +131,52 @@ def test_a_failure_during_the_day_split_keeps_the_newest_complete_rows_and_resum
     kept = ids(error.partial)
     assert 0 < len(kept) < len(ids(sequential)) and kept == ids(sequential)[: len(kept)]
     emulator.faults.reset()
-    rest = client.sessions(THREE_DAYS.replace(nextToken=error.resume_token), all_pages=True)
+    rest = client.sessions(THREE_DAYS.replace(**error.resume), all_pages=True)
     assert kept + ids(rest) == ids(sequential)
 
 
-def test_the_token_that_starts_a_day_continues_sequential_paging_exactly_there(
+def test_a_day_not_yet_read_is_resumed_by_date_and_period_never_by_a_made_up_token(
     emulator, sequential
 ):
-    newest_day_rows = make_client(emulator).sessions(
-        THREE_DAYS.replace(period="1d"), all_pages=True, concurrency=1
+    client = make_client(emulator)
+    newest_day = client.sessions(THREE_DAYS.replace(period="1d"), all_pages=True, concurrency=1)
+    capped = client.sessions(THREE_DAYS, max_rows=len(newest_day.df), concurrency=3)
+    assert capped.resume == {"date": "2011-11-15", "period": "2d"}
+    assert capped.next_token is None and "more from date = 2011-11-15; period = 2d" in (
+        capped.summary()
     )
-    token = day_start_token(dt.date(2011, 11, 15), THREE_DAYS)
-    rest = make_client(emulator).sessions(THREE_DAYS.replace(nextToken=token), all_pages=True)
-    assert ids(newest_day_rows) + ids(rest) == ids(sequential)
+    rest = client.sessions(capped.resume_request, all_pages=True)
+    assert ids(capped) + ids(rest) == ids(sequential)
+
+
+@pytest.mark.parametrize("max_rows", [700, 2000, 3500, 5000])
+def test_every_resume_holds_only_a_token_the_server_issued_and_refetches_no_kept_row(
+    emulator, sequential, max_rows
+):
+    from ot_magic.credentials import Credentials
+    from ot_magic.frame import read_page
+    from ot_magic.paging import pull_pages
+    from ot_magic.params import ENDPOINT_PATHS
+    from ot_magic.transport import Transport
+
+    account = Credentials(DEMO_LOGIN, DEMO_PASSWORD)
+    transport = Transport(emulator.url)
+    issued = set()
+
+    def fetch_page(params):  # paging driven by a plain fetcher: it knows nothing of HTTP
+        page = read_page(transport.post(ENDPOINT_PATHS["sessions"], params, account))
+        issued.add(page.next_token)
+        return page
+
+    pull = pull_pages(
+        THREE_DAYS.to_api_params(), fetch_page, days=split_days(THREE_DAYS), max_rows=max_rows
+    )
+    assert pull.resume and set(pull.resume) <= {"date", "period", "nextToken"}
+    assert pull.resume.get("nextToken", None) in issued | {None}
+    kept = [i for page in pull.pages for i in page.rows.table.column("session_id").to_pylist()]
+    rest = ids(make_client(emulator).sessions(THREE_DAYS.replace(**pull.resume), all_pages=True))
+    assert kept == ids(sequential)[:max_rows] and not set(kept) & set(rest)
+    assert rest == ids(sequential)[-len(rest) :], "the rest runs to the end without a gap"
 
 
 def test_a_failing_first_page_is_the_plain_error(emulator):
@@ -172,18 +206,30 @@ def test_a_cancelled_pull_returns_the_rows_so_far_and_the_token_that_goes_on(
     import threading
 
     cancel = threading.Event()
-    cancel.set()
     client = make_client(emulator)
-    kept = client.sessions(THREE_DAYS, all_pages=True, concurrency=concurrency, cancel=cancel)
-    assert 0 < len(kept.df) < len(sequential.df) and kept.next_token
-    rest = client.sessions(THREE_DAYS.replace(nextToken=kept.next_token), all_pages=True)
+    kept = client.sessions(
+        THREE_DAYS,
+        all_pages=True,
+        concurrency=concurrency,
+        cancel=cancel,
+        progress=lambda rows, pages: cancel.set(),  # cancel once the first page is in
+    )
+    assert 0 < len(kept.df) < len(sequential.df) and kept.resume
+    rest = client.sessions(kept.resume_request, all_pages=True)
     assert ids(kept) + ids(rest) == ids(sequential)
 
 
-def test_max_rows_ending_with_a_day_gives_the_token_of_the_next_day(emulator, sequential):
+@pytest.mark.parametrize("zone", ["EST", "Asia/Tokyo"])
+def test_all_pages_covers_exactly_the_days_of_the_same_request_without_it(emulator, zone):
+    """``date`` is the last day of ``period``: the day split asks for those days, no other."""
+    request = SessionsRequest(
+        date="2011-11-16", period="1w", limit=1000, includeCountryCode="NZ", timeZone=zone
+    )
     client = make_client(emulator)
-    newest_day = client.sessions(THREE_DAYS.replace(period="1d"), all_pages=True, concurrency=1)
-    capped = client.sessions(THREE_DAYS, max_rows=len(newest_day.df), concurrency=3)
-    assert ids(capped) == ids(newest_day) and capped.next_token
-    rest = client.sessions(THREE_DAYS.replace(nextToken=capped.next_token), all_pages=True)
-    assert ids(capped) + ids(rest) == ids(sequential)
+    one_page = client.sessions(request)
+    assert not one_page.more and 0 < len(one_page.df) < 1000, "the whole week fits on a page"
+    split = client.sessions(request, all_pages=True, concurrency=7)
+    assert split.pages == 7 and ids(split) == ids(one_page)
+    days = set(split.df["session_start_unix_timestamp"].dt.tz_convert(zone).dt.date)
+    assert days <= {dt.date(2011, 11, 16) - dt.timedelta(days=n) for n in range(7)}
+    assert len(days) == 7

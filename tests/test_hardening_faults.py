@@ -75,7 +75,7 @@ ALWAYS = dict.fromkeys(range(1, 1 + 1 + RETRIES))  # the first request and every
         ({"html_error": True}, r"^UsageError: the API answered with an HTML page \(Apache Tomcat/6\.0\.29 - Error report\) instead of JSON$"),
         ({"error_text": True}, r"^UsageError: Internal error, please try again later$"),
         ({"error_json": True}, r"^UsageError: java\.lang\.NullPointerException$"),
-        ({"latency": 0.5}, r"^UsageError: no answer from 127\.0\.0\.1:\d+ within 0\.3 s \(timed out, after 3 retries\)$"),
+        ({"latency": 0.5}, r"^UsageError: no answer from 127\.0\.0\.1:\d+ within 0\.3 s \(the whole request's deadline\)$"),
     ],
     ids=["500", "502", "503", "reset", "truncated", "html", "error-text", "error-json", "latency"],
 )  # fmt: skip
@@ -147,8 +147,12 @@ def _follow(message: str, cell: str) -> tuple[int, str, str]:
     """What the one-line message says: rows kept, and the cell that fetches the rest."""
     rows = int(re.search(r"The (\d+) rows read are in (\w+);", message).group(1))
     out = re.search(r"run the cell again with --all --out (\w+)", message).group(1)
-    line = re.search(r"this line added: (nextToken = \d+\.\d+)$", message).group(1)
-    return rows, f"%%otsessions --all --no-display --out {out}\n{cell}{line}\n", out
+    said = re.search(r"(?:this line added|in place of its own [\w ]+): ([^:]+)$", message).group(1)
+    resume = dict(part.split(" = ") for part in said.split("; "))  # date, period, nextToken
+    assert set(resume) <= {"date", "period", "nextToken"}
+    lines = [line for line in cell.splitlines() if line.split(" = ")[0] not in resume]
+    rest = "\n".join(lines + [f"{name} = {value}" for name, value in resume.items()])
+    return rows, f"%%otsessions --all --no-display --out {out}\n{rest}\n", out
 
 
 @pytest.mark.parametrize(

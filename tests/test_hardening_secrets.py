@@ -403,3 +403,17 @@ def test_an_api_that_redirects_gets_one_line_and_the_password_goes_nowhere_else(
         for server in (api, sink):
             server.shutdown()
             server.server_close()
+
+
+def test_a_ticket_returned_by_login_ticket_shows_itself_nowhere(shell, emulator, watch):
+    run(
+        shell,
+        watch,
+        f"import ot_magic\nclient = ot_magic.OpenTrackerClient({emulator.url!r}, "
+        f"credentials=({DEMO_LOGIN!r}, {DEMO_PASSWORD!r}))\nticket = client.login_ticket()\nticket",
+    )
+    real = str.__str__(shell.user_ns["ticket"])
+    assert len(real) == 36
+    run(shell, watch, "print(ticket, [ticket], f'{ticket}', '%s' % ticket, vars(client))")
+    assert "Ticket(***, valid 60 s)" in watch.output() or "Ticket(***" in watch.everything()
+    watch.assert_hidden(real)

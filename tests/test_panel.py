@@ -337,7 +337,7 @@ def test_run_works_in_the_background_while_the_controls_stay_live(client, emulat
     panel.run_button.click()
     assert time.monotonic() - started < 0.3
     assert panel.running and panel.run_button.disabled
-    assert panel.cancel_button.disabled, "one page cannot be cut short"
+    assert not panel.cancel_button.disabled, "even a single page can be given up"
     type_into(panel, "limit", "5")  # a user edit while the fetch is on its way
     assert panel.request == DAY.replace(limit=5)
     assert len(panel.wait(30).df) == 25  # the run fetched what was asked when Run was clicked
@@ -398,7 +398,7 @@ def test_an_api_error_is_one_line_in_the_panel(emulator):
     panel.request = DAY
     panel.run_button.click()
     assert panel.wait(30) is None
-    assert text_of(panel.status) == "Login/ site combination is not valid"
+    assert text_of(panel.status).startswith("Login/ site combination is not valid (")
     assert panel.out not in panel.namespace and not panel.results.children
     assert not panel.run_button.disabled
 

@@ -6,7 +6,8 @@
 
 "Page views" asks the page-views endpoint that the answer names (``expandUrl``, with the visit
 id as its ``expand`` parameter ``filterByVisitId``) through ``client.page_views(visit_id)``;
-"Visitor's sessions" asks ``client.sessions_by_user(machine_idx)``. The answer is shown under
+"Visitor's sessions" asks ``client.sessions_by_user(machine_idx)``; both carry the session's
+site and the time zone of the request the table came from (:meth:`DrillDown.carried`). The answer is shown under
 the table as a small table of its own; "Save as" binds its DataFrame to a name in the user's
 namespace (the IPython shell's, unless one is given).
 """
@@ -91,6 +92,20 @@ class DrillDown(widgets.VBox):
             return f"the selected session has no {column}"
         return None
 
+    def carried(self) -> dict[str, str]:
+        """The ``site`` and ``timeZone`` a follow-up request carries: the selected session's
+        own site (else the request's), and the zone of the request the table came from."""
+        attrs = self.table.df.attrs
+        sent = attrs.get("request") or {}
+        carried = {}
+        site = self._value("site") or sent.get("site")
+        if site:
+            carried["site"] = site
+        zone = sent.get("timeZone") or sent.get("timezone") or attrs.get("time_zone")
+        if zone:
+            carried["timeZone"] = zone
+        return carried
+
     def _enable_buttons(self) -> None:
         for button, reason in (
             (self.page_views_button, self.page_views_reason()),
@@ -121,11 +136,12 @@ class DrillDown(widgets.VBox):
         row = self.session_row()
         self.page_views_button.disabled = self.visitor_button.disabled = True
         try:
+            carried = self.carried()
             if what == "page_views":
-                result = self.client.page_views(self._value("visit_id"))
+                result = self.client.page_views(self._value("visit_id"), **carried)
                 noun, default = "page views of the visit", "ot_page_views"
             else:
-                result = self.client.sessions_by_user(self._value("machine_idx"))
+                result = self.client.sessions_by_user(self._value("machine_idx"), **carried)
                 noun, default = "sessions of the visitor", "ot_visitor_sessions"
         except Exception as error:  # shown under the buttons: a click must never fail silently
             line = (

@@ -1,0 +1,353 @@
+"""Following ``nextToken`` page after page, and the concurrent day split, over any page fetcher.
+
+Paging knows nothing of HTTP: it is driven by ``fetch_page(params) -> ParsedPage`` (raising
+:class:`~ot_magic.errors.OpenTrackerError`, or :class:`~ot_magic.errors.RequestCancelled`
+when cancelled), so the client gives it the transport and a test may give it anything::
+
+    pull = pull_pages({"date": "2011-11-16", "period": "3d", "limit": "1000"}, fetch_page,
+                      days=split_days(request), max_rows=5000)
+    pull.pages, pull.resume      # the pages read (cut to max_rows), what fetches the rest
+
+What it guarantees: every ``nextToken`` followed is one the server issued, of the reference's
+form ``<digits>.<digits>``; a token seen twice, or ``MAX_EMPTY_PAGES`` empty pages in a row that
+still carry a token, stop the pull; and ``resume`` (the parameters that fetch exactly the rest)
+holds only a token the server issued, or ``date``/``period`` naming the days not yet read (with
+the server's token inside the first of them), never a token made up here, and never one that
+would fetch a page already kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import OpenTrackerError, RequestCancelled, ResponseError
+from .params import PARAMS
+
+if TYPE_CHECKING:
+    from .frame import ParsedPage
+
+FetchPage = Callable[[Mapping[str, str]], "ParsedPage"]
+Progress = Callable[[int, int], Any]
+
+TOKEN = re.compile(r"[0-9]{1,19}\.[0-9]{1,19}")
+MAX_EMPTY_PAGES = 20
+MAX_PAGES = 100_000
+MAX_SPLIT_DAYS = PARAMS["period"].maximum or 400  # a resume's period must be a valid period
+
+
+def checked_token(token: object) -> str | None:
+    """A page's ``nextToken`` if it has the reference's form ``<digits>.<digits>``, ``None``
+    for no token; anything else is a one-line :class:`ResponseError`::
+
+        checked_token("1321401600000.1321466400000")   # '1321401600000.1321466400000'
+    """
+    if token is None or token == "":
+        return None
+    if not isinstance(token, str) or not TOKEN.fullmatch(token):
+        shown = repr(token)[:40] if isinstance(token, str) else type(token).__name__
+        raise ResponseError(
+            f"the API sent a nextToken that is not <digits>.<digits> ({shown}): paging stopped"
+        )
+    return token
+
+
+@dataclass(eq=False)
+class Pager:
+    """Follows ``nextToken`` (``dataType=jsondatatable``) for one request, page after page.
+
+    After :meth:`run`, ``token`` is the server's token of the first page not read (``None``:
+    the start of the range if nothing was read, else the end), ``done`` says the range (or
+    ``max_rows``) was reached, ``error`` what stopped it otherwise.
+    """
+
+    params: dict[str, str]
+    max_rows: int | None = None
+    label: str = "the request"
+    read: list[ParsedPage] = field(default_factory=list)
+    rows: int = 0
+    pages: int = 0
+    token: str | None = None
+    error: OpenTrackerError | None = None
+    done: bool = False
+    cancelled: bool = False
+    resumable: bool = True
+
+    def run(
+        self,
+        fetch_page: FetchPage,
+        *,
+        on_page: Callable[[], Any] | None = None,
+        stop: threading.Event | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        """Read pages until the last, ``max_rows``, an error, ``cancel`` or (before the first
+        page only) ``stop``."""
+        token = self.token = self.params.get("nextToken") or None
+        seen = {token} if token else set()
+        empty_in_row = 0
+        while self.pages < MAX_PAGES:
+            if stop is not None and stop.is_set() and self.pages == 0:
+                return
+            if cancel is not None and cancel.is_set() and self.pages:
+                self.cancelled = True  # a page is read before a cancel counts, unless it cuts it
+                return
+            params = {**self.params, "dataType": PARAMS["dataType"].render("jsondatatable")}
+            params.pop("nextToken", None)
+            if token:
+                params["nextToken"] = token
+            try:
+                page = fetch_page(params)
+            except RequestCancelled as stopped:
+                if isinstance(stopped, KeyboardInterrupt) and not (cancel and cancel.is_set()):
+                    raise  # Ctrl-C the caller did not turn into a cancel stays a Ctrl-C
+                self.cancelled = True
+                return
+            except OpenTrackerError as error:
+                self.error = error
+                return
+            self.read.append(page)
+            self.rows += page.rows.height
+            self.pages += 1
+            try:
+                token = self.token = checked_token(page.next_token)
+            except ResponseError as error:
+                self.error, self.token, self.resumable = error, None, False
+                return
+            if on_page is not None:
+                on_page()
+            if token is None or (self.max_rows is not None and self.rows >= self.max_rows):
+                self.done = True
+                return
+            if token in seen:
+                self.error = ResponseError(
+                    f"the API sent nextToken {token} a second time (a cycle): paging stopped"
+                )
+                self.token, self.resumable = None, False
+                return
+            seen.add(token)
+            empty_in_row = empty_in_row + 1 if page.rows.height == 0 else 0
+            if empty_in_row >= MAX_EMPTY_PAGES:
+                self.error = ResponseError(
+                    f"the API sent {MAX_EMPTY_PAGES} empty pages in a row, each with a "
+                    "nextToken: paging stopped"
+                )
+                return
+        self.error = ResponseError(f"more than {MAX_PAGES} pages: paging stopped")
+
+
+@dataclass
+class Pull:
+    """What a pull read: ``pages`` in order (cut to ``max_rows``), how many answers that took,
+    ``resume`` (request parameters that fetch exactly the rest; ``None`` when done or when no
+    request can), and the ``error`` that stopped it (``where`` names the page)."""
+
+    pages: list[ParsedPage]
+    page_count: int
+    resume: dict[str, str] | None = None
+    error: OpenTrackerError | None = None
+    where: str = ""
+    cancelled: bool = False
+
+
+def pull_pages(
+    params: Mapping[str, str],
+    fetch_page: FetchPage,
+    *,
+    days: list[dt.date] | None = None,
+    max_rows: int | None = None,
+    progress: Progress | None = None,
+    concurrency: int = 8,
+    cancel: threading.Event | None = None,
+) -> Pull:
+    """Every page of ``params`` (or its first ``max_rows`` rows): one day at a time,
+    ``concurrency`` days at once, when ``days`` (see :func:`split_days`) has several, else
+    by sequential paging."""
+    if days and len(days) > 1 and concurrency > 1:
+        return _pull_days(params, days, fetch_page, max_rows, progress, concurrency, cancel)
+    pager = Pager(dict(params), max_rows)
+    pager.run(
+        fetch_page,
+        on_page=(lambda: progress(pager.rows, pager.pages)) if progress else None,
+        cancel=cancel,
+    )
+    pull = Pull(first_rows(pager.read, max_rows), pager.pages, cancelled=pager.cancelled)
+    if pager.token and pager.resumable and not (pager.done and pager.token is None):
+        pull.resume = {"nextToken": pager.token}
+    if pager.error is not None:
+        pull.error, pull.where = pager.error, f"page {pager.pages + 1} of {pager.label}"
+    return pull
+
+
+def _pull_days(
+    params: Mapping[str, str],
+    days: list[dt.date],
+    fetch_page: FetchPage,
+    max_rows: int | None,
+    progress: Progress | None,
+    concurrency: int,
+    cancel: threading.Event | None,
+) -> Pull:
+    one_day = PARAMS["period"].render(PARAMS["period"].parse("1d"))
+    pagers = [
+        Pager(
+            {**params, "date": PARAMS["date"].render(day), "period": one_day},
+            max_rows,
+            label=f"day {PARAMS['date'].render(day)}",
+        )
+        for day in days
+    ]
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ot-day") as pool:
+        running: dict[Future, Pager] = {}
+        waiting = list(pagers)
+        shown = (-1, -1)
+        while waiting or running:
+            while waiting and len(running) < concurrency and not stop.is_set():
+                pager = waiting.pop(0)
+                future = pool.submit(pager.run, fetch_page, stop=stop, cancel=cancel)
+                running[future] = pager
+            if not running:
+                break
+            done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+            for future in done:
+                if running.pop(future).error is not None:
+                    stop.set()
+            prefix = _complete_prefix(pagers)
+            if (max_rows is not None and sum(p.rows for p in prefix) >= max_rows) or (
+                cancel is not None and cancel.is_set()
+            ):
+                stop.set()
+            if progress is not None:
+                now = (sum(p.rows for p in pagers), sum(p.pages for p in pagers))
+                if now != shown:
+                    progress(*now)
+                    shown = now
+            if stop.is_set():
+                waiting.clear()
+
+    def resume_at(index: int, token: str | None) -> dict[str, str]:
+        """The days from ``days[index]`` back to the oldest, from ``token`` inside the first."""
+        if index == 0:
+            return {"nextToken": token} if token else {}
+        rest = {
+            "date": PARAMS["date"].render(days[index]),
+            "period": PARAMS["period"].render(PARAMS["period"].parse(f"{len(days) - index}d")),
+        }
+        return {**rest, "nextToken": token} if token else rest
+
+    prefix = _complete_prefix(pagers)
+    if len(prefix) == len(pagers) or (
+        max_rows is not None and sum(p.rows for p in prefix) >= max_rows
+    ):
+        kept = _holding(prefix, max_rows)
+        last = len(kept) - 1
+        if kept[last].token:
+            resume = resume_at(last, kept[last].token)
+        elif len(kept) < len(pagers):
+            resume = resume_at(len(kept), None)
+        else:
+            resume = {}
+        pages = first_rows([page for pager in kept for page in pager.read], max_rows)
+        return Pull(pages, sum(p.pages for p in kept), resume or None)
+    index = len(prefix)
+    gap = pagers[index]
+    pages = [page for pager in [*prefix, gap] for page in pager.read]
+    pull = Pull(first_rows(pages, max_rows), sum(p.pages for p in [*prefix, gap]))
+    if gap.error is None and cancel is not None and cancel.is_set():
+        pull.cancelled = True
+        pull.resume = resume_at(index, gap.token) or None
+        return pull
+    if gap.error is None:  # stopped before it ran, because a later day failed
+        pull.error = next(p.error for p in pagers if p.error is not None)
+        pull.resume = resume_at(index, None) or None
+    else:
+        pull.error = gap.error
+        pull.resume = (resume_at(index, gap.token) or None) if gap.resumable else None
+    pull.where = f"page {gap.pages + 1} of {gap.label}"
+    return pull
+
+
+def resume_text(resume: Mapping[str, str]) -> str:
+    """The parameters that fetch the rest, as cell lines joined by ``; ``:
+    ``resume_text({"date": "2011-11-14", "period": "1d"}) == "date = 2011-11-14; period = 1d"``."""
+    return "; ".join(f"{name} = {value}" for name, value in resume.items())
+
+
+def first_rows(pages: list[ParsedPage], max_rows: int | None) -> list[ParsedPage]:
+    """The pages holding the first ``max_rows`` rows, the last one cut to fit."""
+    if max_rows is None:
+        return pages
+    kept, rows = [], 0
+    for page in pages:
+        if rows >= max_rows:
+            break
+        take = min(page.rows.height, max_rows - rows)
+        kept.append(page if take == page.rows.height else page.head(take))
+        rows += take
+    return kept
+
+
+def _holding(pagers: list[Pager], max_rows: int | None) -> list[Pager]:
+    """The first pagers, enough to hold ``max_rows`` rows (all of them without a cap)."""
+    if max_rows is None:
+        return pagers
+    needed, rows = [], 0
+    for pager in pagers:
+        needed.append(pager)
+        rows += pager.rows
+        if rows >= max_rows:
+            break
+    return needed
+
+
+def _complete_prefix(pagers: list[Pager]) -> list[Pager]:
+    """The newest days, in order, up to the first day not complete."""
+    prefix = []
+    for pager in pagers:
+        if not pager.done:
+            break
+        prefix.append(pager)
+    return prefix
+
+
+def split_days(request: Any) -> list[dt.date]:
+    """The days of a ``date`` + several-day ``period`` request, newest first: exactly the days
+    the request covers without a split (``date`` is the last day of ``period``). ``[]`` when the
+    request cannot be split (no date, one day, months, more than ``MAX_SPLIT_DAYS`` days, or
+    ``nextToken``/``orderCriteria``/``session_id`` set)::
+
+        split_days(SessionsRequest(date="2011-11-16", period="3d"))   # 16, 15, 14 November
+    """
+    params = getattr(request, "params", {})
+    date, period = params.get("date"), params.get("period")
+    if (
+        date is None
+        or period is None
+        or any(
+            params.get(name) is not None for name in ("nextToken", "orderCriteria", "session_id")
+        )
+    ):
+        return []
+    days_per_unit = {"d": 1, "w": 7}.get(period.unit)
+    if days_per_unit is None or period.count * days_per_unit > MAX_SPLIT_DAYS:
+        return []
+    return [date - dt.timedelta(days=n) for n in range(period.count * days_per_unit)]
+
+
+__all__ = [
+    "MAX_EMPTY_PAGES",
+    "FetchPage",
+    "Pager",
+    "Pull",
+    "checked_token",
+    "first_rows",
+    "pull_pages",
+    "resume_text",
+    "split_days",
+]
