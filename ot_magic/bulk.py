@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import OpenTrackerError, ParameterError, PartialResultError
+from .params import PARAMS
 
 if TYPE_CHECKING:
     import os
@@ -67,7 +68,7 @@ def source_of(client: OpenTrackerClient) -> str:
     or the API URL (the demo emulator's port changes from process to process)."""
     from .replay import replay_name
 
-    if client.demo:
+    if client.is_demo:
         return "demo"
     return replay_name(client.api_url) or client.api_url
 
@@ -320,12 +321,13 @@ class _DayPull:
     def _joined(self, started: float) -> SessionsResult:
         import pandas as pd
 
-        from .client import day_start_token
         from .frame import redacted_params
+        from .paging import resume_days, resume_text
 
         kept: list[_Day] = []
-        token, failed, where = None, None, ""
-        for item in self.days:
+        resume: dict[str, str] = {}
+        failed, where = None, ""
+        for index, item in enumerate(self.days):
             if item.done:
                 kept.append(item)
                 continue
@@ -333,9 +335,16 @@ class _DayPull:
                 kept.append(item)
             # a day that never ran stopped because another failed: that failure is the cause
             failed = item.error or next((d.error for d in self.days if d.error), None)
-            token = item.next_token or day_start_token(item.day, self.request)
+            # only a token the server issued, or the days not read as date/period
+            resume = resume_days([d.day for d in self.days], index, item.next_token)
+            if index == 0 and not resume:
+                resume = {
+                    "date": PARAMS["date"].render(item.day),
+                    "period": f"{len(self.days)}d",
+                }
             where = f"day {item.day}"
             break
+        token = resume.get("nextToken") if set(resume) == {"nextToken"} else None
         if failed is not None and not any(len(d.df) for d in kept if d.df is not None):
             raise failed
         frames = [d.df for d in kept if d.df is not None]
@@ -348,12 +357,13 @@ class _DayPull:
         df.attrs["fetched_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         pages = sum(d.pages for d in self.days)
         result = _result(self.client, self.request, df, token, pages, started)
+        result.resume, result.more = resume or None, bool(resume)
         if failed is not None:
             raise PartialResultError(
                 f"{_stopped_at(failed, where)}; kept the {len(df)} rows before it; to go on, run "
-                f"the same request with nextToken = {token} and all pages",
+                f"the same request with {resume_text(resume)} and all pages",
                 partial=result,
-                resume_token=token,
+                resume=resume,
             )
         return result
 

@@ -33,7 +33,14 @@ from .errors import (
 )
 from .paging import Progress, checked_token, pull_pages, resume_text, split_days
 from .params import ENDPOINT_PATHS, PARAMS, params_for
-from .transport import DEFAULT_API_URL, DEFAULT_MAX_BYTES, Transport, detached, scrub_error
+from .transport import (
+    DEFAULT_API_URL,
+    DEFAULT_MAX_BYTES,
+    OnAnswer,
+    Transport,
+    detached,
+    scrub_error,
+)
 
 if TYPE_CHECKING:
     import requests
@@ -66,6 +73,7 @@ class OpenTrackerClient:
         backoff: float = 0.25,
         max_bytes: int = DEFAULT_MAX_BYTES,
         session: requests.Session | None = None,
+        on_answer: OnAnswer | None = None,
     ) -> None:
         url = (api_url or os.environ.get("OT_API_URL") or DEFAULT_API_URL).strip()
         self.is_demo = demo_api.is_demo(url)
@@ -76,6 +84,7 @@ class OpenTrackerClient:
             backoff=backoff,
             max_bytes=max_bytes,
             session=session,
+            on_answer=on_answer,
         )
         self.api_url = self.transport.api_url
         self._given = None if credentials is None else creds.resolve(credentials)  # redacted

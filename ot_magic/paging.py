@@ -232,14 +232,7 @@ def _pull_days(
                 waiting.clear()
 
     def resume_at(index: int, token: str | None) -> dict[str, str]:
-        """The days from ``days[index]`` back to the oldest, from ``token`` inside the first."""
-        if index == 0:
-            return {"nextToken": token} if token else {}
-        rest = {
-            "date": PARAMS["date"].render(days[index]),
-            "period": PARAMS["period"].render(PARAMS["period"].parse(f"{len(days) - index}d")),
-        }
-        return {**rest, "nextToken": token} if token else rest
+        return resume_days(days, index, token)
 
     prefix = _complete_prefix(pagers)
     if len(prefix) == len(pagers) or (
@@ -271,6 +264,18 @@ def _pull_days(
         pull.resume = (resume_at(index, gap.token) or None) if gap.resumable else None
     pull.where = f"page {gap.pages + 1} of {gap.label}"
     return pull
+
+
+def resume_days(days: list[dt.date], index: int, token: str | None) -> dict[str, str]:
+    """The parameters that fetch ``days[index]`` (newest first) back to the oldest day, from
+    ``token`` (a server's) inside the first: ``{}`` for the whole request from its start."""
+    if index == 0:
+        return {"nextToken": token} if token else {}
+    rest = {
+        "date": PARAMS["date"].render(days[index]),
+        "period": PARAMS["period"].render(PARAMS["period"].parse(f"{len(days) - index}d")),
+    }
+    return {**rest, "nextToken": token} if token else rest
 
 
 def resume_text(resume: Mapping[str, str]) -> str:

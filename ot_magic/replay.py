@@ -31,14 +31,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
 
 from .errors import ConfigurationError
 from .params import ENDPOINT_PATHS
 
 if TYPE_CHECKING:
-    import requests
-
     from .client import OpenTrackerClient
 
 PREFIX = "replay:"
@@ -75,50 +72,35 @@ class Recorder:
         self._lock = threading.Lock()
         self._count = sum(1 for _ in (path / "answers").glob("*.gz"))
 
-    def hook(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        """A ``requests`` response hook: keep the answer, without credentials."""
-        request = response.request
-        endpoint = _ENDPOINTS.get(_api_path(request.url or ""))
-        if endpoint is None or endpoint == "login" or response.status_code != 200:
+    def record(self, path: str, params: dict[str, str], body: bytes) -> None:
+        """Keep one answer (the transport's ``on_answer``: parameters without credentials, the
+        body with every secret already scrubbed); tickets are never kept."""
+        endpoint = _ENDPOINTS.get(path)
+        if endpoint is None or endpoint == "login":
             return
-        body = request.body or ""
-        form = dict(parse_qsl(body.decode() if isinstance(body, bytes) else body))
-        secrets = [v for k, v in form.items() if k in _CREDENTIALS and k != "login" and v]
-        content = response.content
-        for secret in secrets:
-            content = content.replace(secret.encode(), b"***")
-        params = {k: v for k, v in form.items() if k not in _CREDENTIALS}
+        params = {k: v for k, v in params.items() if k not in _CREDENTIALS}
+        kind = "application/json" if body.lstrip()[:1] in (b"{", b"[") else "text/plain"
         with self._lock:
             self._count += 1
             name = f"{self._count:06d}.gz"
-            (self.path / "answers" / name).write_bytes(gzip.compress(content, 1))
+            (self.path / "answers" / name).write_bytes(gzip.compress(body, 1))
             line = {
                 "endpoint": endpoint,
                 "params": params,
                 "answer": name,
-                "content_type": response.headers.get("Content-Type", "application/json"),
+                "content_type": f"{kind}; charset=UTF-8",
             }
             with (self.path / INDEX).open("a", encoding="utf-8") as index:
                 index.write(json.dumps(line, sort_keys=True) + "\n")
 
 
-def _api_path(url: str) -> str:
-    """``views/c_view_session.jsp`` from any ``.../api/views/c_view_session.jsp`` URL."""
-    path = urlsplit(url).path
-    return next((p for p in _ENDPOINTS if path.endswith("/" + p)), "")
-
-
 def recording_client(api_url: str | None, name: str, **options: Any) -> OpenTrackerClient:
     """A client for ``api_url`` (``"demo"``, a URL, ``None`` for the configured one) whose
     answers are also saved to recording ``name``: ``recording_client("demo", "lesson1")``."""
-    import requests
-
     from .client import OpenTrackerClient
 
     recorder = Recorder(recording_path(name))
-    session = requests.Session()
-    session.hooks["response"].append(recorder.hook)
-    return OpenTrackerClient(api_url, session=session, **options)
+    return OpenTrackerClient(api_url, on_answer=recorder.record, **options)
 
 
 def _make_replay_emulator(path: Path) -> Any:
@@ -182,10 +164,10 @@ def replay_name(api_url: str) -> str | None:
 def replay_client(name: str, **options: Any) -> OpenTrackerClient:
     """A client of recording ``name``: ``replay_client("lesson1").sessions(req)``. It sends
     the demo account only (never configured credentials), as ``--demo`` does."""
-    from . import credentials
+    from . import demo
     from .client import OpenTrackerClient
 
-    return OpenTrackerClient(replay_url(name), credentials=credentials.demo(), **options)
+    return OpenTrackerClient(replay_url(name), credentials=demo.credentials(), **options)
 
 
 def is_replay(api_url: str | None) -> bool:

@@ -36,7 +36,7 @@ import re
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from email.message import Message
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -76,6 +76,9 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _SCRUBBED = "***"
+# Told of every answer a 200 brought: (endpoint path, parameters without credentials, body as
+# UTF-8 with every secret scrubbed); ``--record`` keeps them.
+OnAnswer = Callable[[str, dict[str, str], bytes], None]
 
 
 # --- where requests may go ----------------------------------------------------------------
@@ -391,8 +394,10 @@ class Transport:
         backoff: float = 0.25,
         max_bytes: int = DEFAULT_MAX_BYTES,
         session: requests.Session | None = None,
+        on_answer: OnAnswer | None = None,
     ) -> None:
         self.api_url = checked_api_url(api_url)
+        self.on_answer = on_answer
         self.timeout = float(timeout)
         self.retries = int(retries)
         self.backoff = float(backoff)
@@ -456,7 +461,10 @@ class Transport:
             raise self._too_late()
         if outcome.error is not None:
             raise outcome.error
-        return self._checked(path, outcome.status, outcome.body)
+        body = self._checked(path, outcome.status, outcome.body)
+        if self.on_answer is not None:
+            self.on_answer(path, dict(params), body)
+        return body
 
     def _too_late(self) -> TransportError:
         return TransportError(

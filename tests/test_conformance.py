@@ -143,7 +143,8 @@ def test_the_reference_sample_reads_field_by_field(server, client, reference):
     result = fetch(server, client, Answer(SAMPLE))
     df = result.df
     same_values(df, reference)
-    assert len(df) == 6 and result.next_token == TOKEN
+    # a json page's token names an hour, not the row after the last one: it is not offered
+    assert len(df) == 6 and result.next_token is None and result.more
     assert df["duration"][1] == pd.Timedelta(hours=20, minutes=44, seconds=57)
     assert df["latitude"][1] == pytest.approx(40.633194)
     assert df["city"][1] == "Brooklyn" and df["total_pages_viewed"][1] == 22073
@@ -315,7 +316,7 @@ def test_a_dutch_answer_read_as_english_names_what_it_could_not_read(server, cli
     }
     assert result.summary().endswith(
         "3 unreadable values (1 in duration, 1 in currentVisitDuration, 1 in total_pages_viewed)"
-        f" · more from nextToken {TOKEN}"
+        " · more sessions exist (fetch them with --all or --max-rows)"
     )
     assert result.df["latitude"][0] == pytest.approx(42.850006)  # a comma, unambiguous there
 
@@ -356,7 +357,7 @@ def test_error_answers_show_the_servers_message_in_one_line(server, client, body
     server.serve(Answer(body))
     with pytest.raises(kind) as caught:
         client.sessions(DAY)
-    assert one_line(caught.value) == message
+    assert one_line(caught.value).startswith(message)  # the login error adds the site sent
 
 
 def test_an_empty_page_that_carries_a_token_is_followed(server, client, reference):
