@@ -30,7 +30,6 @@ import codecs
 import html.entities
 import http.client
 import io
-import ipaddress
 import logging
 import re
 import threading
@@ -55,6 +54,7 @@ from .errors import (
     ResponseError,
     TransportError,
 )
+from .loopback import is_loopback
 
 if TYPE_CHECKING:
     from .credentials import Credentials
@@ -67,7 +67,6 @@ DEFAULT_MAX_BYTES = 64 * 2**20  # a 10,000-row answer is about 14 MB
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=UTF-8"
 _CHUNK = 1 << 16
 _POLL_S = 0.05
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -82,16 +81,6 @@ OnAnswer = Callable[[str, dict[str, str], bytes], None]
 
 
 # --- where requests may go ----------------------------------------------------------------
-
-
-def is_loopback(host: str) -> bool:
-    """``127.0.0.0/8``, ``::1`` or ``localhost``: ``is_loopback("127.0.0.1") is True``."""
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def checked_api_url(url: str) -> str:

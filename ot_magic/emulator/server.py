@@ -40,7 +40,6 @@ import codecs
 import contextlib
 import html
 import io
-import ipaddress
 import json
 import select
 import socket
@@ -54,6 +53,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from ..loopback import is_loopback
 from . import query, rules, world
 from .query import LOGIN_FAILED, Abandoned
 from .render import render
@@ -140,15 +140,6 @@ class Faults:
             if getattr(self, kind):
                 return kind
         return None
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _PooledServer(HTTPServer):
