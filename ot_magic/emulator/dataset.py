@@ -34,7 +34,7 @@ import gc
 import hashlib
 import math
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
@@ -59,6 +59,7 @@ from .world import (
     era_candidates,
     pick_cum,
     profiles,
+    small_text,
     uniform,
 )
 
@@ -74,7 +75,7 @@ DAY_CACHE_SIZE = 12
 ROWS_PER_CACHED_DAY = 1000
 # A day builds this many sessions one by one (a visitor's history reads one a day); the next
 # read builds the whole day at once.
-SINGLE_ROWS = 8
+SINGLE_ROWS = 2
 
 
 def seed_of(*parts: object) -> int:
@@ -332,6 +333,8 @@ class _Batch:
     referrer: np.ndarray
     session_referrer: np.ndarray
     search: np.ndarray
+    logo: np.ndarray
+    referrer_host: np.ndarray
     offsets: np.ndarray  # page views of session i: offsets[i]:offsets[i + 1]
     view_page: np.ndarray
     view_time: np.ndarray
@@ -370,6 +373,9 @@ class _Links:
     google_url: np.ndarray  # [domain, term]: ... and of the link Google redirects through
     google_tail: np.ndarray  # [term]: "&url=<landing page>&ei="
     domain: dict[str, int]  # country code -> Google's domain index (0: google.com)
+    domain_host: tuple[np.ndarray, np.ndarray]  # [domain]: (referrersLogo, referrer hostname)
+    other_host: tuple[np.ndarray, np.ndarray]  # [OTHER_REFERRERS index]: the same
+    engine_host: tuple[np.ndarray, np.ndarray]  # [ENGINES index]: the same
 
 
 @cache
@@ -400,6 +406,17 @@ def _links(host: str) -> _Links:
             dtype=object,
         ),
         {code: domains.index(domain) for code, domain in GOOGLE_DOMAIN.items()},
+        _hosts(f"http://www.{d}/" for d in domains),
+        _hosts(OTHER_REFERRERS),
+        _hosts(_ENGINE_URLS.get(e[0], "http://www.google.com/") for e in ENGINES),
+    )
+
+
+def _hosts(urls: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(referrersLogo, session_referrer_hostname) of each URL."""
+    pairs = [_hostname(url.split("/")[2]) for url in urls]
+    return np.array([p[0] for p in pairs], dtype=object), np.array(
+        [p[1] for p in pairs], dtype=object
     )
 
 
@@ -408,6 +425,8 @@ class _Referrers:
     referrer: np.ndarray
     session_referrer: np.ndarray
     search: np.ndarray
+    logo: np.ndarray  # referrersLogo: google.co.uk
+    host: np.ndarray  # session_referrer_hostname: google
     landing: np.ndarray  # the page index the referrer leads to (-1: none in particular)
     aimed: np.ndarray  # True when the visit is aimed at that page (a search or a login)
 
@@ -425,16 +444,24 @@ def _referrers(
     search = ~regular & (roll >= 0.42) | regular & (roll >= 0.5)
     referrer = np.full(n, "", dtype=object)
     referrer[logout] = LOGOUT
-    referrer[other] = choice(uniform(seeds[other], _OTHER), OTHER_REFERRERS)
+    logo, host = np.full(n, "", dtype=object), np.full(n, "", dtype=object)
+    logo[logout], host[logout] = _hostname(LOGOUT.split("/")[2])
+    which = (uniform(seeds[other], _OTHER) * len(OTHER_REFERRERS)).astype(np.intp)
+    referrer[other] = np.array(OTHER_REFERRERS, dtype=object)[which]
+    logo[other], host[other] = links.other_host[0][which], links.other_host[1][which]
     session_referrer = referrer.copy()
     term = (uniform(seeds, _TERM) * len(links.terms)).astype(np.intp)
     engine = pick_cum(uniform(seeds, _ENGINE), _engine_weights(year))
     google = search & (engine == 0)
     elsewhere = search & (engine != 0)
     referrer[elsewhere] = session_referrer[elsewhere] = links.engines[engine, term][elsewhere]
+    logo[elsewhere] = links.engine_host[0][engine[elsewhere]]
+    host[elsewhere] = links.engine_host[1][engine[elsewhere]]
     if google.any():
         g = np.flatnonzero(google)
-        domain = np.array([links.domain.get(c, 0) for c in countries[g].tolist()])
+        codes, inverse = np.unique(countries[g].astype("U2"), return_inverse=True)
+        domain = np.array([links.domain.get(c, 0) for c in codes.tolist()])[inverse.reshape(-1)]
+        logo[g], host[g] = links.domain_host[0][domain], links.domain_host[1][domain]
         cd = _numbers(between(uniform(seeds[g], _CD), 1, 10))
         ved = choice(uniform(seeds[g], _VED), tuple("ABCDE"))
         tokens = _tokens(seeds[g])
@@ -444,7 +471,7 @@ def _referrers(
         session_referrer[g] = links.google_url[domain, term[g]] + tail
     searched = np.where(search, links.terms[term], "")
     landing = np.where(search, links.landing[term], np.where(login, links.login, _HOME))
-    return _Referrers(referrer, session_referrer, searched, landing, search | login)
+    return _Referrers(referrer, session_referrer, searched, logo, host, landing, search | login)
 
 
 _HOME = 0  # every site's first page is its home page
@@ -523,7 +550,8 @@ def _generate(host: str, start: np.ndarray, seeds: np.ndarray, who: _Visitors) -
     elapsed = np.cumsum(gaps)
     view_time = start[owner] + elapsed - elapsed[offsets[:-1]][owner]
     return _Batch(host, start, number, first_ms, who.visits.astype(np.int64), pages_before,
-                  profile, came.referrer, came.session_referrer, came.search, offsets, view_page,
+                  profile, came.referrer, came.session_referrer, came.search, came.logo,
+                  came.host, offsets, view_page,
                   view_time,
                   between(uniform(seeds, _RND), 10000, 99999))  # fmt: skip
 
@@ -555,6 +583,11 @@ def _hostname(url_host: str) -> tuple[str, str]:
     second_level = len(labels) >= 3 and labels[-2] in ("co", "com", "org", "net", "ac")
     name = labels[-3] if second_level else labels[-2] if len(labels) >= 2 else labels[0]
     return (".".join(labels[-3:]) if second_level else ".".join(labels[-2:])), name
+
+
+@lru_cache(maxsize=65536)
+def _pair_text(visits: str, pages: str) -> str:
+    return f"{visits} ({pages})"
 
 
 def _text(values: np.ndarray) -> list[str]:
@@ -590,11 +623,14 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[tuple[str, ...]],
     urls, titles, _, _ = _site_pages(batch.host)
     entry, exit_ = batch.view_page[first], batch.view_page[last]
     starts, ends, numbers = _text(start), _text(end), _text(number)
-    firsts, visits, pages = _text(batch.first_ms), _text(batch.visits), _text(seen)
-    visitor = [f"{f}.{n}" for f, n in zip(firsts, numbers, strict=True)]
+    visits, pages = small_text(batch.visits).tolist(), small_text(seen).tolist()
     session_id = [f"{s}.{n}" for s, n in zip(starts, numbers, strict=True)]
+    # A new visitor's first session is this one: their id is the session's.
+    firsts, visitor = starts.copy(), session_id.copy()
+    for i in np.flatnonzero(batch.first_ms != start).tolist():
+        firsts[i] = str(batch.first_ms[i])
+        visitor[i] = f"{firsts[i]}.{numbers[i]}"
     referrers = batch.session_referrer.tolist()
-    hosts = [_hostname(r.split("/")[2]) if r else ("", "") for r in referrers]
     status = np.where(online, "puppet_online", "puppet_offline").tolist()
     p = batch.profile
     searches = batch.search.tolist()
@@ -604,7 +640,7 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[tuple[str, ...]],
         **{name: column.tolist() for name, column in p.items()},
         "duration": duration,
         "status": status,
-        "visits_pageviews": [f"{v} ({s})" for v, s in zip(visits, pages, strict=True)],
+        "visits_pageviews": [_pair_text(v, s) for v, s in zip(visits, pages, strict=True)],
         "currentPage": exit_urls,
         "currentTitle": titles[exit_].tolist(),
         "currentVisitDuration": duration,
@@ -624,13 +660,13 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[tuple[str, ...]],
         "number_visits": visits,
         "pages_viewed": pages,
         "referrer": batch.referrer.tolist(),
-        "referrersLogo": [h[0] for h in hosts],
-        "rnd": _text(batch.rnd),
+        "referrersLogo": batch.logo.tolist(),
+        "rnd": small_text(batch.rnd).tolist(),
         "search": searches,
         "session_end_unix_timestamp": ends,
         "session_id": session_id,
         "session_referrer": referrers,
-        "session_referrer_hostname": [h[1] for h in hosts],
+        "session_referrer_hostname": batch.referrer_host.tolist(),
         "session_referrer_unix_timestamp": [
             s if r else "" for s, r in zip(starts, referrers, strict=True)
         ],

@@ -314,9 +314,9 @@ def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> dict[str, np.
     found = {f: np.where(located, values[city], empty) for f, values in cities.fields.items()}
     us = located & (country == known.number["US"]) & (u(_US) < 0.8)
     area, zip_code, dma = empty.copy(), empty.copy(), empty.copy()
-    area[us] = _text(between(u(_AREA)[us], 201, 990))
-    zip_code[us] = [f"{z:05d}" for z in between(u(_ZIP)[us], 1000, 99950).tolist()]
-    dma[us] = _text(between(u(_DMA)[us], 500, 882))
+    area[us] = small_text(between(u(_AREA)[us], 201, 990))
+    zip_code[us] = _zip_codes()[between(u(_ZIP)[us], 1000, 99950)]
+    dma[us] = small_text(between(u(_DMA)[us], 500, 882))
     found.update(area=area, area_code=area, postal_code=zip_code, zipCode=zip_code, dma_code=dma)
     connection = _CONNECTIONS.pick(u(_CONNECTION))
     corporate = connection == "Corporate"
@@ -362,3 +362,21 @@ def _browser_text(names: np.ndarray, versions: np.ndarray) -> np.ndarray:
 
 def _text(values: np.ndarray) -> list[str]:
     return list(map(str, values.tolist()))
+
+
+_SMALL = 100_000
+
+
+@cache
+def _zip_codes() -> np.ndarray:
+    return _objects(tuple(f"{z:05d}" for z in range(_SMALL)))
+
+
+@cache
+def _small_numbers() -> np.ndarray:
+    return _objects(tuple(map(str, range(_SMALL))))
+
+
+def small_text(values: np.ndarray) -> np.ndarray:
+    """Whole numbers below 100,000 as text, each string shared by every row that holds it."""
+    return _small_numbers()[values]
