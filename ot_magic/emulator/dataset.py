@@ -768,7 +768,8 @@ class Day:
         self.regulars: list[Regular | None] = [None] * total
         for k in np.flatnonzero(self._who.pool >= 0).tolist():
             self.regulars[k] = pools[self._who.pool[k]].regulars[self._who.row[k]]
-        self._all: list[tuple[tuple[str, ...], int]] | None = None
+        self._all: list[tuple[str, ...]] | None = None  # every finished row, once built
+        self._events: list[int] = []  # and the epoch ms of each one's last event
         self._rows: dict[int, tuple[tuple[str, ...], int]] = {}
         self.encoded: dict[int, tuple[bytes, bytes]] = {}  # rows as render.py writes them
         self._lock = Lock()
@@ -791,7 +792,8 @@ class Day:
         with self._build_lock, _collector_paused():
             if self._all is None:
                 rows, events = _rows(self._batch(np.arange(len(self))))
-                self._all = list(zip(rows, events, strict=True))
+                self._events = events  # before _all: readers check _all first
+                self._all = rows
                 self._rows = {}
 
     def facts(self, i: int) -> Facts:
@@ -800,16 +802,18 @@ class Day:
 
     def row(self, i: int) -> tuple[str, ...]:
         """The finished session's 69 values (lastEvent/firstMeasurement left empty)."""
+        if self._all is not None:
+            return self._all[i]
         return self.row_and_event(i)[0]
 
     def row_and_event(self, i: int) -> tuple[tuple[str, ...], int]:
         if self._all is not None:
-            return self._all[i]
+            return self._all[i], self._events[i]
         found = self._rows.get(i)
         if found is None:
             if len(self._rows) >= SINGLE_ROWS:
                 self.build()
-                return self._all[i]  # type: ignore[index]
+                return self._all[i], self._events[i]  # type: ignore[index]
             rows, events = _rows(self._batch(np.array([i])))
             with self._lock:
                 found = self._rows.setdefault(i, (rows[0], events[0]))
