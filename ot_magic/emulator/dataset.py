@@ -60,6 +60,7 @@ from .world import (
     pick_cum,
     profiles,
     small_text,
+    text,
     uniform,
 )
 
@@ -70,9 +71,10 @@ FIRST_MS, LAST_MS = 631_152_000_000, 7_258_118_400_000
 HOUR_MS = 3_600_000
 ONLINE_WINDOW_MS = 15 * 60_000  # a visitor counts as online this long after their last event
 # The day cache holds at most DAY_CACHE_SIZE days and, on average, ROWS_PER_CACHED_DAY built
-# rows per day (a built row of www.opentracker.net weighs about 2 KB).
+# rows per day (a built row weighs about 2.3 KB): room for the ~10 UTC days of
+# www.opentracker.net that the client's day split (8 days at once) reads together.
 DAY_CACHE_SIZE = 12
-ROWS_PER_CACHED_DAY = 1000
+ROWS_PER_CACHED_DAY = 2500
 # A day builds this many sessions one by one (a visitor's history reads one a day); the next
 # read builds the whole day at once.
 SINGLE_ROWS = 2
@@ -205,9 +207,8 @@ class Regular:
 ERA_DAYS = 91  # a pool of regulars is active for two eras
 MAX_AGO = 400  # and its regulars started visiting up to this many days before
 _SPAN = MAX_AGO + 2 * ERA_DAYS
-_VISIT_STREAM = (
-    1 << 20
-)  # the regular visits on day d when uniform(seed, _VISIT_STREAM + d) < chance
+# A regular visits on epoch day d when uniform(seed, _VISIT_STREAM + d) < their chance.
+_VISIT_STREAM = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -234,7 +235,7 @@ def _pool(host: str, era: int) -> _Pool:
     ago = between(u(0), 1, MAX_AGO + 1)
     keen = u(1) < 0.05
     chance = np.where(keen, choice(u(2), (0.9, 0.6, 0.4)).astype(float), 0.03 + 0.22 * u(3))
-    first_day = start_day - ago
+    first_day = np.maximum(start_day - ago, FIRST_MS // DAY_MS)  # no visit before sessions exist
     first_ms = first_day * DAY_MS + between(u(4), 0, DAY_MS)
     numbers = between(u(5), 10**7, 2**31)
     pages = 1.5 + 6.5 * u(6)
@@ -291,9 +292,8 @@ def regular_visits(host: str, epoch_day: int) -> frozenset[int]:
 (_HOUR, _MINUTE, _NUMBER, _REFERRER, _OTHER, _TERM, _ENGINE, _CD, _VED, _ENTRY, _ENTRY_PAGE,
  _COUNT, _COUNT_LENGTH, _RND) = range(PROFILE_STREAMS, PROFILE_STREAMS + 14)  # fmt: skip
 _TOKEN = PROFILE_STREAMS + 20  # and the next 5: the 50 characters of a Google link's tokens
-_VIEW = (
-    1 << 16
-)  # page view j >= 1: page from _VIEW + 2j, time on the page before from _VIEW + 2j + 1
+# Page view j >= 1 of a session: its page from stream _VIEW + 2j, the time before it from the next.
+_VIEW = 1 << 16
 _B64 = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", np.uint8)
 
 
@@ -314,9 +314,6 @@ def _site_pages(host: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str
     titles = np.array([p.title for p in site.pages], dtype=object)
     weights = np.cumsum([p.weight for p in site.pages], dtype=np.float64)
     return urls, titles, weights, {p.path: i for i, p in enumerate(site.pages)}
-
-
-_quote = cache(quote)  # few distinct search terms and landing pages
 
 
 @dataclass(eq=False)
@@ -462,7 +459,7 @@ def _referrers(
         codes, inverse = np.unique(countries[g].astype("U2"), return_inverse=True)
         domain = np.array([links.domain.get(c, 0) for c in codes.tolist()])[inverse.reshape(-1)]
         logo[g], host[g] = links.domain_host[0][domain], links.domain_host[1][domain]
-        cd = _numbers(between(uniform(seeds[g], _CD), 1, 10))
+        cd = small_text(between(uniform(seeds[g], _CD), 1, 10))
         ved = choice(uniform(seeds[g], _VED), tuple("ABCDE"))
         tokens = _tokens(seeds[g])
         middle = cd + "&ved=0CDYQFjA" + ved + links.google_tail[term[g]]
@@ -483,12 +480,6 @@ def _engine_weights(year: int) -> np.ndarray:
     items, _ = era_candidates(ENGINES, year, None)
     used = {e[0] for e in items.tolist()}
     return np.cumsum([e[-1] if e[0] in used else 0 for e in ENGINES], dtype=np.float64)
-
-
-def _numbers(values: np.ndarray) -> np.ndarray:
-    text = np.empty(len(values), dtype=object)
-    text[:] = list(map(str, values.tolist()))
-    return text
 
 
 _ENGINE_URLS = {
@@ -590,10 +581,6 @@ def _pair_text(visits: str, pages: str) -> str:
     return f"{visits} ({pages})"
 
 
-def _text(values: np.ndarray) -> list[str]:
-    return list(map(str, values.tolist()))
-
-
 def _rows(batch: _Batch, now: int | None = None) -> tuple[list[tuple[str, ...]], list[int]]:
     """The 69 values of each session as seen at ``now`` (None: after it ended), and its last event.
 
@@ -622,7 +609,7 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[tuple[str, ...]],
     ]
     urls, titles, _, _ = _site_pages(batch.host)
     entry, exit_ = batch.view_page[first], batch.view_page[last]
-    starts, ends, numbers = _text(start), _text(end), _text(number)
+    starts, ends, numbers = text(start), text(end), text(number)
     visits, pages = small_text(batch.visits).tolist(), small_text(seen).tolist()
     session_id = [f"{s}.{n}" for s, n in zip(starts, numbers, strict=True)]
     # A new visitor's first session is this one: their id is the session's.
@@ -647,7 +634,7 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[tuple[str, ...]],
         "entryPage": entry_urls,
         "entry_root_url": entry_urls,
         "entry_title": titles[entry].tolist(),
-        "eventUnixTimestamp": _text(last_event),
+        "eventUnixTimestamp": text(last_event),
         "event_id": [f"{e}.{n}" for e, n in zip(ends, numbers, strict=True)],
         "exit_root_url": exit_urls,
         "exit_title": titles[exit_].tolist(),
@@ -673,7 +660,7 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[tuple[str, ...]],
         "session_search": searches,
         "session_start_unix_timestamp": starts,
         "total_number_visits": visits,
-        "total_pages_viewed": _text(batch.pages_before + seen),
+        "total_pages_viewed": text(batch.pages_before + seen),
         "use_id": visitor,
         "user_status": np.where(online, "online", "offline").tolist(),
         "visit_id": session_id,

@@ -339,7 +339,7 @@ def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> dict[str, np.
     ip = empty.copy()
     ip[:] = [f"{a}.{b}.{c}.{d}" for a, b, c, d in octets.tolist()]
     aton_text = empty.copy()
-    aton_text[:] = _text(aton)
+    aton_text[:] = text(aton)
     found.update({
         "country_code": known.code[country], "flag": known.flag[country],
         "country": known.name[country], "country_name": known.name[country],
@@ -360,7 +360,8 @@ def _browser_text(names: np.ndarray, versions: np.ndarray) -> np.ndarray:
     return names + " " + versions
 
 
-def _text(values: np.ndarray) -> list[str]:
+def text(values: np.ndarray) -> list[str]:
+    """Whole numbers as text: ``text(np.array([7, 12])) == ["7", "12"]``."""
     return list(map(str, values.tolist()))
 
 
