@@ -6,8 +6,7 @@ holds the same sessions on any machine, and a session's values are the same whet
 alone or with its whole day. A day is generated at once, vectorised with numpy, when its rows are
 first read (a few single sessions, such as one visitor's, are built alone)::
 
-    >>> import bisect
-import datetime as dt
+    >>> import datetime as dt
     >>> day = get_day("www.opentracker.net", dt.date(2011, 11, 16))
     >>> len(day) > 1000, day.starts == sorted(day.starts)
     (True, True)
