@@ -33,8 +33,7 @@ import gc
 import hashlib
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from itertools import repeat
@@ -775,7 +774,7 @@ class Day:
 
     def build(self) -> None:
         """Generate every row of the day at once (vectorised)."""
-        with self._build_lock, _collector_paused():
+        with self._build_lock, _collector_paused:
             if self._all is None:
                 rows, events = _rows(self._batch(np.arange(len(self))))
                 self._events = events  # before _all: readers check _all first
@@ -831,26 +830,30 @@ class Day:
         return [i for i, r in enumerate(self.regulars) if r is not None and r.number == number]
 
 
-_PAUSES = [0]
-_PAUSES_LOCK = Lock()
+class _CollectorPause:
+    """No garbage collection while any day's rows are made (the rows are all kept, and a
+    collection in the middle would visit them again and again); nests across threads."""
 
+    def __init__(self) -> None:
+        self._lock = Lock()
+        self._depth = 0
+        self._was_enabled = False
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No garbage collection while a day's rows are made: they are all kept (twice as fast)."""
-    with _PAUSES_LOCK:
-        _PAUSES[0] += 1
-        if _PAUSES[0] == 1:
-            enabled = gc.isenabled()
-            _PAUSES.append(enabled)
-            gc.disable()
-    try:
-        yield
-    finally:
-        with _PAUSES_LOCK:
-            _PAUSES[0] -= 1
-            if _PAUSES[0] == 0 and _PAUSES.pop():
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._was_enabled:
                 gc.enable()
+
+
+_collector_paused = _CollectorPause()
 
 
 def _day_plan(
