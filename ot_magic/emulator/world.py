@@ -88,7 +88,7 @@ def pick_cum(u: np.ndarray, cumulative: np.ndarray) -> np.ndarray:
 class _Cities:
     """Every city of ``data/cities.csv``, grouped by country, and its fields as arrays."""
 
-    fields: dict[str, np.ndarray]  # city, region, region_code, latitude, longitude, timezone
+    fields: dict[str, np.ndarray]  # city, region, region_code, latitude, longitude, timezone, +""
     cumulative: np.ndarray  # across all countries, each country's weights after the previous
     span: dict[str, tuple[int, int, float, float]]  # code -> first, end, low, high in cumulative
     world: Weighted  # countries by their total city weight (for "the rest of the world")
@@ -116,7 +116,7 @@ def _cities() -> _Cities:
         values = [r[column] for r in rows]
         if field in ("latitude", "longitude"):
             values = [str(float(v)) for v in values]
-        fields[field] = _objects(tuple(values))
+        fields[field] = _objects((*values, ""))  # the last: a visitor with no known place
     world = Weighted({code: (high - low) ** 0.5 for code, (_, _, low, high) in span.items()})
     return _Cities(fields, np.array(weights), span, world)
 
@@ -311,7 +311,8 @@ def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> dict[str, np.
     city = np.searchsorted(cities.cumulative, aim, side="right")
     city = np.clip(city, span[:, 0].astype(np.intp), span[:, 1].astype(np.intp) - 1)
     empty = np.full(n, "", dtype=object)
-    found = {f: np.where(located, values[city], empty) for f, values in cities.fields.items()}
+    city = np.where(located, city, len(cities.cumulative))
+    found = {f: values[city] for f, values in cities.fields.items()}
     us = located & (country == known.number["US"]) & (u(_US) < 0.8)
     area, zip_code, dma = empty.copy(), empty.copy(), empty.copy()
     area[us] = small_text(between(u(_AREA)[us], 201, 990))
