@@ -50,8 +50,10 @@ class DemoProcess:
         command = [sys.executable, "-m", "ot_magic.emulator", "--host", "127.0.0.1", "--port", "0",
                    "--watch-stdin"]  # fmt: skip
         with tempfile.TemporaryFile(mode="w+") as errors:  # the child keeps its own copy
+            # In _ROOT: ``python -m`` puts its working directory first on sys.path, and the
+            # emulator must be this very ot_magic, whatever the kernel's directory holds.
             self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                             stderr=errors, text=True, env=env)  # fmt: skip
+                                             stderr=errors, text=True, env=env, cwd=_ROOT)  # fmt: skip
             line = self._process.stdout.readline().strip()  # type: ignore[union-attr]
             if not line.startswith("http://127.0.0.1:"):
                 self._process.wait(timeout=30)
