@@ -7,22 +7,35 @@
   answer must be a complete 40-row answer; the server's CPU time per request is shown too;
 - resident memory after a query that reads every session of a year of www.opentracker.de (and
   of a month of the four times busier www.opentracker.net), with a search that matches nothing,
-  against the same query over one day, each in a fresh process.
+  against the same query over one day, each in a fresh process;
+- generation: microseconds a row to make every session of a day of www.opentracker.net (all 69
+  values of each, as the query reads them; CPU time, median of 10 days, tables already loaded), against
+  the generator of ``BASELINE`` (the code before vectorisation, checked out of git with
+  ``git archive`` into a temporary directory: no copy of it is kept), each in a fresh process;
+- ``--demo --all`` pulls through the client (``limit=1000``, the client's day split) of 30 and of
+  365 days, the demo emulator in its own process, in a fresh "kernel" process each, against the
+  same 30-day pull with ``BASELINE``'s in-kernel emulator (for 365 days the baseline is that
+  30-day figure scaled by rows: the in-kernel year pull takes over five minutes). The kernel's
+  peak memory is its own (the emulator's process is not counted).
 
 The server runs in its own process, so the clients' work does not share its interpreter.
 
     python -m benchmarks.bench_emulator
+    python -m benchmarks.bench_emulator generation pulls     # only those parts
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -203,11 +216,116 @@ def _memory() -> list[dict]:
     return rows
 
 
-def measure() -> list[dict]:
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = "4d42ada"  # main before the vectorised generator and the out-of-process demo
+
+_GENERATION = """
+import datetime as dt, json, statistics, time
+from ot_magic.emulator import dataset, world
+world.preload()
+def rows_of(day):
+    made = dataset.Day("www.opentracker.net", day)
+    if hasattr(made, "build"):  # the vectorised generator makes a day at once
+        made.build()
+    return [made.row(i) for i in range(len(made))]
+rows_of(dt.date(2011, 10, 31))  # pools of regulars, tables
+per_row = []
+for day in range(1, 11):
+    started = time.process_time()  # CPU time: the machine's other work does not count
+    rows = rows_of(dt.date(2011, 11, day))
+    per_row.append((time.process_time() - started) / len(rows) * 1e6)
+print(json.dumps({"us": statistics.median(per_row), "rows": len(rows)}))
+"""
+
+_PULL = """
+import json, os, resource, sys, time
+import psutil
+from ot_magic import OpenTrackerClient, SessionsRequest
+days = int(sys.argv[1])
+client = OpenTrackerClient("demo")  # starts the demo emulator (in its own process, or in-kernel)
+kernel = psutil.Process()
+server = ([c for c in kernel.children() if "ot_magic.emulator" in " ".join(c.cmdline())]
+          or [None])[0]
+cpu = lambda p: 0.0 if p is None else sum(p.cpu_times()[:2])
+request = SessionsRequest(date="2011-12-31", period=f"{days}d", limit=1000)
+before = (cpu(kernel), cpu(server))
+started = time.perf_counter()
+result = client.sessions(request, all_pages=True)
+elapsed = time.perf_counter() - started
+print(json.dumps({"s": elapsed, "rows": len(result.df), "pages": result.pages,
+                  "kernel_cpu": cpu(kernel) - before[0], "server_cpu": cpu(server) - before[1],
+                  "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                  "frame": int(result.df.memory_usage(deep=True).sum())}))
+"""
+
+
+def _baseline_tree() -> tempfile.TemporaryDirectory:
+    """``BASELINE``'s ot_magic in a temporary directory (to put first on PYTHONPATH)."""
+    tree = tempfile.TemporaryDirectory(prefix="ot-baseline-")
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", BASELINE, "ot_magic"],
+                             capture_output=True, check=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", tree.name], input=archive, check=True)
+    return tree
+
+
+def _run(script: str, code_root: Path | str, *args: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(code_root)}
+    # In code_root: ``python -c`` puts the working directory first on sys.path.
+    out = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
+                         check=True, timeout=3600, env=env, cwd=code_root).stdout  # fmt: skip
+    return json.loads(out.splitlines()[-1])
+
+
+def _generation() -> list[dict]:
+    with _baseline_tree() as old:
+        rounds = [(_run(_GENERATION, old)["us"], _run(_GENERATION, ROOT)["us"]) for _ in range(2)]
+    before = statistics.median(r[0] for r in rounds)
+    now = statistics.median(r[1] for r in rounds)
+    return [
+        {
+            "figure": "emulator: generating a day of www.opentracker.net (every value of every "
+                      "session, row tuples included; median of 10 days, 2 fresh processes)",
+            "value": round(now, 2), "unit": "µs/row",
+            "baseline": f"{before:.1f} µs/row: the generator of {BASELINE} (git archive), same run",
+            "ratio": round(now / before, 3), "target": "<= 0.1 × baseline (>= 10x faster)",
+            "ok": now <= before / 10,
+        }
+    ]  # fmt: skip
+
+
+def _pulls() -> list[dict]:
+    with _baseline_tree() as old:
+        before = _run(_PULL, old, "30")
+    rows = []
+    for days, target in ((30, 5.0), (365, 60.0)):
+        now = _run(_PULL, ROOT, str(days))
+        scaled = before["s"] * now["rows"] / before["rows"]
+        how = "in-kernel emulator, same run" if days == 30 else "its 30-day pull scaled by rows"
+        rows.append({
+            "figure": f"--demo --all pull of {days} days through the client ({now['rows']:,} rows, "
+                      f"{now['pages']} pages, limit=1000), demo emulator in its own process "
+                      f"(CPU: emulator {now['server_cpu']:.1f} s, kernel "
+                      f"{now['kernel_cpu']:.1f} s); kernel peak {now['peak'] / 2**30:.2f} GiB "
+                      f"for a {now['frame'] / 2**30:.2f} GiB frame",
+            "value": round(now["s"], 1), "unit": "s",
+            "baseline": f"{scaled:.1f} s: {BASELINE}'s {how} (CPU {before['kernel_cpu']:.1f} s "
+                        f"for 30 days, all in the kernel; kernel peak "
+                        f"{before['peak'] / 2**30:.2f} GiB)",
+            "ratio": round(now["s"] / scaled, 3), "target": f"<= {target:.0f} s",
+            "ok": now["s"] <= target,
+        })  # fmt: skip
+    return rows
+
+
+PARTS = {"latency": _latency, "throughput": _throughput, "memory": _memory,
+         "generation": _generation, "pulls": _pulls}  # fmt: skip
+
+
+def measure(parts: list[str] | None = None) -> list[dict]:
     """Rows for the README table (see the module docstring)."""
-    return _latency() + _throughput() + _memory()
+    return [row for name in parts or PARTS for row in PARTS[name]()]
 
 
 if __name__ == "__main__":
-    for row in measure():
+    for row in measure(sys.argv[1:]):
         print(row)

@@ -6,7 +6,8 @@
     True
 
 From a shell: ``python -m ot_magic.emulator --port 8765`` (prints its base URL first).
-``demo_url()`` starts one emulator per process on first use (``OT_API_URL=demo``, ``--demo``).
+``demo_url()`` starts one emulator in its own process on first use (``OT_API_URL=demo``,
+``--demo``; ``process.py``), stopped when this process exits.
 ``server.py`` holds the HTTP side, ``query.py`` what an answer holds, ``render.py`` how it is
 written, ``dataset.py`` the deterministic sessions and ``world.py`` the places, providers and
 browsers they are drawn from.

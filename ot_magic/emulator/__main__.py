@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765, help="port (0: a free one; default 8765)")
     parser.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
     parser.add_argument("--workers", type=int, default=16, help="connections served at once")
+    parser.add_argument("--watch-stdin", action="store_true",
+                        help="stop when standard input closes (the parent process has ended)")  # fmt: skip
     args = parser.parse_args(argv)
     try:
         emulator = Emulator(
@@ -37,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if args.watch_stdin:
+        threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
     print(emulator.url, flush=True)
     print(
         f"demo account: {DEMO_LOGIN} on {DEMO_SITE} (password: ot_magic.emulator.DEMO_PASSWORD)",

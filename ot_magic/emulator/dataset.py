@@ -1,9 +1,10 @@
 """Deterministic, realistic sessions: a pure function of (site, UTC day).
 
-Every generator is a :class:`random.Random` seeded from a BLAKE2 hash of its site, day and role
-(never Python's ``hash()`` or the clock), so the same day holds the same sessions on any machine.
-Days are generated on demand and kept in a bounded LRU cache; a day first holds only its skeleton
-(start times and seeds), and each session's 69 values are built the first time it is read::
+Every random number is the ``k``-th of a seed (:func:`~ot_magic.emulator.world.uniform`, a
+counter-based stream over BLAKE2 seeds, never Python's ``hash()`` or the clock), so the same day
+holds the same sessions on any machine, and a session's values are the same whether it is built
+alone or with its whole day. A day is generated at once, vectorised with numpy, when its rows are
+first read (a few single sessions, such as one visitor's, are built alone)::
 
     >>> import datetime as dt
     >>> day = get_day("www.opentracker.net", dt.date(2011, 11, 16))
@@ -14,30 +15,33 @@ Days are generated on demand and kept in a bounded LRU cache; a day first holds 
     ('www.opentracker.net', 'session')
 
 The model: traffic follows the hours and weekdays of the site's home time zone (quiet nights and
-weekends) on top of a worldwide base; about one session in nine comes from a *regular* visitor of a
-pool that lasts half a year, who keeps the same ``machine_idx``, place and browser on every visit;
-the others are new visitors. Visitors come from real cities (``data/cities.csv``, from GeoNames),
-about 5% without a known location; browsers, platforms and search engines are those of the day's
-year; entry pages follow the referrer (search engines with query terms, other sites, direct
+weekends) on top of a worldwide base; about one session in eight comes from a *regular* visitor,
+who keeps the same ``machine_idx``, place and browser on every visit. A regular's whole history
+exists: their first visit (``first_session_unix_timestamp``) is a session, and visit ``k`` (the
+``k``-th in time) has ``number_visits`` ``k``; their schedule is a pure function of their own
+seed. The others are new visitors. Visitors come from real cities (``data/cities.csv``, from
+GeoNames), about 5% without a known location; browsers, platforms and search engines are those of
+the year; entry pages follow the referrer (search engines with query terms, other sites, direct
 visits).
 """
 
 from __future__ import annotations
 
-import base64
 import bisect
 import datetime as dt
+import gc
 import hashlib
 import math
-import operator
-import random
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
-from itertools import accumulate
+from itertools import repeat
 from threading import Lock
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 from ..schema import FIELDS
 from .world import (
@@ -45,25 +49,33 @@ from .world import (
     GOOGLE_DOMAIN,
     LOGOUT,
     OTHER_REFERRERS,
+    PROFILE_STREAMS,
     Weighted,
     between,
+    bits,
     choice,
-    era_choice,
+    era_candidates,
     pick_cum,
-    visitor_profile,
+    profiles,
+    small_text,
+    text,
+    uniform,
 )
 
 FIELD_INDEX: dict[str, int] = {name: i for i, name in enumerate(FIELDS)}
-_in_field_order = operator.itemgetter(*FIELDS)
 DAY_MS = 86_400_000
 # Sessions exist from 1990 to 2199 (Java's dates go further; Python's datetime does not).
 FIRST_MS, LAST_MS = 631_152_000_000, 7_258_118_400_000
 HOUR_MS = 3_600_000
 ONLINE_WINDOW_MS = 15 * 60_000  # a visitor counts as online this long after their last event
 # The day cache holds at most DAY_CACHE_SIZE days and, on average, ROWS_PER_CACHED_DAY built
-# rows per day (a built row of www.opentracker.net weighs about 4 KB with its JSON).
+# rows per day (a built row weighs about 2.3 KB): room for the ~10 UTC days of
+# www.opentracker.net that the client's day split (8 days at once) reads together.
 DAY_CACHE_SIZE = 12
-ROWS_PER_CACHED_DAY = 500
+ROWS_PER_CACHED_DAY = 2500
+# A day builds this many sessions one by one (a visitor's history reads one a day); the next
+# read builds the whole day at once.
+SINGLE_ROWS = 2
 
 
 def seed_of(*parts: object) -> int:
@@ -159,10 +171,10 @@ SITES: dict[str, Site] = {
         Site("www.opentracker.net", 3000, "America/New_York",
              {"US": 34, "GB": 8, "IN": 6, "CA": 5, "DE": 4, "NL": 4, "AU": 3, "FR": 3, "BR": 3,
               "ES": 2, "IT": 2, "SE": 1, "BE": 1, "IE": 1, "PL": 1, "NZ": 1, "CH": 1, "": 20},
-             _NET_PAGES, _NET_TERMS, 1200, ""),
+             _NET_PAGES, _NET_TERMS, 500, ""),
         Site("www.opentracker.de", 450, "Europe/Berlin",
              {"DE": 62, "AT": 9, "CH": 8, "NL": 4, "US": 4, "GB": 3, "PL": 2, "": 8},
-             _DE_PAGES, _DE_TERMS, 200, "DE"),
+             _DE_PAGES, _DE_TERMS, 80, "DE"),
     )
 }  # fmt: skip
 
@@ -171,7 +183,7 @@ _HOUR_SHAPE = (2, 1.5, 1, 1, 1, 1.5, 3, 5, 8, 10, 11, 11, 10, 10, 11, 10, 9, 7, 
 _WEEKDAY_SHAPE = (1.05, 1.1, 1.1, 1.05, 0.95, 0.55, 0.5)
 _WORLD_BASE = 2.5  # visitors from other time zones flatten the curve
 
-# --------------------------------------------------------------------------- visitors
+# --------------------------------------------------------------------------- regulars
 
 
 @dataclass(frozen=True)
@@ -181,7 +193,6 @@ class Regular:
     number: int
     first_ms: int
     visit_chance: float  # per day
-    visits_before: int
     pages_per_visit: float
     era_start: int  # epoch day of its pool
     seed: int
@@ -192,163 +203,346 @@ class Regular:
 
 
 ERA_DAYS = 91  # a pool of regulars is active for two eras
+MAX_AGO = 400  # and its regulars started visiting up to this many days before
+_SPAN = MAX_AGO + 2 * ERA_DAYS
+# A regular visits on epoch day d when uniform(seed, _VISIT_STREAM + d) < their chance.
+_VISIT_STREAM = 1 << 20
 
 
-@lru_cache(maxsize=64)
+@dataclass(frozen=True, eq=False)
+class _Pool:
+    """The regulars of one era with their whole schedules and profiles."""
+
+    regulars: tuple[Regular, ...]
+    origin: int  # epoch day of column 0 of ``visits``
+    visits: np.ndarray  # [regular, day - origin]: visits so far, that day included (0 before)
+    visited: np.ndarray  # [regular, day - origin]: True on the days they visit
+    first_day: np.ndarray
+    numbers: np.ndarray
+    first_ms: np.ndarray
+    pages_per_visit: np.ndarray
+    profile: dict[str, np.ndarray]
+
+
+@lru_cache(maxsize=24)
+def _pool(host: str, era: int) -> _Pool:
+    site = SITES[host]
+    start_day = era * ERA_DAYS
+    seeds = bits(np.array([seed_of("regulars", host, era)], np.uint64), np.arange(site.regulars))
+    u = lambda stream: uniform(seeds, stream)  # noqa: E731
+    ago = between(u(0), 1, MAX_AGO + 1)
+    keen = u(1) < 0.05
+    chance = np.where(keen, choice(u(2), (0.9, 0.6, 0.4)).astype(float), 0.03 + 0.22 * u(3))
+    first_day = np.maximum(start_day - ago, FIRST_MS // DAY_MS)  # no visit before sessions exist
+    first_ms = first_day * DAY_MS + between(u(4), 0, DAY_MS)
+    numbers = between(u(5), 10**7, 2**31)
+    pages = 1.5 + 6.5 * u(6)
+    origin = start_day - MAX_AGO
+    days = np.arange(origin, origin + _SPAN)
+    roll = uniform(seeds[:, None], _VISIT_STREAM + days[None, :])
+    visited = (days[None, :] >= first_day[:, None]) & (
+        (roll < chance[:, None]) | (days[None, :] == first_day[:, None])
+    )
+    regulars = tuple(
+        Regular(int(n), int(f), float(c), float(p), start_day, int(s))
+        for n, f, c, p, s in zip(numbers, first_ms, chance, pages, seeds, strict=True)
+    )
+    year = utc_day(start_day * DAY_MS).year
+    profile = profiles(seeds, site.countries, year)
+    return _Pool(regulars, origin, np.cumsum(visited, axis=1, dtype=np.int16), visited,
+                 first_day, numbers, first_ms, pages, profile)  # fmt: skip
+
+
 def regular_pool(host: str, era: int) -> tuple[Regular, ...]:
     """The regular visitors whose pool starts on epoch day ``era * ERA_DAYS``."""
-    site = SITES[host]
-    rng = random.Random(seed_of("regulars", host, era))
-    start_day = era * ERA_DAYS
-    pool = []
-    for _ in range(site.regulars):
-        ago = between(rng, 1, 400)
-        chance = choice(rng, (0.9, 0.6, 0.4)) if rng.random() < 0.05 else rng.uniform(0.03, 0.25)
-        first_ms = (start_day - ago) * DAY_MS + between(rng, 0, DAY_MS)
-        pool.append(Regular(between(rng, 10**7, 2**31), first_ms, chance, 1 + int(ago * chance),
-                            rng.uniform(1.5, 8), start_day, rng.getrandbits(63)))  # fmt: skip
-    return tuple(pool)
+    return _pool(host, era).regulars
+
+
+def _eras(epoch_day: int) -> range:
+    """The eras whose regulars may visit on ``epoch_day``."""
+    return range((epoch_day - 2 * ERA_DAYS) // ERA_DAYS + 1, (epoch_day + MAX_AGO) // ERA_DAYS + 1)
+
+
+def _regulars_on(host: str, epoch_day: int) -> list[tuple[_Pool, np.ndarray]]:
+    """(pool, indexes of its regulars who visit that day) for every pool active that day."""
+    found = []
+    for era in _eras(epoch_day):
+        pool = _pool(host, era)
+        column = epoch_day - pool.origin
+        if 0 <= column < _SPAN:
+            found.append((pool, np.flatnonzero(pool.visited[:, column])))
+    return found
 
 
 @lru_cache(maxsize=4096)
-def regular_profile(host: str, regular: Regular) -> dict[str, str]:
-    """Where a regular visitor is and what they use, the same on every visit (do not modify)."""
-    year = utc_day(regular.era_start * DAY_MS).year
-    return visitor_profile(random.Random(regular.seed), SITES[host].countries, year)
-
-
-def active_regulars(host: str, epoch_day: int) -> tuple[Regular, ...]:
-    era = epoch_day // ERA_DAYS
-    return regular_pool(host, era - 1) + regular_pool(host, era)
+def regular_visits(host: str, epoch_day: int) -> frozenset[int]:
+    """The numbers of the regulars who visit ``host`` that day, without generating the day."""
+    return frozenset(
+        number
+        for pool, rows in _regulars_on(host, epoch_day)
+        for number in pool.numbers[rows].tolist()
+    )
 
 
 # --------------------------------------------------------------------------- sessions
 
-
-@dataclass
-class Facts:
-    """One session as generated: what its row and its page views are made of."""
-
-    site: Site
-    start: int
-    number: int
-    first_ms: int
-    visits: int
-    pages_before: int
-    profile: dict[str, str]
-    path: list[Page]  # one page per page view
-    times: list[int]  # epoch ms of each page view
-    referrer: str
-    session_referrer: str
-    search: str
-    rnd: str
-
-    @property
-    def session_id(self) -> str:
-        return f"{self.start}.{self.number}"
+# A session's draws: the k-th uniform of its seed is used for one thing only.
+(_HOUR, _MINUTE, _NUMBER, _REFERRER, _OTHER, _TERM, _ENGINE, _CD, _VED, _ENTRY, _ENTRY_PAGE,
+ _COUNT, _COUNT_LENGTH, _RND) = range(PROFILE_STREAMS, PROFILE_STREAMS + 14)  # fmt: skip
+_TOKEN = PROFILE_STREAMS + 20  # and the next 5: the 50 characters of a Google link's tokens
+# Page view j >= 1 of a session: its page from stream _VIEW + 2j, the time before it from the next.
+_VIEW = 1 << 16
+_B64 = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", np.uint8)
 
 
-def _page_count(rng: random.Random) -> int:
-    roll = rng.random()
-    if roll < 0.46:
-        return 1
-    if roll < 0.62:
-        return 2
-    if roll < 0.72:
-        return 3
-    if roll < 0.93:
-        return between(rng, 4, 11)
-    if roll < 0.995:
-        return between(rng, 11, 41)
-    return between(rng, 41, 1201)
+def _gap_table(size: int = 4096) -> np.ndarray:
+    """Milliseconds between two page views at ``size`` quantiles: a long tail up to 30 min."""
+    q = (np.arange(size) + 0.5) / size
+    return np.array([2_000 + int(min(1_800_000, 38_000 * (-math.log(1 - p)) ** 1.6)) for p in q])
 
 
-def _referrer(
-    rng: random.Random, site: Site, country: str, regular: bool, year: int
-) -> tuple[str, str, str, str]:
-    """(referrer, session_referrer, search term, landing path); all empty for a direct visit."""
-    roll = rng.random()
-    if regular and roll < 0.5:
-        return ("", "", "", "/loginpage") if roll < 0.3 else (LOGOUT, LOGOUT, "", "/loginpage")
-    if roll < 0.3:
-        return "", "", "", ""
-    if roll < 0.42:
-        url = choice(rng, OTHER_REFERRERS)
-        return url, url, "", ""
-    term, landing = choice(rng, site.search_terms)
-    q = _quote(term)
-    target = _quote(site.url(landing), "")
-    engine = era_choice(rng, ENGINES, year)[0]
-    if engine == "google":
-        host = "www." + GOOGLE_DOMAIN.get(country, "google.com")
-        tail = (f"&source=web&cd={between(rng, 1, 10)}&ved=0CDYQFjA{choice(rng, 'ABCDE')}&url={target}"
-                f"&ei={_token(rng, 22)}&usg=AFQjCN{_token(rng, 28)}")  # fmt: skip
-        return (f"http://{host}/search?sa=t&rct=j&q={q}{tail}",
-                f"http://{host}/url?sa=t&rct=j&q={q}{tail}", term, landing)  # fmt: skip
-    url = {"bing": f"http://www.bing.com/search?q={q.replace('%20', '+')}&form=QBRE",
-           "yahoo": f"http://search.yahoo.com/search?p={q.replace('%20', '+')}&fr=yfp-t",
-           "ask": f"http://www.ask.com/web?q={q.replace('%20', '+')}&qsrc=0&o=0&l=dir",
-           "msn": f"http://search.msn.com/results.aspx?q={q.replace('%20', '+')}&FORM=QBRE"}[engine]  # fmt: skip
-    return url, url, term, landing
-
-
-_quote = cache(quote)  # few distinct search terms and landing pages
-
-
-def _token(rng: random.Random, length: int) -> str:
-    raw = rng.getrandbits(6 * length).to_bytes((6 * length + 7) // 8, "big")
-    return base64.urlsafe_b64encode(raw).decode()[:length]
+_GAPS = _gap_table()
 
 
 @cache
-def _pages_by_path(host: str) -> dict[str, Page]:
-    return {p.path: p for p in SITES[host].pages}
-
-
-@cache
-def _page_weights(host: str) -> tuple[list[Page], list[float]]:
-    pages = list(SITES[host].pages)
-    return pages, list(accumulate(p.weight for p in pages))
-
-
-def build_facts(host: str, start: int, seed: int, regular: Regular | None) -> Facts:
-    """Everything about one session, from its seed alone."""
+def _site_pages(host: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """(URLs, titles, cumulative weights, index by path) of the site's pages."""
     site = SITES[host]
-    rng = random.Random(seed)
-    year = dt.datetime.fromtimestamp(start / 1000, dt.timezone.utc).year
-    if regular is None:
-        profile = visitor_profile(rng, site.countries, year)
-        number, first_ms, visits = between(rng, 10**7, 2**31), start, 1
-        pages_before = 0
-    else:
-        profile = regular_profile(host, regular)
-        number, first_ms = regular.number, regular.first_ms
-        visits = (
-            regular.visits_before
-            + int((start // DAY_MS - regular.era_start) * regular.visit_chance)
-            + 1
-        )
-        pages_before = int((visits - 1) * regular.pages_per_visit)
-    referrer, session_referrer, term, landing = _referrer(
-        rng, site, profile["country_code"], regular is not None, year
+    urls = np.array([site.url(p.path) for p in site.pages], dtype=object)
+    titles = np.array([p.title for p in site.pages], dtype=object)
+    weights = np.cumsum([p.weight for p in site.pages], dtype=np.float64)
+    return urls, titles, weights, {p.path: i for i, p in enumerate(site.pages)}
+
+
+@dataclass(eq=False)
+class _Batch:
+    """Sessions as generated (any subset of a day: each session depends on its seed alone)."""
+
+    host: str
+    start: np.ndarray
+    number: np.ndarray
+    first_ms: np.ndarray
+    visits: np.ndarray
+    pages_before: np.ndarray
+    profile: dict[str, np.ndarray]
+    referrer: np.ndarray
+    session_referrer: np.ndarray
+    search: np.ndarray
+    logo: np.ndarray
+    referrer_host: np.ndarray
+    offsets: np.ndarray  # page views of session i: offsets[i]:offsets[i + 1]
+    view_page: np.ndarray
+    view_time: np.ndarray
+    rnd: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+
+def _page_counts(seeds: np.ndarray) -> np.ndarray:
+    roll, length = uniform(seeds, _COUNT), uniform(seeds, _COUNT_LENGTH)
+    return np.select(
+        [roll < 0.46, roll < 0.62, roll < 0.72, roll < 0.93, roll < 0.995],
+        [1, 2, 3, between(length, 4, 11), between(length, 11, 41)],
+        between(length, 41, 1201),
     )
-    pages, cum = _page_weights(host)
-    by_path = _pages_by_path(host)
-    count = _page_count(rng)
-    entry = (
-        by_path[landing]
-        if landing in by_path and (landing or term or rng.random() < 0.5)
-        else pick_cum(rng, pages, cum)
+
+
+def _tokens(seeds: np.ndarray) -> list[str]:
+    """50 URL-safe base64 characters a session (Google's ``ei`` and ``usg`` tokens)."""
+    words = np.stack([bits(seeds, _TOKEN + k) for k in range(5)], axis=1)
+    shifts = np.arange(10, dtype=np.uint64) * np.uint64(6)
+    sixes = ((words[:, :, None] >> shifts) & np.uint64(63)).reshape(len(seeds), 50)
+    return _B64[sixes].view("S50").ravel().astype(str).tolist()
+
+
+@dataclass(frozen=True)
+class _Links:
+    """A site's referrer URLs by search term, engine and Google's country domain."""
+
+    terms: np.ndarray  # the query of each search term
+    landing: np.ndarray  # the page index of each search term's landing page (-1: none)
+    login: int  # the page index of /loginpage (-1: none)
+    engines: np.ndarray  # [engine, term]: the URL of the other engines' results
+    google_search: np.ndarray  # [domain, term]: the start of a Google results link ...
+    google_url: np.ndarray  # [domain, term]: ... and of the link Google redirects through
+    google_tail: np.ndarray  # [term]: "&url=<landing page>&ei="
+    domain: dict[str, int]  # country code -> Google's domain index (0: google.com)
+    domain_host: tuple[np.ndarray, np.ndarray]  # [domain]: (referrersLogo, referrer hostname)
+    other_host: tuple[np.ndarray, np.ndarray]  # [OTHER_REFERRERS index]: the same
+    engine_host: tuple[np.ndarray, np.ndarray]  # [ENGINES index]: the same
+
+
+@cache
+def _links(host: str) -> _Links:
+    site = SITES[host]
+    _, _, _, by_path = _site_pages(host)
+    terms = [term for term, _ in site.search_terms]
+    domains = ["google.com", *dict.fromkeys(GOOGLE_DOMAIN.values())]
+    engines = [
+        [_ENGINE_URLS.get(e[0], "").format(quote(t).replace("%20", "+")) for t in terms]
+        for e in ENGINES
+    ]
+
+    def google(kind: str) -> np.ndarray:
+        return np.array(
+            [[f"http://www.{d}/{kind}?sa=t&rct=j&q={quote(t)}&source=web&cd=" for t in terms]
+             for d in domains], dtype=object)  # fmt: skip
+
+    return _Links(
+        np.array(terms, dtype=object),
+        np.array([by_path.get(landing, -1) for _, landing in site.search_terms]),
+        by_path.get("/loginpage", -1),
+        np.array(engines, dtype=object),
+        google("search"),
+        google("url"),
+        np.array(
+            [f"&url={quote(site.url(landing), '')}&ei=" for _, landing in site.search_terms],
+            dtype=object,
+        ),
+        {code: domains.index(domain) for code, domain in GOOGLE_DOMAIN.items()},
+        _hosts(f"http://www.{d}/" for d in domains),
+        _hosts(OTHER_REFERRERS),
+        _hosts(_ENGINE_URLS.get(e[0], "http://www.google.com/") for e in ENGINES),
     )
-    path = [entry]
-    times = [start]
-    t = start
-    for _ in range(count - 1):
-        t += 2_000 + int(min(1_800_000, 38_000 * rng.expovariate(1.0) ** 1.6))  # a long tail
-        path.append(pick_cum(rng, pages, cum))
-        times.append(t)
-    return Facts(site, start, number, first_ms, visits, pages_before, profile, path, times,
-                 referrer, session_referrer, term, str(between(rng, 10000, 99999)))  # fmt: skip
+
+
+def _hosts(urls: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(referrersLogo, session_referrer_hostname) of each URL."""
+    pairs = [_hostname(url.split("/")[2]) for url in urls]
+    return np.array([p[0] for p in pairs], dtype=object), np.array(
+        [p[1] for p in pairs], dtype=object
+    )
+
+
+@dataclass(frozen=True)
+class _Referrers:
+    referrer: np.ndarray
+    session_referrer: np.ndarray
+    search: np.ndarray
+    logo: np.ndarray  # referrersLogo: google.co.uk
+    host: np.ndarray  # session_referrer_hostname: google
+    landing: np.ndarray  # the page index the referrer leads to (-1: none in particular)
+    aimed: np.ndarray  # True when the visit is aimed at that page (a search or a login)
+
+
+def _referrers(
+    host: str, seeds: np.ndarray, regular: np.ndarray, countries: np.ndarray, year: int
+) -> _Referrers:
+    """Where each session comes from: nowhere, a login, another site or a search engine."""
+    links = _links(host)
+    n = len(seeds)
+    roll = uniform(seeds, _REFERRER)
+    login = regular & (roll < 0.5)
+    logout = login & (roll >= 0.3)
+    other = ~regular & (roll >= 0.3) & (roll < 0.42)
+    search = ~regular & (roll >= 0.42) | regular & (roll >= 0.5)
+    referrer = np.full(n, "", dtype=object)
+    referrer[logout] = LOGOUT
+    logo, host = np.full(n, "", dtype=object), np.full(n, "", dtype=object)
+    logo[logout], host[logout] = _hostname(LOGOUT.split("/")[2])
+    which = (uniform(seeds[other], _OTHER) * len(OTHER_REFERRERS)).astype(np.intp)
+    referrer[other] = np.array(OTHER_REFERRERS, dtype=object)[which]
+    logo[other], host[other] = links.other_host[0][which], links.other_host[1][which]
+    session_referrer = referrer.copy()
+    term = (uniform(seeds, _TERM) * len(links.terms)).astype(np.intp)
+    engine = pick_cum(uniform(seeds, _ENGINE), _engine_weights(year))
+    google = search & (engine == 0)
+    elsewhere = search & (engine != 0)
+    referrer[elsewhere] = session_referrer[elsewhere] = links.engines[engine, term][elsewhere]
+    logo[elsewhere] = links.engine_host[0][engine[elsewhere]]
+    host[elsewhere] = links.engine_host[1][engine[elsewhere]]
+    if google.any():
+        g = np.flatnonzero(google)
+        codes, inverse = np.unique(countries[g].astype("U2"), return_inverse=True)
+        domain = np.array([links.domain.get(c, 0) for c in codes.tolist()])[inverse.reshape(-1)]
+        logo[g], host[g] = links.domain_host[0][domain], links.domain_host[1][domain]
+        cd = small_text(between(uniform(seeds[g], _CD), 1, 10))
+        ved = choice(uniform(seeds[g], _VED), tuple("ABCDE"))
+        tokens = _tokens(seeds[g])
+        middle = cd + "&ved=0CDYQFjA" + ved + links.google_tail[term[g]]
+        tail = middle + np.array([f"{t[:22]}&usg=AFQjCN{t[22:]}" for t in tokens], dtype=object)
+        referrer[g] = links.google_search[domain, term[g]] + tail
+        session_referrer[g] = links.google_url[domain, term[g]] + tail
+    searched = np.where(search, links.terms[term], "")
+    landing = np.where(search, links.landing[term], np.where(login, links.login, _HOME))
+    return _Referrers(referrer, session_referrer, searched, logo, host, landing, search | login)
+
+
+_HOME = 0  # every site's first page is its home page
+
+
+@cache
+def _engine_weights(year: int) -> np.ndarray:
+    """Cumulative weights of ENGINES in ``year`` (0 for an engine not in use then)."""
+    items, _ = era_candidates(ENGINES, year, None)
+    used = {e[0] for e in items.tolist()}
+    return np.cumsum([e[-1] if e[0] in used else 0 for e in ENGINES], dtype=np.float64)
+
+
+_ENGINE_URLS = {
+    "bing": "http://www.bing.com/search?q={}&form=QBRE",
+    "yahoo": "http://search.yahoo.com/search?p={}&fr=yfp-t",
+    "ask": "http://www.ask.com/web?q={}&qsrc=0&o=0&l=dir",
+    "msn": "http://search.msn.com/results.aspx?q={}&FORM=QBRE",
+}
+
+
+@dataclass(frozen=True)
+class _Visitors:
+    """Who makes each session: a regular (their pool and row) or a new visitor (pool -1)."""
+
+    pools: tuple[_Pool, ...]
+    pool: np.ndarray  # index into ``pools``, -1 for a new visitor
+    row: np.ndarray
+    visits: np.ndarray  # the regular's visit number (1 for new visitors)
+
+    def __getitem__(self, indexes: np.ndarray) -> _Visitors:
+        return _Visitors(self.pools, self.pool[indexes], self.row[indexes], self.visits[indexes])
+
+
+def _generate(host: str, start: np.ndarray, seeds: np.ndarray, who: _Visitors) -> _Batch:
+    """Every value of the sessions ``start``/``seeds`` (any subset of a day)."""
+    site = SITES[host]
+    n = len(start)
+    year = utc_day(int(start[0]) if n else 0).year
+    regular = who.pool >= 0
+    new = np.flatnonzero(~regular)
+    number = between(uniform(seeds, _NUMBER), 10**7, 2**31)
+    first_ms = start.copy()
+    pages_before = np.zeros(n, dtype=np.int64)
+    fresh = profiles(seeds[new], site.countries, year)
+    profile = {name: np.empty(n, dtype=object) for name in fresh}
+    for name, values in fresh.items():
+        profile[name][new] = values
+    for k in np.unique(who.pool[regular]).tolist():
+        pool, mine = who.pools[k], np.flatnonzero(who.pool == k)
+        rows = who.row[mine]
+        number[mine], first_ms[mine] = pool.numbers[rows], pool.first_ms[rows]
+        pages_before[mine] = ((who.visits[mine] - 1) * pool.pages_per_visit[rows]).astype(np.int64)
+        for name, values in profile.items():
+            values[mine] = pool.profile[name][rows]
+    came = _referrers(host, seeds, regular, profile["country_code"], year)
+    _, _, weights, _ = _site_pages(host)
+    chosen = (came.landing >= 0) & (came.aimed | (uniform(seeds, _ENTRY) < 0.5))
+    entry = np.where(chosen, came.landing, pick_cum(uniform(seeds, _ENTRY_PAGE), weights))
+    counts = _page_counts(seeds)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    owner = np.repeat(np.arange(n), counts)
+    j = np.arange(offsets[-1]) - offsets[owner]
+    view_seeds = seeds[owner]
+    view_page = pick_cum(uniform(view_seeds, _VIEW + 2 * j), weights)
+    view_page[offsets[:-1]] = entry
+    gaps = _GAPS[bits(view_seeds, _VIEW + 2 * j + 1) >> np.uint64(52)]
+    gaps[offsets[:-1]] = 0
+    elapsed = np.cumsum(gaps)
+    view_time = start[owner] + elapsed - elapsed[offsets[:-1]][owner]
+    return _Batch(host, start, number, first_ms, who.visits.astype(np.int64), pages_before,
+                  profile, came.referrer, came.session_referrer, came.search, came.logo,
+                  came.host, offsets, view_page,
+                  view_time,
+                  between(uniform(seeds, _RND), 10000, 99999))  # fmt: skip
 
 
 def format_duration(ms: int | None) -> str:
@@ -365,107 +559,152 @@ def format_duration(ms: int | None) -> str:
     return f"{seconds}s"
 
 
-def _hostname(url: str) -> tuple[str, str]:
-    """(referrersLogo, session_referrer_hostname): ``google.co.uk``, ``google``."""
-    host = url.split("/")[2]
-    logo = host[4:] if host.startswith("www.") else host
+@lru_cache(maxsize=65536)
+def _seconds_text(seconds: int) -> str:
+    return format_duration(seconds * 1000)
+
+
+@cache
+def _hostname(url_host: str) -> tuple[str, str]:
+    """(referrersLogo, session_referrer_hostname) of a host: ``google.co.uk``, ``google``."""
+    logo = url_host[4:] if url_host.startswith("www.") else url_host
     labels = logo.split(".")
     second_level = len(labels) >= 3 and labels[-2] in ("co", "com", "org", "net", "ac")
     name = labels[-3] if second_level else labels[-2] if len(labels) >= 2 else labels[0]
     return (".".join(labels[-3:]) if second_level else ".".join(labels[-2:])), name
 
 
-def session_row(facts: Facts, now: int | None = None) -> tuple[tuple[str, ...], int]:
-    """The 69 values of the session as seen at ``now`` (None: after it ended), and its last event.
+@lru_cache(maxsize=65536)
+def _pair_text(visits: str, pages: str) -> str:
+    return f"{visits} ({pages})"
+
+
+def _rows(batch: _Batch, now: int | None = None) -> tuple[list[tuple[str, ...]], list[int]]:
+    """The 69 values of each session as seen at ``now`` (None: after it ended), and its last event.
 
     ``lastEvent`` and ``firstMeasurement`` hold "" here: they are formatted per request.
     """
-    times = facts.times
-    seen = len(times) if now is None else bisect.bisect_right(times, now)
-    end = times[seen - 1]
-    pages = seen
-    number = facts.number
-    last_event = end + 300 + (facts.number % 1700)
-    online = now is not None and now - last_event < ONLINE_WINDOW_MS
-    if now is not None:
-        last_event = min(last_event, now)
-    if online:
-        duration = format_duration(max(0, now - facts.start))
+    site = SITES[batch.host]
+    first = batch.offsets[:-1]
+    counts = np.diff(batch.offsets)
+    if now is None:
+        seen = counts
     else:
-        duration = format_duration(end - facts.start if pages > 1 else None)
-    entry, exit_ = facts.path[0], facts.path[seen - 1]
-    site = facts.site
-    p = facts.profile
-    logo, ref_host = _hostname(facts.session_referrer) if facts.session_referrer else ("", "")
-    visitor = f"{facts.first_ms}.{number}"
-    session_id = facts.session_id
-    v = {
-        **p,
-        "lastEvent": "",
+        seen = np.maximum(np.add.reduceat((batch.view_time <= now).astype(np.int64), first), 1)
+    last = first + seen - 1
+    end = batch.view_time[last]
+    start, number = batch.start, batch.number
+    last_event = end + 300 + number % 1700
+    if now is None:
+        online = np.zeros(len(start), dtype=bool)
+    else:
+        online = now - last_event < ONLINE_WINDOW_MS
+        last_event = np.minimum(last_event, now)
+    durations = np.where(online, np.maximum(0, (now or 0) - start), end - start).tolist()
+    single = ((seen == 1) & ~online).tolist()
+    duration = [
+        "s.e." if s else _seconds_text(d // 1000) for s, d in zip(single, durations, strict=True)
+    ]
+    urls, titles, _, _ = _site_pages(batch.host)
+    entry, exit_ = batch.view_page[first], batch.view_page[last]
+    starts, ends, numbers = text(start), text(end), text(number)
+    visits, pages = small_text(batch.visits).tolist(), small_text(seen).tolist()
+    session_id = [f"{s}.{n}" for s, n in zip(starts, numbers, strict=True)]
+    # A new visitor's first session is this one: their id is the session's.
+    firsts, visitor = starts.copy(), session_id.copy()
+    for i in np.flatnonzero(batch.first_ms != start).tolist():
+        firsts[i] = str(batch.first_ms[i])
+        visitor[i] = f"{firsts[i]}.{numbers[i]}"
+    referrers = batch.session_referrer.tolist()
+    status = np.where(online, "puppet_online", "puppet_offline").tolist()
+    p = batch.profile
+    searches = batch.search.tolist()
+    exit_urls = urls[exit_].tolist()
+    entry_urls = urls[entry].tolist()
+    values = {
+        **{name: column.tolist() for name, column in p.items()},
         "duration": duration,
-        "status": "puppet_online" if online else "puppet_offline",
-        "visits_pageviews": f"{facts.visits} ({pages})",
-        "currentPage": site.url(exit_.path),
-        "currentTitle": exit_.title,
+        "status": status,
+        "visits_pageviews": [_pair_text(v, s) for v, s in zip(visits, pages, strict=True)],
+        "currentPage": exit_urls,
+        "currentTitle": titles[exit_].tolist(),
         "currentVisitDuration": duration,
-        "entryPage": site.url(entry.path),
-        "entry_query": "",
-        "entry_root_url": site.url(entry.path),
-        "entry_title": entry.title,
-        "eventUnixTimestamp": str(last_event),
-        "event_id": f"{end}.{number}",
-        "exit_query_id": "",
-        "exit_root_url": site.url(exit_.path),
-        "exit_title": exit_.title,
-        "firstMeasurement": "",
-        "first_session_unix_timestamp": str(facts.first_ms),
-        "machine_id": f"{p['machine_server']}:{facts.first_ms}",
+        "entryPage": entry_urls,
+        "entry_root_url": entry_urls,
+        "entry_title": titles[entry].tolist(),
+        "eventUnixTimestamp": text(last_event),
+        "event_id": [f"{e}.{n}" for e, n in zip(ends, numbers, strict=True)],
+        "exit_root_url": exit_urls,
+        "exit_title": titles[exit_].tolist(),
+        "first_session_unix_timestamp": firsts,
+        "machine_id": [
+            f"{s}:{f}" for s, f in zip(p["machine_server"].tolist(), firsts, strict=True)
+        ],
         "machine_idx": visitor,
-        "number_of_pages_viewed": str(pages),
-        "number_visits": str(facts.visits),
-        "pages_viewed": str(pages),
-        "referrer": facts.referrer,
-        "referrersLogo": logo,
-        "rnd": facts.rnd,
-        "search": facts.search,
-        "session_end_unix_timestamp": str(end),
+        "number_of_pages_viewed": pages,
+        "number_visits": visits,
+        "pages_viewed": pages,
+        "referrer": batch.referrer.tolist(),
+        "referrersLogo": batch.logo.tolist(),
+        "rnd": small_text(batch.rnd).tolist(),
+        "search": searches,
+        "session_end_unix_timestamp": ends,
         "session_id": session_id,
-        "session_referrer": facts.session_referrer,
-        "session_referrer_hostname": ref_host,
-        "session_referrer_unix_timestamp": str(facts.start) if facts.session_referrer else "",
-        "session_search": facts.search,
-        "session_start_unix_timestamp": str(facts.start),
-        "site": site.host,
-        "total_duration": "",
-        "total_number_visits": str(facts.visits),
-        "total_pages_viewed": str(facts.pages_before + pages),
-        "type": "session",
+        "session_referrer": referrers,
+        "session_referrer_hostname": batch.referrer_host.tolist(),
+        "session_referrer_unix_timestamp": [
+            s if r else "" for s, r in zip(starts, referrers, strict=True)
+        ],
+        "session_search": searches,
+        "session_start_unix_timestamp": starts,
+        "total_number_visits": visits,
+        "total_pages_viewed": text(batch.pages_before + seen),
         "use_id": visitor,
-        "user_status": "online" if online else "offline",
+        "user_status": np.where(online, "online", "offline").tolist(),
         "visit_id": session_id,
     }
-    return _in_field_order(v), last_event
+    constant = {"lastEvent": "", "entry_query": "", "exit_query_id": "", "firstMeasurement": "",
+                "site": site.host, "total_duration": "", "type": "session"}  # fmt: skip
+    columns = [values[f] if f in values else repeat(constant[f]) for f in FIELDS]
+    return list(zip(*columns, strict=False)), last_event.tolist()  # repeat() columns are endless
+
+
+@dataclass(frozen=True)
+class Facts:
+    """One session's page views, as generated: what ``page_view_rows`` is made of."""
+
+    day: Day
+    index: int
+    pages: list[int]  # the site's page index of each page view
+    times: list[int]  # epoch ms of each page view
+
+    @property
+    def site(self) -> Site:
+        return SITES[self.day.host]
 
 
 def page_view_rows(facts: Facts, now: int | None = None) -> list[tuple[tuple[str, ...], int]]:
     """One row per page view of the session (as seen at ``now``), oldest first."""
-    session, _ = session_row(facts, now)
-    seen = len(session) and int(session[FIELD_INDEX["number_of_pages_viewed"]])
+    session, _ = (
+        facts.day.row_at(facts.index, now)
+        if now is not None
+        else facts.day.row_and_event(facts.index)
+    )
+    seen = int(session[FIELD_INDEX["number_of_pages_viewed"]])
+    urls, titles, _, _ = _site_pages(facts.day.host)
+    number = facts.day.numbers[facts.index]
+    i = FIELD_INDEX
     rows = []
-    for i in range(seen):
-        page, at = facts.path[i], facts.times[i]
-        stay = facts.times[i + 1] - at if i + 1 < seen else None
+    for k in range(seen):
+        page, at = facts.pages[k], facts.times[k]
+        stay = facts.times[k + 1] - at if k + 1 < seen else None
         values = list(session)
-        values[FIELD_INDEX["currentPage"]] = values[FIELD_INDEX["exit_root_url"]] = facts.site.url(
-            page.path
-        )
-        values[FIELD_INDEX["currentTitle"]] = values[FIELD_INDEX["exit_title"]] = page.title
-        values[FIELD_INDEX["eventUnixTimestamp"]] = str(at)
-        values[FIELD_INDEX["event_id"]] = f"{at}.{facts.number}"
-        values[FIELD_INDEX["duration"]] = values[FIELD_INDEX["currentVisitDuration"]] = (
-            format_duration(stay)
-        )
-        values[FIELD_INDEX["type"]] = "pageview"
+        values[i["currentPage"]] = values[i["exit_root_url"]] = urls[page]
+        values[i["currentTitle"]] = values[i["exit_title"]] = titles[page]
+        values[i["eventUnixTimestamp"]] = str(at)
+        values[i["event_id"]] = f"{at}.{number}"
+        values[i["duration"]] = values[i["currentVisitDuration"]] = format_duration(stay)
+        values[i["type"]] = "pageview"
         rows.append((tuple(values), at))
     return rows
 
@@ -481,50 +720,96 @@ class Day:
         self.day = day
         epoch_day = (day - dt.date(1970, 1, 1)).days
         self.start_ms = epoch_day * DAY_MS
-        rng = random.Random(seed_of("day", host, day.isoformat()))
-        weights, count, regulars = _day_plan(rng, host, epoch_day)
-        cum = list(accumulate(weights))
-        total = cum[-1]
-        entries = []
-        for i in range(count):
-            hour = bisect.bisect(cum, rng.random() * total)
-            start = self.start_ms + hour * HOUR_MS + between(rng, 0, HOUR_MS)
-            entries.append((start, rng.getrandbits(63), regulars[i] if i < len(regulars) else None))
-        entries.sort(key=lambda e: e[0])
-        self.starts = [e[0] for e in entries]
-        self.seeds = [e[1] for e in entries]
-        self.regulars = [e[2] for e in entries]
+        day_seed = np.array([seed_of("day", host, day.isoformat())], np.uint64)
+        weights, count, visiting = _day_plan(float(uniform(day_seed, 0)[0]), host, epoch_day)
+        pools = tuple(pool for pool, _ in visiting)
+        pool = np.concatenate(
+            [np.full(len(rows), k) for k, (_, rows) in enumerate(visiting)] or [[]]
+        )
+        rows = np.concatenate([rows for _, rows in visiting] or [[]]).astype(np.intp)
+        pool = pool.astype(np.intp)
+        total = max(count, len(rows))
+        seeds = bits(day_seed, 16 + np.arange(total))
+        cumulative = np.cumsum(weights)
+        hour = np.searchsorted(cumulative, uniform(seeds, _HOUR) * cumulative[-1], side="right")
+        starts = self.start_ms + hour * HOUR_MS + between(uniform(seeds, _MINUTE), 0, HOUR_MS)
+        numbers = between(uniform(seeds, _NUMBER), 10**7, 2**31)
+        visits = np.ones(total, dtype=np.int64)
+        for k, (regulars, mine) in enumerate(visiting):
+            at = np.flatnonzero(pool == k)
+            visits[at] = regulars.visits[mine, epoch_day - regulars.origin]
+            numbers[at] = regulars.numbers[mine]
+            first = regulars.first_day[mine] == epoch_day
+            starts[at[first]] = regulars.first_ms[mine[first]]
+        owner = np.full(total, -1, dtype=np.intp)
+        owner[: len(rows)] = pool
+        row = np.full(total, -1, dtype=np.intp)
+        row[: len(rows)] = rows
+        order = np.lexsort((seeds, starts))
+        self.starts: list[int] = starts[order].tolist()
+        self.seeds = seeds[order]
+        self.numbers: list[int] = numbers[order].tolist()
+        self._who = _Visitors(pools, owner[order], row[order], visits[order])
+        self.regulars: list[Regular | None] = [None] * total
+        for k in np.flatnonzero(self._who.pool >= 0).tolist():
+            self.regulars[k] = pools[self._who.pool[k]].regulars[self._who.row[k]]
+        self._all: list[tuple[str, ...]] | None = None  # every finished row, once built
+        self._events: list[int] = []  # and the epoch ms of each one's last event
         self._rows: dict[int, tuple[tuple[str, ...], int]] = {}
-        self._live: dict[int, Facts] = {}  # sessions near "now" are rebuilt from these
         self.encoded: dict[int, tuple[bytes, bytes]] = {}  # rows as render.py writes them
         self._lock = Lock()
+        self._build_lock = Lock()
 
     def __len__(self) -> int:
         return len(self.starts)
 
+    @property
+    def built(self) -> int:
+        """How many of the day's rows are held in memory."""
+        return len(self.starts) if self._all is not None else len(self._rows)
+
+    def _batch(self, indexes: np.ndarray) -> _Batch:
+        starts = np.array(self.starts, dtype=np.int64)[indexes]
+        return _generate(self.host, starts, self.seeds[indexes], self._who[indexes])
+
+    def build(self) -> None:
+        """Generate every row of the day at once (vectorised)."""
+        with self._build_lock, _collector_paused:
+            if self._all is None:
+                rows, events = _rows(self._batch(np.arange(len(self))))
+                self._events = events  # before _all: readers check _all first
+                self._all = rows
+                self._rows = {}
+
     def facts(self, i: int) -> Facts:
-        return build_facts(self.host, self.starts[i], self.seeds[i], self.regulars[i])
+        batch = self._batch(np.array([i]))
+        return Facts(self, i, batch.view_page.tolist(), batch.view_time.tolist())
 
     def row(self, i: int) -> tuple[str, ...]:
         """The finished session's 69 values (lastEvent/firstMeasurement left empty)."""
+        if self._all is not None:
+            return self._all[i]
         return self.row_and_event(i)[0]
 
     def row_and_event(self, i: int) -> tuple[tuple[str, ...], int]:
+        if self._all is not None:
+            return self._all[i], self._events[i]
         found = self._rows.get(i)
         if found is None:
-            found = session_row(self.facts(i))
+            if len(self._rows) >= SINGLE_ROWS:
+                self.build()
+                return self._all[i], self._events[i]  # type: ignore[index]
+            rows, events = _rows(self._batch(np.array([i])))
             with self._lock:
-                self._rows[i] = found
+                found = self._rows.setdefault(i, (rows[0], events[0]))
         return found
 
     def row_at(self, i: int, now: int) -> tuple[tuple[str, ...], int]:
         """The row as seen at ``now``: sessions still running or just ended are rebuilt live."""
         values, last_event = self.row_and_event(i)
         if last_event + ONLINE_WINDOW_MS > now:
-            facts = self._live.get(i)
-            if facts is None:
-                facts = self._live[i] = self.facts(i)
-            return session_row(facts, now)
+            rows, events = _rows(self._batch(np.array([i])), now)
+            return rows[0], events[0]
         return values, last_event
 
     def index_between(self, low_ms: int, high_ms: int) -> range:
@@ -536,40 +821,52 @@ class Day:
     def find(self, start: int, number: int) -> int | None:
         """The index of the session ``<start>.<number>``, or None."""
         for i in self.index_between(start, start + 1):
-            if self.facts_number(i) == number:
+            if self.numbers[i] == number:
                 return i
         return None
-
-    def facts_number(self, i: int) -> int:
-        regular = self.regulars[i]
-        if regular is not None:
-            return regular.number
-        return self.facts(i).number
 
     def visits_of(self, number: int) -> list[int]:
         """Indexes of the sessions of the regular visitor ``number``."""
         return [i for i, r in enumerate(self.regulars) if r is not None and r.number == number]
 
 
+class _CollectorPause:
+    """No garbage collection while any day's rows are made (the rows are all kept, and a
+    collection in the middle would visit them again and again); nests across threads."""
+
+    def __init__(self) -> None:
+        self._lock = Lock()
+        self._depth = 0
+        self._was_enabled = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._was_enabled:
+                gc.enable()
+
+
+_collector_paused = _CollectorPause()
+
+
 def _day_plan(
-    rng: random.Random, host: str, epoch_day: int
-) -> tuple[list[float], int, list[Regular]]:
+    u: float, host: str, epoch_day: int
+) -> tuple[list[float], int, list[tuple[_Pool, np.ndarray]]]:
     """The day's hourly weights, its number of sessions and the regulars who visit that day."""
     site = SITES[host]
     weights = _hour_weights(host, epoch_day)
     day = utc_day(epoch_day * DAY_MS)
     season = 1 + 0.08 * math.sin(2 * math.pi * day.timetuple().tm_yday / 365.25)
     expected = site.daily_sessions * season * sum(weights) / _weekday_mean_weight(host)
-    count = max(1, int(expected * rng.uniform(0.92, 1.08)))
-    regulars = [r for r in active_regulars(host, epoch_day) if rng.random() < r.visit_chance]
-    return weights, max(count, len(regulars)), regulars
-
-
-@lru_cache(maxsize=4096)
-def regular_visits(host: str, epoch_day: int) -> frozenset[int]:
-    """The numbers of the regulars who visit ``host`` that day, without generating the day."""
-    rng = random.Random(seed_of("day", host, utc_day(epoch_day * DAY_MS).isoformat()))
-    return frozenset(r.number for r in _day_plan(rng, host, epoch_day)[2])
+    count = max(1, int(expected * (0.92 + 0.16 * float(u))))
+    return weights, count, _regulars_on(host, epoch_day)
 
 
 @cache
@@ -610,7 +907,7 @@ def get_day(host: str, day: dt.date) -> Day:
         _DAYS.move_to_end(key)
         budget = DAY_CACHE_SIZE * ROWS_PER_CACHED_DAY
         while len(_DAYS) > DAY_CACHE_SIZE or (
-            len(_DAYS) > 1 and sum(len(d._rows) for d in _DAYS.values()) > budget
+            len(_DAYS) > 1 and sum(d.built for d in _DAYS.values()) > budget
         ):
             _DAYS.popitem(last=False)
     return found

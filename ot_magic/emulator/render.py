@@ -12,7 +12,7 @@ date, end date, title) unless ``metaCsv=false``. ``jsoncallback=cb`` wraps JSON 
     ...                                    "showColumns": "city", "dataType": "csv", "metaCsv": "false"})
     >>> body, kind = render(sessions_table(values, now=1321508700000), values)
     >>> body.decode(), kind
-    ('city\\r\\nParamaribo\\r\\n', 'text/csv; charset=UTF-8')
+    ('city\\r\\nKonin\\r\\n', 'text/csv; charset=UTF-8')
 """
 
 from __future__ import annotations

