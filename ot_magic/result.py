@@ -91,7 +91,9 @@ class SessionsResult:
         return " · ".join(parts)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """The summary line, then the linked table and map (no widgets when no session)."""
+        """The summary line, then the linked table and map (no widgets when no session);
+        beside the widgets, a static ``text/html`` (summary, first rows, the map as SVG) for
+        where they cannot run (nbconvert's HTML, GitHub, VS Code without widgets)."""
         text = self.summary()
         if not self.show_views:
             line = "Views not built (--no-display): show them with result.view."
@@ -105,8 +107,11 @@ class SessionsResult:
                 "text/plain": f"{text}\n{line}",
                 "text/html": f"<b>{html.escape(text)}</b><br>{line}",
             }
+        from .views.static import static_html
+
         bundle = self.view._repr_mimebundle_(include=include, exclude=exclude)
         bundle["text/plain"] = text
+        bundle["text/html"] = static_html(self)
         return bundle
 
     def __repr__(self) -> str:
