@@ -139,3 +139,21 @@ def test_no_display_and_empty_results_stay_one_line_of_html(result):
     empty = SessionsResult(result.df.iloc[:0], DAY)
     bundle = empty._repr_mimebundle_()
     assert WIDGET_VIEW not in bundle and "No sessions matched" in bundle["text/html"]
+
+
+def test_in_a_notebook_the_static_version_is_an_output_of_its_own_after_the_widgets(ip):
+    """nbconvert draws a widget view whenever the widgets' state was saved: the static copy
+    must be a separate output to show there."""
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as shown:
+        ip.run_cell("%%otsessions --demo --out visits\ndate = 2011-11-16\nlimit = 50\n")
+    live, still = (output.data for output in shown.outputs)
+    assert WIDGET_VIEW in live and "text/html" not in live
+    assert live["text/plain"].startswith("50 sessions · ")
+    assert set(still) == {"text/html"}
+    page = BeautifulSoup(still["text/html"], "html.parser")
+    assert len(page.select("table.ot-static-table tbody tr")) == static.STATIC_ROWS
+    assert page.select("svg.ot-static-map circle")
+    assert static.HIDE_WHEN_LIVE in page.style.get_text(), "hidden where the live view rendered"
+    assert static.LIVE_CLASS in ip.user_ns["_"].view._dom_classes

@@ -49,6 +49,11 @@ WATER, LAND, BORDER = "#dde6ee", "#f4f1ea", "#8c8c8c"
 # Attributes, not CSS: GitHub and other sanitizers drop <style>.
 PLACE_STYLE = 'fill-opacity=".8" stroke="#fff" stroke-width="1"'
 
+LIVE_CLASS = "ot-results"  # the DOM class of a result's live view
+# Shown unless the live view rendered in the same output area (JupyterLab, Notebook 7 and Voila
+# draw outputs in .jp-OutputArea, as nbconvert's HTML does): the static copy then hides itself.
+HIDE_WHEN_LIVE = f".jp-OutputArea:has(.{LIVE_CLASS}) .ot-static{{display:none}}"
+
 Section = Callable[["SessionsResult"], str]
 SECTIONS: list[Section] = []
 """Static parts other views add under the map, in order (see :func:`add_section`)."""
@@ -70,7 +75,7 @@ def static_html(result: SessionsResult, rows: int = STATIC_ROWS) -> str:
         parts.append(table_html(df, rows))
         parts.append(map_svg(df))
     parts.extend(part for section in SECTIONS if (part := section(result)))
-    return f'<div class="ot-static">{"".join(parts)}</div>'
+    return f'<div class="ot-static"><style>{HIDE_WHEN_LIVE}</style>{"".join(parts)}</div>'
 
 
 # ---------------------------------------------------------------- the table
@@ -138,9 +143,7 @@ def _outline_path(left: float, top: float, scale: float, size: tuple[int, int]) 
     for feature in world_outlines()["features"]:
         geometry = feature["geometry"]
         polygons = (
-            [geometry["coordinates"]]
-            if geometry["type"] == "Polygon"
-            else geometry["coordinates"]
+            [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
         )
         for polygon in polygons:
             for ring in polygon:
