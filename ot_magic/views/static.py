@@ -44,7 +44,8 @@ STATIC_PLACES = 2000
 MAP_SIZE = (640, 320)  # pixels of the SVG map
 MAX_LATITUDE = 80.0  # the static map's Mercator stops here (the poles grow without end)
 MIN_SPAN = 0.05
-MIN_RING_PX = 3  # a view never narrower than this fraction of the world (no street-level crop)
+MIN_RING_PX = 3
+STEP_PX = 2.0  # a view never narrower than this fraction of the world (no street-level crop)
 WATER, LAND, BORDER = "#dde6ee", "#f4f1ea", "#8c8c8c"
 # Attributes, not CSS: GitHub and other sanitizers drop <style>.
 PLACE_STYLE = 'fill-opacity=".8" stroke="#fff" stroke-width="1"'
@@ -148,19 +149,31 @@ def _outline_path(left: float, top: float, scale: float, size: tuple[int, int]) 
         for polygon in polygons:
             for ring in polygon:
                 points = np.asarray(ring, dtype=float)
-                x = np.rint(((points[:, 0] + 180.0) / 360.0 - left) * scale).astype(np.int64)
-                y = np.rint((_mercator_y(points[:, 1]) - top) * scale).astype(np.int64)
-                if x.max() < 0 or x.min() > width or y.max() < 0 or y.min() > height:
+                px = ((points[:, 0] + 180.0) / 360.0 - left) * scale
+                py = (_mercator_y(points[:, 1]) - top) * scale
+                if px.max() < 0 or px.min() > width or py.max() < 0 or py.min() > height:
                     continue
-                keep = np.ones(len(x), dtype=bool)
-                keep[1:] = (np.diff(x) != 0) | (np.diff(y) != 0)
-                x, y = x[keep], y[keep]
-                if len(x) < 4 or (np.ptp(x) < MIN_RING_PX and np.ptp(y) < MIN_RING_PX):
+                if np.ptp(px) < MIN_RING_PX and np.ptp(py) < MIN_RING_PX:
                     continue  # an island smaller than a place's circle
+                x, y = _thinned(px, py)
+                if len(x) < 4:
+                    continue
                 steps = np.column_stack([np.diff(x), np.diff(y)]).ravel().tolist()
                 moves = " ".join(map(str, steps)).replace(" -", "-")
                 commands.append(f"M{x[0]} {y[0]}l{moves}z")
     return "".join(commands)
+
+
+def _thinned(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The points of a ring at least ``STEP_PX`` from the one kept before, in whole pixels
+    (the outlines' detail below that does not show on a small map)."""
+    kept = [0]
+    last_x, last_y = px[0], py[0]
+    for i, (x, y) in enumerate(zip(px.tolist(), py.tolist(), strict=True)):
+        if (x - last_x) ** 2 + (y - last_y) ** 2 >= STEP_PX**2:
+            kept.append(i)
+            last_x, last_y = x, y
+    return np.rint(px[kept]).astype(np.int64), np.rint(py[kept]).astype(np.int64)
 
 
 def map_svg(df: pd.DataFrame, size: tuple[int, int] = MAP_SIZE) -> str:
