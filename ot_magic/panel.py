@@ -34,10 +34,10 @@ from .errors import OpenTrackerError, ParameterError
 from .params import USER_PARAMS, Param, Period, country_codes
 from .request import SessionsRequest
 from .schema import FIELDS
+from .views.tree import SHARED
 
 DEFAULT_OUT = "ot_sessions"
 _NAME = "190px"  # the width of the column of parameter names
-_NAME_WIDTH = {"description_width": _NAME}
 _NOT_SET = ""
 _IN_VIEW = {"common": None, "filter": "Filters"}  # other groups go under "Advanced"
 
@@ -57,9 +57,9 @@ class Control:
         self.inputs = inputs
         for widget in inputs:
             widget.tooltip = param.help
-        self.message = widgets.HTML()
+        self.message = widgets.HTML(layout=_shared(widgets.Layout), style=_style(widgets.HTML))
         name = [_name_label(param)] if label else []
-        self.row = widgets.HBox([*name, *inputs, self.message])
+        self.row = widgets.HBox([*name, *inputs, self.message], layout=_shared(widgets.Layout))
 
     def raw(self) -> Any:
         value = self.inputs[0].value
@@ -78,12 +78,34 @@ def _name_label(param: Param) -> widgets.HTML:
     return widgets.HTML(
         f'<div style="text-align:right; padding-right:8px" title="{html.escape(param.help)}">'
         f"{html.escape(param.name)}</div>",
-        layout=widgets.Layout(width=_NAME, flex="0 0 auto"),
+        layout=_shared(widgets.Layout, width=_NAME, flex="0 0 auto"),
+        style=_style(widgets.HTML),
     )
 
 
+def _shared(kind: type[widgets.Widget], **traits: str) -> widgets.Widget:
+    """One ``kind(**traits)`` (a layout or a style) for every panel of the kernel: a panel
+    is some 25 rows of widgets, and each widget's own layout and style would be models of
+    their own in the browser and in a saved notebook (255 models a panel, 120 shared)."""
+    key = (kind, tuple(sorted(traits.items())))
+    widget = _SHARED_WIDGETS.get(key)
+    if widget is None or widget.comm is None:  # made again if it was closed
+        widget = _SHARED_WIDGETS[key] = kind(**traits)
+        setattr(widget, SHARED, True)
+    return widget
+
+
+_SHARED_WIDGETS: dict[tuple, widgets.Widget] = {}
+
+
+def _style(widget_type: type[widgets.Widget], width: str = "") -> widgets.Widget:
+    """The shared style a ``widget_type`` takes, its description ``width`` wide (or default)."""
+    kind = widget_type.class_traits()["style"].klass
+    return _shared(kind, description_width=width) if width else _shared(kind)
+
+
 def _width(pixels: int) -> widgets.Layout:
-    return widgets.Layout(width=f"{pixels}px")
+    return _shared(widgets.Layout, width=f"{pixels}px")
 
 
 def _placeholder(param: Param) -> str:
@@ -94,7 +116,7 @@ def _text(param: Param, widget_type: type = widgets.Text, **more: Any) -> Contro
     widget = widget_type(
         description=param.name,
         placeholder=_placeholder(param),
-        style=_NAME_WIDTH,
+        style=_style(widget_type, _NAME),
         layout=_width(520),
         **more,
     )
@@ -104,7 +126,13 @@ def _text(param: Param, widget_type: type = widgets.Text, **more: Any) -> Contro
 def _choice(param: Param, choices: tuple[str, ...]) -> Control:
     options = [(_placeholder(param), _NOT_SET), *((c, c) for c in choices)]
     return Control(
-        param, widgets.Dropdown(description=param.name, options=options, style=_NAME_WIDTH)
+        param,
+        widgets.Dropdown(
+            description=param.name,
+            options=options,
+            style=_style(widgets.Dropdown, _NAME),
+            layout=_shared(widgets.Layout),
+        ),
     )
 
 
@@ -118,6 +146,7 @@ class _Tags(Control):
         self.known = {value.casefold(): value for value in allowed}
         tags = widgets.TagsInput(
             description=param.name,
+            style=_style(widgets.TagsInput),
             placeholder=f"{_placeholder(param)} · type, then Enter",
             layout=_width(330),
         )
@@ -137,7 +166,12 @@ class _Tags(Control):
 class _Date(Control):
     def __init__(self, param: Param) -> None:
         super().__init__(
-            param, widgets.DatePicker(description=param.name, style=_NAME_WIDTH, layout=_width(360))
+            param,
+            widgets.DatePicker(
+                description=param.name,
+                style=_style(widgets.DatePicker, _NAME),
+                layout=_width(360),
+            ),
         )
 
     def show(self, value: Any) -> None:
@@ -155,12 +189,13 @@ class _Period(Control):
             min=param.minimum,
             max=param.maximum,
             value=param.minimum,
-            style=_NAME_WIDTH,
+            style=_style(widgets.BoundedIntText, _NAME),
             layout=_width(270),
             disabled=True,
         )
         self.unit = widgets.Dropdown(
             options=[(_placeholder(param), _NOT_SET), *self._UNITS],
+            style=_style(widgets.Dropdown),
             layout=_width(140),
         )
         self.unit.observe(self._enable_count, names="value")
@@ -185,10 +220,12 @@ class _Order(Control):
         self.column = widgets.Dropdown(
             description=param.name,
             options=[("not set", _NOT_SET), *((f, f) for f in FIELDS)],
-            style=_NAME_WIDTH,
+            style=_style(widgets.Dropdown, _NAME),
+            layout=_shared(widgets.Layout),
         )
         self.direction = widgets.Dropdown(
             options=[("", _NOT_SET), ("asc", "asc"), ("desc", "desc")],
+            style=_style(widgets.Dropdown),
             layout=_width(90),
         )
         super().__init__(param, self.column, self.direction)

@@ -550,3 +550,14 @@ def test_to_new_cell_puts_the_cell_text_in_a_new_cell_of_the_shell(ip):
     assert text == panel.to_cell()
     assert ip.rl_next_input == text  # in a kernel, the set_next_input payload makes the new cell
     ip.rl_next_input = None
+
+
+def test_panels_share_layouts_and_styles_so_a_saved_notebook_stays_small():
+    """Every widget model is saved in a notebook's widget state (about 1 KB each)."""
+    from ot_magic.views.tree import widget_tree
+
+    first, second = fresh_panel(), fresh_panel()
+    models = widget_tree(second)
+    assert len(models) <= 140, len(models)
+    assert sum(isinstance(w, widgets.Layout) for w in models) <= 30  # 96 unshared
+    assert second.controls["limit"].row.layout is first.controls["site"].row.layout
