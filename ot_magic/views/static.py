@@ -1,8 +1,10 @@
 """The static version of a result: plain HTML and an inline SVG map, for where widgets never run.
 
-A result's display carries this beside its widgets (``text/html`` in the same mimebundle), so a
-notebook read without a live kernel or a widget manager — nbconvert's HTML, GitHub, nbviewer,
-VS Code without widgets — still shows what the run found::
+A result's mimebundle carries this as ``text/html`` beside its widget view; in IPython it is an
+output of its own under the widgets (``SessionsResult._ipython_display_`` says why), hidden by
+its own CSS where the live view rendered. So a notebook read without a live kernel or a widget
+manager — nbconvert's HTML, GitHub, nbviewer, VS Code without widgets — still shows what the
+run found::
 
     >>> from ot_magic.views.static import static_html
     >>> page = static_html(result)     # doctest: +SKIP  summary, first rows, the map as SVG
@@ -15,7 +17,8 @@ map drawn as SVG: the packaged country outlines (``views.basemap.world_outlines`
 Mercator, cropped to the places, and each place a circle sized and coloured as on the live map
 (``views.map``), at most ``STATIC_PLACES`` of them.
 
-Other views add their own static parts (e.g. a chart as SVG) with :func:`add_section`::
+Other views add their own static parts (e.g. a chart as SVG) with :func:`add_section`, when
+their module is imported (this module imports none of them)::
 
     >>> @add_section                                       # doctest: +SKIP
     ... def overview_svg(result) -> str: ...
@@ -43,9 +46,9 @@ STATIC_ROWS = 10
 STATIC_PLACES = 2000
 MAP_SIZE = (640, 320)  # pixels of the SVG map
 MAX_LATITUDE = 80.0  # the static map's Mercator stops here (the poles grow without end)
-MIN_SPAN = 0.05
-MIN_RING_PX = 3
-STEP_PX = 2.0  # a view never narrower than this fraction of the world (no street-level crop)
+MIN_SPAN = 0.05  # a view never narrower than this fraction of the world (no street-level crop)
+MIN_RING_PX = 3  # islands smaller than this are left out
+STEP_PX = 2.0  # outline points closer than this to the last one kept are left out
 WATER, LAND, BORDER = "#dde6ee", "#f4f1ea", "#8c8c8c"
 # Attributes, not CSS: GitHub and other sanitizers drop <style>.
 PLACE_STYLE = 'fill-opacity=".8" stroke="#fff" stroke-width="1"'
