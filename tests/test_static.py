@@ -157,3 +157,17 @@ def test_in_a_notebook_the_static_version_is_an_output_of_its_own_after_the_widg
     assert page.select("svg.ot-static-map circle")
     assert static.HIDE_WHEN_LIVE in page.style.get_text(), "hidden where the live view rendered"
     assert static.LIVE_CLASS in ip.user_ns["_"].view._dom_classes
+
+
+def test_the_maps_outlines_are_one_light_image_spanning_web_mercator():
+    """A saved notebook keeps every widget's state: GeoJSON outlines weighed 866 KB there."""
+    import numpy as np
+
+    from ot_magic.views.basemap import MERCATOR_LIMIT, mercator_y, outline_image
+
+    url, bounds = outline_image(filled=True)
+    assert len(url) < 60_000
+    assert bounds[0] == (-MERCATOR_LIMIT, -180.0) and bounds[1][0] == MERCATOR_LIMIT
+    assert bounds[1][1] > 180, "Russia's and Fiji's rings unwrapped past the antimeridian"
+    edges = mercator_y(np.array([MERCATOR_LIMIT, 0.0, -MERCATOR_LIMIT]))
+    assert np.allclose(edges, [-0.5, 0.0, 0.5])

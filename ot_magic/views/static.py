@@ -13,7 +13,7 @@ run found::
 
 It is light on purpose (a few tens of KB at most): the summary line, the first
 ``STATIC_ROWS`` rows of the columns the table shows (the same readable values, escaped), and the
-map drawn as SVG: the packaged country outlines (``views.basemap.world_outlines``) in Web
+map drawn as SVG: the packaged country outlines (``views.basemap.outline_path``) in Web
 Mercator, cropped to the places, and each place a circle sized and coloured as on the live map
 (``views.map``), at most ``STATIC_PLACES`` of them.
 
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .basemap import world_outlines
+from .basemap import mercator_y, outline_path
 from .columns import display_frame, headers, shown_columns
 from .map import OFFLINE_COLOR, ONLINE_COLOR, RADII, group_places
 
@@ -47,7 +47,6 @@ STATIC_PLACES = 2000
 MAP_SIZE = (640, 320)  # pixels of the SVG map
 MAX_LATITUDE = 80.0  # the static map's Mercator stops here (the poles grow without end)
 MIN_SPAN = 0.05  # a view never narrower than this fraction of the world (no street-level crop)
-MIN_RING_PX = 3  # islands smaller than this are left out
 STEP_PX = 2.0  # outline points closer than this to the last one kept are left out
 WATER, LAND, BORDER = "#dde6ee", "#f4f1ea", "#8c8c8c"
 # Attributes, not CSS: GitHub and other sanitizers drop <style>.
@@ -117,19 +116,17 @@ def _cell(value: object) -> str:
 # ---------------------------------------------------------------- the map
 
 
-def _mercator_y(lat: np.ndarray) -> np.ndarray:
-    """Web Mercator's y for latitudes in degrees, as a fraction of the world's width (north up)."""
-    clipped = np.radians(np.clip(lat, -MAX_LATITUDE, MAX_LATITUDE))
-    return -np.log(np.tan(np.pi / 4 + clipped / 2)) / (2 * np.pi)
+def _y(lat: np.ndarray) -> np.ndarray:
+    return mercator_y(lat, MAX_LATITUDE)
 
 
 def _view(lat: np.ndarray, lon: np.ndarray, size: tuple[int, int]) -> tuple[float, float, float]:
     """``(left, top, scale)``: the corner of the view in world fractions and pixels a world
     width, framing every place with a margin, at the SVG's aspect ratio."""
     width, height = size
-    top_y, bottom_y = _mercator_y(np.array([MAX_LATITUDE, -MAX_LATITUDE]))
+    top_y, bottom_y = _y(np.array([MAX_LATITUDE, -MAX_LATITUDE]))
     if len(lat):
-        xs, ys = (lon + 180.0) / 360.0, _mercator_y(lat)
+        xs, ys = (lon + 180.0) / 360.0, _y(lat)
         x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
     else:
         x0, x1, y0, y1 = 0.0, 1.0, top_y, bottom_y
@@ -140,45 +137,6 @@ def _view(lat: np.ndarray, lon: np.ndarray, size: tuple[int, int]) -> tuple[floa
     return cx - width / scale / 2, cy - height / scale / 2, scale
 
 
-def _outline_path(left: float, top: float, scale: float, size: tuple[int, int]) -> str:
-    """Every ring of the country outlines inside the view, as one SVG path in whole pixels."""
-    width, height = size
-    commands = []
-    for feature in world_outlines()["features"]:
-        geometry = feature["geometry"]
-        polygons = (
-            [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
-        )
-        for polygon in polygons:
-            for ring in polygon:
-                points = np.asarray(ring, dtype=float)
-                px = ((points[:, 0] + 180.0) / 360.0 - left) * scale
-                py = (_mercator_y(points[:, 1]) - top) * scale
-                if px.max() < 0 or px.min() > width or py.max() < 0 or py.min() > height:
-                    continue
-                if np.ptp(px) < MIN_RING_PX and np.ptp(py) < MIN_RING_PX:
-                    continue  # an island smaller than a place's circle
-                x, y = _thinned(px, py)
-                if len(x) < 4:
-                    continue
-                steps = np.column_stack([np.diff(x), np.diff(y)]).ravel().tolist()
-                moves = " ".join(map(str, steps)).replace(" -", "-")
-                commands.append(f"M{x[0]} {y[0]}l{moves}z")
-    return "".join(commands)
-
-
-def _thinned(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The points of a ring at least ``STEP_PX`` from the one kept before, in whole pixels
-    (the outlines' detail below that does not show on a small map)."""
-    kept = [0]
-    last_x, last_y = px[0], py[0]
-    for i, (x, y) in enumerate(zip(px.tolist(), py.tolist(), strict=True)):
-        if (x - last_x) ** 2 + (y - last_y) ** 2 >= STEP_PX**2:
-            kept.append(i)
-            last_x, last_y = x, y
-    return np.rint(px[kept]).astype(np.int64), np.rint(py[kept]).astype(np.int64)
-
-
 def map_svg(df: pd.DataFrame, size: tuple[int, int] = MAP_SIZE) -> str:
     """The places of ``df`` as circles on the country outlines, an SVG ``size`` pixels big;
     the largest ``STATIC_PLACES`` places when there are more."""
@@ -187,7 +145,7 @@ def map_svg(df: pd.DataFrame, size: tuple[int, int] = MAP_SIZE) -> str:
     keep = np.argsort(-places.pages, kind="stable")[:STATIC_PLACES]
     left, top, scale = _view(places.lat[keep], places.lon[keep], size)
     x = np.rint(((places.lon + 180.0) / 360.0 - left) * scale).astype(np.int64)
-    y = np.rint((_mercator_y(places.lat) - top) * scale).astype(np.int64)
+    y = np.rint((_y(places.lat) - top) * scale).astype(np.int64)
     size_class = places.size_class
     groups = []
     for online in (False, True):  # online on top, as on the live map
@@ -208,7 +166,8 @@ def map_svg(df: pd.DataFrame, size: tuple[int, int] = MAP_SIZE) -> str:
         f' height="{height}" viewBox="0 0 {width} {height}" role="img">'
         f"<title>{html.escape(caption)}</title>"
         f'<rect width="{width}" height="{height}" fill="{WATER}"/>'
-        f'<path d="{_outline_path(left, top, scale, size)}" fill="{LAND}" stroke="{BORDER}"'
+        f'<path d="{outline_path(left, top, scale, size, STEP_PX, MAX_LATITUDE)}"'
+        f' fill="{LAND}" stroke="{BORDER}"'
         f' stroke-width=".5" stroke-linejoin="round"/>{"".join(groups)}</svg>'
         f"<p><small>{html.escape(caption)} · "
         f'<span style="color:{ONLINE_COLOR}">●</span> online '
