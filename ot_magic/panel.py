@@ -57,9 +57,18 @@ class Control:
         self.inputs = inputs
         for widget in inputs:
             widget.tooltip = param.help
-        self.message = widgets.HTML(layout=_shared(widgets.Layout), style=_style(widgets.HTML))
+        self._message: widgets.HTML | None = None
         name = [_name_label(param)] if label else []
-        self.row = widgets.HBox([*name, *inputs, self.message], layout=_shared(widgets.Layout))
+        self.row = widgets.HBox([*name, *inputs], layout=_shared(widgets.Layout))
+
+    @property
+    def message(self) -> widgets.HTML:
+        """The red line beside the inputs; made (and added to the row) when first needed, as a
+        panel has some 25 controls and most never say anything."""
+        if self._message is None:
+            self._message = widgets.HTML(layout=_shared(widgets.Layout), style=_style(widgets.HTML))
+            self.row.children = (*self.row.children, self._message)
+        return self._message
 
     def raw(self) -> Any:
         value = self.inputs[0].value
@@ -70,7 +79,8 @@ class Control:
         self.inputs[0].value = _NOT_SET if value is None else self.param.render_cell(value)
 
     def mark(self, message: str) -> None:
-        self.message.value = _error_html(message)
+        if message or self._message is not None:
+            self.message.value = _error_html(message)
 
 
 def _name_label(param: Param) -> widgets.HTML:

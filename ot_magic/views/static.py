@@ -44,10 +44,10 @@ if TYPE_CHECKING:
 
 STATIC_ROWS = 10
 STATIC_PLACES = 2000
-MAP_SIZE = (640, 320)  # pixels of the SVG map
+MAP_SIZE = (600, 300)  # pixels of the SVG map
 MAX_LATITUDE = 80.0  # the static map's Mercator stops here (the poles grow without end)
 MIN_SPAN = 0.05  # a view never narrower than this fraction of the world (no street-level crop)
-STEP_PX = 2.0  # outline points closer than this to the last one kept are left out
+STEP_PX = 3.0  # outline points closer than this to the last one kept are left out
 WATER, LAND, BORDER = "#dde6ee", "#f4f1ea", "#8c8c8c"
 # Attributes, not CSS: GitHub and other sanitizers drop <style>.
 PLACE_STYLE = 'fill-opacity=".8" stroke="#fff" stroke-width="1"'
