@@ -27,16 +27,17 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar
 
+import anywidget
 import ipywidgets as widgets
 
 from .errors import OpenTrackerError, ParameterError
 from .params import USER_PARAMS, Param, Period, country_codes
 from .request import SessionsRequest
 from .schema import FIELDS
+from .views.tree import SHARED
 
 DEFAULT_OUT = "ot_sessions"
 _NAME = "190px"  # the width of the column of parameter names
-_NAME_WIDTH = {"description_width": _NAME}
 _NOT_SET = ""
 _IN_VIEW = {"common": None, "filter": "Filters"}  # other groups go under "Advanced"
 
@@ -56,9 +57,18 @@ class Control:
         self.inputs = inputs
         for widget in inputs:
             widget.tooltip = param.help
-        self.message = widgets.HTML()
+        self._message: widgets.HTML | None = None
         name = [_name_label(param)] if label else []
-        self.row = widgets.HBox([*name, *inputs, self.message])
+        self.row = widgets.HBox([*name, *inputs], layout=_shared(widgets.Layout))
+
+    @property
+    def message(self) -> widgets.HTML:
+        """The red line beside the inputs; made (and added to the row) when first needed, as a
+        panel has some 25 controls and most never say anything."""
+        if self._message is None:
+            self._message = widgets.HTML(layout=_shared(widgets.Layout), style=_style(widgets.HTML))
+            self.row.children = (*self.row.children, self._message)
+        return self._message
 
     def raw(self) -> Any:
         value = self.inputs[0].value
@@ -69,7 +79,8 @@ class Control:
         self.inputs[0].value = _NOT_SET if value is None else self.param.render_cell(value)
 
     def mark(self, message: str) -> None:
-        self.message.value = _error_html(message)
+        if message or self._message is not None:
+            self.message.value = _error_html(message)
 
 
 def _name_label(param: Param) -> widgets.HTML:
@@ -77,12 +88,34 @@ def _name_label(param: Param) -> widgets.HTML:
     return widgets.HTML(
         f'<div style="text-align:right; padding-right:8px" title="{html.escape(param.help)}">'
         f"{html.escape(param.name)}</div>",
-        layout=widgets.Layout(width=_NAME, flex="0 0 auto"),
+        layout=_shared(widgets.Layout, width=_NAME, flex="0 0 auto"),
+        style=_style(widgets.HTML),
     )
 
 
+def _shared(kind: type[widgets.Widget], **traits: str) -> widgets.Widget:
+    """One ``kind(**traits)`` (a layout or a style) for every panel of the kernel: a panel
+    is some 25 rows of widgets, and each widget's own layout and style would be models of
+    their own in the browser and in a saved notebook (255 models a panel, 120 shared)."""
+    key = (kind, tuple(sorted(traits.items())))
+    widget = _SHARED_WIDGETS.get(key)
+    if widget is None or widget.comm is None:  # made again if it was closed
+        widget = _SHARED_WIDGETS[key] = kind(**traits)
+        setattr(widget, SHARED, True)
+    return widget
+
+
+_SHARED_WIDGETS: dict[tuple, widgets.Widget] = {}
+
+
+def _style(widget_type: type[widgets.Widget], width: str = "") -> widgets.Widget:
+    """The shared style a ``widget_type`` takes, its description ``width`` wide (or default)."""
+    kind = widget_type.class_traits()["style"].klass
+    return _shared(kind, description_width=width) if width else _shared(kind)
+
+
 def _width(pixels: int) -> widgets.Layout:
-    return widgets.Layout(width=f"{pixels}px")
+    return _shared(widgets.Layout, width=f"{pixels}px")
 
 
 def _placeholder(param: Param) -> str:
@@ -93,7 +126,7 @@ def _text(param: Param, widget_type: type = widgets.Text, **more: Any) -> Contro
     widget = widget_type(
         description=param.name,
         placeholder=_placeholder(param),
-        style=_NAME_WIDTH,
+        style=_style(widget_type, _NAME),
         layout=_width(520),
         **more,
     )
@@ -103,19 +136,38 @@ def _text(param: Param, widget_type: type = widgets.Text, **more: Any) -> Contro
 def _choice(param: Param, choices: tuple[str, ...]) -> Control:
     options = [(_placeholder(param), _NOT_SET), *((c, c) for c in choices)]
     return Control(
-        param, widgets.Dropdown(description=param.name, options=options, style=_NAME_WIDTH)
+        param,
+        widgets.Dropdown(
+            description=param.name,
+            options=options,
+            style=_style(widgets.Dropdown, _NAME),
+            layout=_shared(widgets.Layout),
+        ),
     )
 
 
 class _Tags(Control):
+    """A tag box that takes whatever is typed (Enter, a comma-free value, or leaving the box
+    adds it): the box's ``allowed_tags`` would drop an unknown or lower-case code silently and
+    leave its text behind, so values are written the table's way here (``us`` → ``US``,
+    ``City`` → ``city``) and a value the table refuses is named in red beside the box."""
+
     def __init__(self, param: Param, allowed: tuple[str, ...] | list[str]) -> None:
+        self.known = {value.casefold(): value for value in allowed}
         tags = widgets.TagsInput(
             description=param.name,
-            allowed_tags=list(allowed),
-            placeholder=_placeholder(param),
+            style=_style(widgets.TagsInput),
+            placeholder=f"{_placeholder(param)} · type, then Enter",
             layout=_width(330),
         )
         super().__init__(param, tags, label=True)
+
+    def raw(self) -> Any:
+        typed = (tag.strip() for tag in self.inputs[0].value)
+        value = [self.known.get(tag.casefold(), tag) for tag in typed if tag]
+        if value != list(self.inputs[0].value):
+            self.inputs[0].value = value  # shown as the request will send it
+        return value or None
 
     def show(self, value: Any) -> None:
         self.inputs[0].value = [] if value is None else list(value)
@@ -124,7 +176,12 @@ class _Tags(Control):
 class _Date(Control):
     def __init__(self, param: Param) -> None:
         super().__init__(
-            param, widgets.DatePicker(description=param.name, style=_NAME_WIDTH, layout=_width(360))
+            param,
+            widgets.DatePicker(
+                description=param.name,
+                style=_style(widgets.DatePicker, _NAME),
+                layout=_width(360),
+            ),
         )
 
     def show(self, value: Any) -> None:
@@ -142,12 +199,13 @@ class _Period(Control):
             min=param.minimum,
             max=param.maximum,
             value=param.minimum,
-            style=_NAME_WIDTH,
+            style=_style(widgets.BoundedIntText, _NAME),
             layout=_width(270),
             disabled=True,
         )
         self.unit = widgets.Dropdown(
             options=[(_placeholder(param), _NOT_SET), *self._UNITS],
+            style=_style(widgets.Dropdown),
             layout=_width(140),
         )
         self.unit.observe(self._enable_count, names="value")
@@ -172,10 +230,12 @@ class _Order(Control):
         self.column = widgets.Dropdown(
             description=param.name,
             options=[("not set", _NOT_SET), *((f, f) for f in FIELDS)],
-            style=_NAME_WIDTH,
+            style=_style(widgets.Dropdown, _NAME),
+            layout=_shared(widgets.Layout),
         )
         self.direction = widgets.Dropdown(
             options=[("", _NOT_SET), ("asc", "asc"), ("desc", "desc")],
+            style=_style(widgets.Dropdown),
             layout=_width(90),
         )
         super().__init__(param, self.column, self.direction)
@@ -222,6 +282,56 @@ def build_control(param: Param) -> Control:
     if param.choices:
         return _choice(param, param.choices)
     return _CONTROLS.get(param.kind.name, _text)(param)
+
+
+class CopyCellButton(anywidget.AnyWidget):
+    """ "Copy as cell": a click asks the kernel for the panel's cell (so a tag typed just before
+    the click is in it), then the browser puts it on the clipboard.
+
+    ipywidgets has no clipboard; this button's few lines of JavaScript call the browser's
+    ``navigator.clipboard`` (allowed on 127.0.0.1 and https pages). The panel also shows the
+    cell in a text box, for a browser that refuses, and ``panel.to_new_cell()`` from a cell
+    puts it in a new cell below. ``button.click()`` does from Python what a click does.
+    """
+
+    _esm = """
+    function render({ model, el }) {
+      const button = document.createElement("button");
+      button.className = "jupyter-button widget-button";
+      button.title = "Put the %%otsessions cell of this panel on the clipboard";
+      button.innerHTML = '<i class="fa fa-copy"></i> Copy as cell';
+      const note = document.createElement("span");
+      note.className = "ot-copy-note";
+      note.style.margin = "0 8px";
+      button.addEventListener("click", () => model.send({ event: "copy" }));
+      model.on("msg:custom", async (msg) => {
+        if (msg.event !== "copy") return;
+        if (!msg.ok) { note.textContent = msg.text; return; }
+        try {
+          await navigator.clipboard.writeText(msg.text);
+          note.textContent = "copied: paste it into a new cell";
+        } catch (error) {
+          note.textContent = "the browser keeps the clipboard closed: copy the cell from the box below";
+        }
+      });
+      el.append(button, note);
+    }
+    export default { render };
+    """
+
+    def __init__(self, copy: Callable[[], tuple[bool, str]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._copy = copy
+        self.on_msg(self._on_msg)
+
+    def click(self) -> tuple[bool, str]:
+        """What a click does, kernel side: ``(ok, the cell text or what is wrong)``."""
+        return self._copy()
+
+    def _on_msg(self, _widget: Any, content: Mapping[str, Any], _buffers: Any) -> None:
+        if content.get("event") == "copy":
+            ok, text = self.click()
+            self.send({"event": "copy", "ok": ok, "text": text})
 
 
 # ---------------------------------------------------------------- the panel
@@ -285,7 +395,7 @@ class SessionsPanel(widgets.VBox):
         )
         self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
         self.cancel_button = widgets.Button(description="Cancel", icon="stop", disabled=True)
-        self.copy_button = widgets.Button(description="Copy as cell", icon="copy")
+        self.copy_button = CopyCellButton(self._show_cell)
         self.request_message = widgets.HTML()
         self.status = widgets.HTML()
         self.progress = widgets.IntProgress(layout=widgets.Layout(width="300px", display="none"))
@@ -296,7 +406,6 @@ class SessionsPanel(widgets.VBox):
 
         self.run_button.on_click(lambda _: self.run())
         self.cancel_button.on_click(lambda _: self.cancel())
-        self.copy_button.on_click(lambda _: self._show_cell())
 
         super().__init__(children=self._layout(), **kwargs)
         memo = self._memory.get(out)
@@ -375,6 +484,10 @@ class SessionsPanel(widgets.VBox):
         for name, control in self.controls.items():
             control.mark(bad.get(name, ""))
         self.request_message.value = _error_html(whole)
+        self.accordion.titles = tuple(
+            _section_title(title, [c.param.name for c in controls if c.raw() is not None])
+            for title, controls in self._sections.items()
+        )
         self.run_button.disabled = self._request is None or self.running
         if self._request is not None:
             self._memory[self.out] = _Memo(self._request, self.all_pages.value, self.max_rows.value)
@@ -519,13 +632,14 @@ class SessionsPanel(widgets.VBox):
     # ------------------------------------------------------------ layout
 
     def _layout(self) -> list[widgets.Widget]:
-        blocks: dict[str | None, list[widgets.Widget]] = {}
+        blocks: dict[str | None, list[Control]] = {}
         for control in self.controls.values():
             title = _IN_VIEW.get(control.param.group, "Advanced")
-            blocks.setdefault(title, []).append(control.row)
-        folded = {title: rows for title, rows in blocks.items() if title is not None}
-        accordion = widgets.Accordion(
-            children=[widgets.VBox(rows) for rows in folded.values()], titles=tuple(folded)
+            blocks.setdefault(title, []).append(control)
+        self._sections = {title: rows for title, rows in blocks.items() if title is not None}
+        self.accordion = accordion = widgets.Accordion(
+            children=[widgets.VBox([c.row for c in rows]) for rows in self._sections.values()],
+            titles=tuple(self._sections),
         )
         buttons = widgets.HBox(
             [self.run_button, self.cancel_button, self.all_pages, self.max_rows, self.copy_button]
@@ -533,7 +647,7 @@ class SessionsPanel(widgets.VBox):
         title = widgets.HTML(f"<b>Opentracker sessions</b> → <code>{html.escape(self.out)}</code>")
         return [
             title,
-            *blocks.get(None, []),
+            *(control.row for control in blocks.get(None, [])),
             accordion,
             self.request_message,
             buttons,
@@ -542,12 +656,17 @@ class SessionsPanel(widgets.VBox):
             self.results,
         ]
 
-    def _show_cell(self) -> None:
+    def _show_cell(self) -> tuple[bool, str]:
+        """Show the cell in the panel's text box: ``(True, cell)``, or ``(False, what is
+        wrong)`` while a control holds a value the table refuses."""
+        self._refresh()
         try:
-            self.cell_text.value = self.to_cell()
+            text, ok = self.to_cell(), True
         except ParameterError as error:
-            self.cell_text.value = f"# {error}"
+            text, ok = f"fix this first: {error}", False
+        self.cell_text.value = text if ok else f"# {text}"
         self.cell_text.layout.display = None
+        return ok, text
 
 
 def _shell() -> Any:
@@ -569,13 +688,28 @@ def _status_html(message: str) -> str:
 
 
 def _summary(result: Any, out: str, cancelled: bool) -> str:
-    """``'40 sessions, 1 page, 0.21 s → visits'``."""
+    """``'40 sessions, 1 page, 0.21 s → visits'``, and how to get the rest when more exist."""
     pages = f"{result.pages} page{'s' if result.pages != 1 else ''}"
     text = f"{len(result.df)} sessions, {pages}, {result.elapsed:.2f} s → {out}"
     if cancelled:
         text += " (cancelled: rows read so far"
         text += f"; {result.resume_text()} goes on)" if result.resume else ")"
+    elif result.resume:
+        text += (
+            " · more rows exist: tick 'all pages' (--all) for every one, or set"
+            f" {result.resume_text()} (Advanced) for the rest"
+        )
+    elif result.more:
+        text += " · more rows exist: tick 'all pages' (--all) for every one"
     return text
+
+
+def _section_title(title: str, set_names: list[str]) -> str:
+    """``'Filters'``, or ``'Filters (2 set: includeCountryCode, search)'``."""
+    if not set_names:
+        return title
+    names = ", ".join(set_names[:3]) + (", …" if len(set_names) > 3 else "")
+    return f"{title} ({len(set_names)} set: {names})"
 
 
 def _result_view(result: Any) -> widgets.Widget:

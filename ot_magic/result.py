@@ -120,7 +120,9 @@ class SessionsResult:
         return " · ".join(parts)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """The summary line, then the linked table and map (no widgets when no session)."""
+        """The summary line, then the linked table and map (no widgets when no session);
+        beside the widgets, a static ``text/html`` (summary, first rows, the map as SVG) for
+        where they cannot run (nbconvert's HTML, GitHub, VS Code without widgets)."""
         text = self.summary()
         if not self.show_views:
             line = "Views not built (--no-display): show them with result.view."
@@ -134,12 +136,34 @@ class SessionsResult:
                 "text/plain": f"{text}\n{line}",
                 "text/html": f"<b>{html.escape(text)}</b><br>{line}",
             }
+        from .views.static import LIVE_CLASS, static_html
+
+        self.view.add_class(LIVE_CLASS)
         bundle = self.view._repr_mimebundle_(include=include, exclude=exclude)
         bundle["text/plain"] = text
+        bundle["text/html"] = static_html(self)
         return bundle
+
+    def _ipython_display_(self) -> None:
+        """In IPython, the widgets and the static version as two outputs of the cell.
+
+        One mimebundle is not enough: nbconvert (and nbviewer) draw a widget view whenever
+        the notebook saved the widgets' state, as ``nbconvert --execute`` does, and then need
+        JavaScript and a CDN to show anything. As an output of its own, the static version
+        shows wherever widgets cannot; it hides itself where the live view rendered beside it
+        (JupyterLab, Notebook 7, Voila: see ``views.static``).
+        """
+        from IPython.display import publish_display_data
+
+        bundle = self._repr_mimebundle_()
+        static = bundle.pop("text/html")
+        publish_display_data(bundle)
+        if WIDGET_VIEW in bundle:
+            publish_display_data({"text/html": static})
 
     def __repr__(self) -> str:
         return f"<SessionsResult {len(self.df)} sessions, next_token={self.next_token!r}>"
 
 
 _START_COLUMNS = ("session_start_unix_timestamp", "eventUnixTimestamp")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

@@ -94,7 +94,7 @@ def _demo_kernel_env(monkeypatch):
 
 
 def test_every_example_is_stored_without_outputs():
-    assert NOTEBOOKS == ["panel", "quickstart", "teaching", "teaching-student"]
+    assert NOTEBOOKS == ["dashboard", "panel", "quickstart", "teaching", "teaching-student"]
     for name in NOTEBOOKS:
         nb = nbformat.read(EXAMPLES / f"{name}.ipynb", as_version=4)
         nbformat.validate(nb)
@@ -147,6 +147,16 @@ def test_panel_example_runs_the_panel_and_round_trips_to_a_cell(tmp_path):
     assert round_trip.outputs[0]["data"]["text/plain"] == "True"
     panel_models = widget_models(nb, cell_index(nb, "%otpanel --demo"))
     assert {"ButtonModel", "DatePickerModel"} <= set(panel_models)
+
+
+def test_dashboard_shows_the_panel_with_its_first_results(tmp_path):
+    nb, facts = execute(
+        "dashboard", "{'rows': len(panel.wait(60).df), 'bound': len(visits)}", tmp_path
+    )
+    assert problems(nb) == []
+    assert facts["rows"] == facts["bound"] == 200
+    panel_models = widget_models(nb, cell_index(nb, "from ot_magic import SessionsPanel"))
+    assert {"ButtonModel", "DataGridModel", "LeafletMapModel"} <= set(panel_models)
 
 
 def test_teaching_lesson_runs_every_answer(tmp_path):

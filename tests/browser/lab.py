@@ -37,6 +37,8 @@ def free_port() -> int:
 class JupyterLab:
     """JupyterLab serving ``root_dir``, its kernels started with ``env`` added."""
 
+    app_module = "jupyterlab"  # the server started with ``python -m`` (Notebook 7: "notebook")
+
     def __init__(self, root_dir: Path, env: dict[str, str] | None = None) -> None:
         self.root_dir = Path(root_dir)
         self.extra_env = dict(env or {})
@@ -95,7 +97,7 @@ class JupyterLab:
         }
         self.port = free_port()
         args = [
-            sys.executable, "-m", "jupyterlab",
+            sys.executable, "-m", self.app_module,
             "--allow-root",
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={self.port}",
