@@ -108,7 +108,7 @@ def as_text(column: pd.Series) -> np.ndarray:
     """Like :func:`readable`, with numbers as text too (``17``, not ``17.0``)."""
     values = readable(column)
     if values.dtype.kind != "f":
-        return values
+        return np.asarray(values, dtype=object)
     return np.array(["" if np.isnan(v) else f"{v:g}" for v in values], dtype=object)
 
 
@@ -145,14 +145,129 @@ def display_frame(
     columns: Sequence[str],
     names: Sequence[str] | None = None,
     urls: Iterable[str] | None = None,
+    index: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """The columns ``columns`` of ``df`` made readable, renamed to ``names`` (default: as is),
-    indexed by the row's position in ``df`` (the table's row header, and the key that maps a
-    sorted or filtered view back to ``df``). ``urls``: the columns to shorten (default: found
-    by :func:`url_columns`)."""
+    """The columns ``columns`` of ``df`` made readable (:func:`field_values`), renamed to
+    ``names`` (default: as is), indexed by ``index`` (default: the row's position in ``df``;
+    the table's row header, and the key that maps a sorted or filtered view back to ``df``).
+    ``urls``: the columns to shorten (default: found by :func:`url_columns`)."""
     urls = set(url_columns(df, columns) if urls is None else urls)
     data = {
-        new: readable(df[name], name in urls)
+        new: field_values(df, name, name in urls)
         for name, new in zip(columns, names or columns, strict=True)
     }
-    return pd.DataFrame(data, index=pd.RangeIndex(len(df), name="#"))
+    index = pd.RangeIndex(len(df)) if index is None else pd.Index(index)
+    return pd.DataFrame(data, index=index.rename("#"))
+
+
+# Columns the table shows its own way: the start first (the answer's order), "last event" as
+# the datetime it is, the status as online/offline, the flag as flag and country name, and the
+# visits and page views as the numbers they are.
+START = "session_start_unix_timestamp"
+TABLE_HEADERS = {
+    START: "started",
+    "lastEvent": "last event",
+    "flag": "country",
+    "visits": "visits",
+    "pageviews": "page views",
+}
+ONLINE, OFFLINE = "● online", "○ offline"
+
+
+def table_columns(df: pd.DataFrame) -> list[str]:
+    """The columns a table shows first: the session's start (the rows' order), then the
+    answer's visible columns, ``visits_pageviews`` ("16 (2)") as its two numbers."""
+    columns = [START] if START in df else []
+    for name in shown_columns(df):
+        if name == "visits_pageviews" and {"visits", "pageviews"} <= set(df.columns):
+            columns += ["visits", "pageviews"]
+        elif name not in columns:
+            columns.append(name)
+    return columns
+
+
+def datetime_fields(df: pd.DataFrame, columns: Iterable[str]) -> list[str]:
+    """The columns :func:`field_values` shows as datetimes (text that sorts as time)."""
+    return [name for name in columns if _is_datetime(_source(df, name).dtype)]
+
+
+def _source(df: pd.DataFrame, name: str) -> pd.Series:
+    """The column a field is shown from: "last event" from its epoch-ms twin when the answer
+    gives ``lastEvent`` as text (``Nov 16 11:59 PM``)."""
+    if name == "lastEvent" and not _is_datetime(df[name].dtype) and "eventUnixTimestamp" in df:
+        return df["eventUnixTimestamp"]
+    return df[name]
+
+
+def _is_datetime(dtype: Any) -> bool:
+    return isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype)
+
+
+def field_values(df: pd.DataFrame, name: str, is_url: bool = False) -> pd.Series | np.ndarray:
+    """The values of field ``name`` as the table shows them (see :data:`TABLE_HEADERS`)."""
+    if name == "status" and ("user_status" in df or "status" in df):
+        return np.where(online(df), ONLINE, OFFLINE).astype(object)
+    if name == "flag" and ("country_code" in df or "flag" in df):
+        codes = df["country_code"] if "country_code" in df else df["flag"]
+        names = df["country"] if "country" in df else pd.Series(pd.NA, index=df.index)
+        pairs = pd.DataFrame({"code": codes.astype("string"), "name": names.astype("string")})
+        keys, distinct = pd.factorize(pd.MultiIndex.from_frame(pairs.fillna("")))
+        texts = [country_label(code, name) if code else "" for code, name in distinct]
+        return np.asarray([*texts, ""], dtype=object)[keys]
+    column = _source(df, name)
+    if name == "duration":
+        text = readable(column)
+        single = single_page(df)
+        return np.where(single[0], SINGLE_PAGE, text) if single is not None else text
+    return readable(column, is_url)
+
+
+SINGLE_PAGE = "single page"
+
+
+def single_page(df: pd.DataFrame) -> tuple[np.ndarray, str] | None:
+    """Which sessions are single-page visits, and the pandas expression that says so: the
+    frame's ``single_event`` column when it has one, else a missing duration (``s.e.``)."""
+    if "single_event" in df:
+        return df["single_event"].fillna(False).to_numpy(dtype=bool), "df.single_event"
+    if "duration" in df:
+        return df["duration"].isna().to_numpy(), "df.duration.isna()"
+    return None
+
+
+def online(df: pd.DataFrame) -> np.ndarray:
+    """Whether each session is online: ``user_status`` is ``online``, or ``status`` ends so
+    (``puppet_online``)."""
+    for name in ("user_status", "status"):
+        if name in df:
+            text = df[name].astype("string").fillna("").str.lower()
+            return text.str.endswith("online").to_numpy(dtype=bool)
+    return np.zeros(len(df), dtype=bool)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 session``, ``12,345 sessions`` (``nouns``: an irregular plural)."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def flag(code: object) -> str:
+    """The flag emoji of a two-letter country code (``"us"`` → 🇺🇸), or "" for anything else."""
+    text = str(code).strip().upper() if isinstance(code, str) else ""
+    if len(text) != 2 or not text.isascii() or not text.isalpha():
+        return ""
+    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in text)
+
+
+def country_label(code: object, name: object = None) -> str:
+    """``🇺🇸 United States``: the flag and the country's name (the answer's, else ISO 3166's)."""
+    if not (isinstance(name, str) and name):
+        name = _country_name(code)
+    return f"{flag(code)} {name}".strip()
+
+
+def _country_name(code: object) -> str:
+    import pycountry
+
+    text = str(code).upper() if isinstance(code, str) else ""
+    country = pycountry.countries.get(alpha_2=text) if len(text) == 2 else None
+    return country.name if country is not None else text
