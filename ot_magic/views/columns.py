@@ -91,7 +91,8 @@ def readable(column: pd.Series, is_url: bool = False) -> pd.Series | np.ndarray:
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
         local = column.dt.tz_localize(None) if isinstance(dtype, pd.DatetimeTZDtype) else column
         text = np.datetime_as_string(local.to_numpy().astype("datetime64[s]"), unit="s")
-        text = np.char.replace(text, "T", " ")
+        if len(text) and text.dtype.itemsize > 4 * 10:  # "2011-11-16T23:44:12": T → space
+            text.view(np.uint32).reshape(len(text), -1)[:, 10] = ord(" ")  # (NaT: "" below)
         return np.where(local.isna().to_numpy(), "", text)
     if pd.api.types.is_timedelta64_dtype(dtype):
         return _durations(column)
@@ -203,6 +204,21 @@ def _is_datetime(dtype: Any) -> bool:
     return isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype)
 
 
+# The columns each field's values are made from (beside its own).
+SOURCES = {
+    "lastEvent": ("eventUnixTimestamp",),
+    "status": ("user_status",),
+    "flag": ("country_code", "country"),
+    "duration": ("single_event",),
+}
+
+
+def sources(df: pd.DataFrame, columns: Iterable[str]) -> list[str]:
+    """The columns of ``df`` that :func:`field_values` reads to show ``columns``."""
+    needed = [n for c in columns for n in (c, *SOURCES.get(c, ())) if n in df]
+    return list(dict.fromkeys(needed))
+
+
 def field_values(df: pd.DataFrame, name: str, is_url: bool = False) -> pd.Series | np.ndarray:
     """The values of field ``name`` as the table shows them (see :data:`TABLE_HEADERS`)."""
     if name == "status" and ("user_status" in df or "status" in df):
@@ -210,9 +226,11 @@ def field_values(df: pd.DataFrame, name: str, is_url: bool = False) -> pd.Series
     if name == "flag" and ("country_code" in df or "flag" in df):
         codes = df["country_code"] if "country_code" in df else df["flag"]
         names = df["country"] if "country" in df else pd.Series(pd.NA, index=df.index)
-        pairs = pd.DataFrame({"code": codes.astype("string"), "name": names.astype("string")})
-        keys, distinct = pd.factorize(pd.MultiIndex.from_frame(pairs.fillna("")))
-        texts = [country_label(code, name) if code else "" for code, name in distinct]
+        keys, distinct = pd.factorize(codes, use_na_sentinel=True)
+        _, first = np.unique(keys, return_index=True)  # a row of each code (-1 first if any)
+        first = first[first.size - len(distinct) :]
+        named = names.to_numpy(dtype=object, na_value=None)[first]
+        texts = [country_label(code, name) for code, name in zip(distinct, named, strict=True)]
         return np.asarray([*texts, ""], dtype=object)[keys]
     column = _source(df, name)
     if name == "duration":

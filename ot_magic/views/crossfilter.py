@@ -325,6 +325,8 @@ class Crossfilter:
     def __init__(self, df: pd.DataFrame) -> None:
         self.df = df
         self.facets = build_facets(df)
+        # Every chart's codes in one array: charts without a filter are counted in one pass.
+        self._stack = np.vstack([f.codes for f in self.facets.values()]) if self.facets else None
         self.chosen: dict[str, list[int]] = {}
         self._passes: dict[str, np.ndarray] = {}
         self._fails = np.zeros(len(df), dtype=np.int8)
@@ -394,6 +396,21 @@ class Crossfilter:
         codes = facet.codes if keep is None else facet.codes[keep]
         counts = np.bincount(codes[codes >= 0], minlength=len(facet))
         return counts[facet.shown] if shown else counts
+
+    def all_counts(self) -> dict[str, np.ndarray]:
+        """:meth:`counts` of every chart (the ones without a filter of their own share one
+        pass over the sessions)."""
+        free = [i for i, name in enumerate(self.facets) if name not in self._passes]
+        out = {name: self.counts(name) for name in self._passes}
+        if free:
+            stack = self._stack[free] if len(free) < len(self.facets) else self._stack
+            if self.chosen:
+                stack = stack[:, self._fails == 0]
+            names = [list(self.facets)[i] for i in free]
+            for name, codes in zip(names, stack, strict=True):
+                facet = self.facets[name]
+                out[name] = np.bincount(codes[codes >= 0], minlength=len(facet))[facet.shown]
+        return {name: out[name] for name in self.facets}
 
     @property
     def expression(self) -> str:

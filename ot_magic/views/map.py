@@ -184,6 +184,7 @@ class SessionsMap(Map):
         self._plain = df.copy(deep=False)
         self._plain.attrs = {}
         self.places = group_places(self._plain)
+        self._row_online, self._row_pages = online(self._plain), _pages(self._plain)
         self.shown: np.ndarray | None = None  # which rows of df are drawn (None: all)
         self._shown_places = len(self.places)
         self.missing = int((self.places.place_of_row < 0).sum())
@@ -334,7 +335,7 @@ class SessionsMap(Map):
             kept = self.shown & (full.place_of_row >= 0)
             where = full.place_of_row[kept]
             counts = np.bincount(where, minlength=len(full))
-            on, pages = online(self._plain)[kept], _pages(self._plain)[kept]
+            on, pages = self._row_online[kept], self._row_pages[kept]
             styled = Places(
                 lat=full.lat, lon=full.lon, rows=full.rows, starts=full.starts,
                 online=np.bincount(where, weights=on, minlength=len(full)) > 0,

@@ -36,6 +36,7 @@ import traitlets
 from bqplot import Axis, Bars, DateScale, Figure, LinearScale, OrdinalScale
 from bqplot.interacts import BrushIntervalSelector
 
+from ..frame import gc_paused
 from .columns import plural
 from .crossfilter import Crossfilter, Facet
 
@@ -184,7 +185,12 @@ class Overview(widgets.VBox):
 
     def _refresh(self) -> None:
         """Counts, highlighted bars, chips and expression from the crossfilter's state."""
+        with gc_paused():  # the table and map rebuilt for the filter make many objects
+            self._update()
+
+    def _update(self) -> None:
         cf = self.crossfilter
+        counts = cf.all_counts()
         self._quiet = True
         try:
             for name, bars in self.bars.items():
@@ -192,7 +198,7 @@ class Overview(widgets.VBox):
                 position = {int(c): i for i, c in enumerate(facet.shown)}
                 picked = [position[c] for c in cf.chosen.get(name, []) if c in position]
                 with bars.hold_sync():
-                    bars.y = cf.counts(name)
+                    bars.y = counts[name]
                     bars.selected = picked or None
             if (
                 "time" not in cf.chosen

@@ -35,6 +35,7 @@ from .columns import (
     display_frame,
     headers,
     plural,
+    sources,
     table_columns,
     url_columns,
 )
@@ -149,7 +150,9 @@ class SessionsTable(widgets.VBox):
         header_of = dict(zip(self._fields, self._headers, strict=True))
         self._dated = tuple(header_of[c] for c in datetime_fields(self._plain, self._fields))
         whole = len(self.rows) == len(self.df)
-        source = self._plain if whole else self._plain.iloc[self.rows]
+        source = (
+            self._plain if whole else self._plain[sources(self._plain, columns)].iloc[self.rows]
+        )
         return display_frame(source, self._fields, self._headers, index=self.rows)
 
     def _renderers(self, frame: pd.DataFrame) -> dict[str, TextRenderer]:
