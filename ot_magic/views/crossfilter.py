@@ -425,7 +425,7 @@ class Crossfilter:
         States, 🇬🇧 United Kingdom``)."""
         facet = self.facets[name]
         labels = [facet.labels[c] for c in self.chosen.get(name, [])]
-        if facet.kind == "time" and len(labels) > 2:
+        if facet.kind == "time" and len(labels) > 1:
             labels = [f"{labels[0]} – {labels[-1]}"]
         text = ", ".join(labels[:3]) + (f" +{len(labels) - 3}" if len(labels) > 3 else "")
         return f"{facet.title.split(' (')[0]}: {text}"

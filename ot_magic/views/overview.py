@@ -214,7 +214,7 @@ class Overview(widgets.VBox):
         passing = len(cf.rows)
         self.line.value = (
             f"<small><b>{plural(passing, 'session')}</b> of {len(self.df):,} · "
-            f"<code>{html.escape(cf.expression)}</code></small>"
+            f"<code>{html.escape(cf.expression, quote=False)}</code></small>"
             if cf.chosen
             else f"<small><b>{plural(len(self.df), 'session')}</b> · click a bar to filter the "
             "table, the map and the other charts (ctrl-click adds bars) · brush the time "
