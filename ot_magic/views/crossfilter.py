@@ -58,6 +58,7 @@ class Facet:
     terms: list[str] | None = None
     notna: bool = True  # the column has no missing value (``.eq`` needs no NA handling)
     bin_ms: int = 0  # a time facet's bin, in milliseconds
+    totals: np.ndarray | None = None  # sessions per bar with no filter (counted when None)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -137,7 +138,8 @@ def _categorical(
     regroup: tuple[str, Any] | None = None,
     missing: str | None = None,
 ) -> Facet | None:
-    """A facet of the distinct values of ``column``: ``relabel(values) -> labels``;
+    """A facet of the distinct values of ``column``: ``relabel(values, rows) -> labels``
+    (``rows[c]``: a row holding ``values[c]``);
     ``regroup``: (expression suffix, function of a distinct value to its group) to count
     values by a part of them (a browser's family); ``missing``: the label of a bar for
     sessions without a value (none: they are not counted)."""
@@ -155,16 +157,21 @@ def _categorical(
         expr += suffix
     codes = codes.astype(np.int32)
     has_missing = bool((codes < 0).any())
-    labels = list(relabel(values)) if relabel is not None else list(values)
+    if relabel is not None:
+        first = np.zeros(len(values) + 1, dtype=np.int64)  # a row of each value (last: -1)
+        first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+        labels = list(relabel(values, first[:-1]))
+    else:
+        labels = list(values)
     if missing is not None and has_missing:
         codes[codes < 0] = len(values)
         values.append(None)
         labels.append(missing)
-    totals = np.bincount(codes[codes >= 0], minlength=len(values))
+    totals = np.bincount(codes + 1, minlength=len(values) + 1)[1:]
     shown = np.argsort(-totals, kind="stable")[: min(TOP, int((totals > 0).sum()))]
     return Facet(
         name, title, "bar", codes, labels, values, expr, shown.astype(np.int32),
-        notna=not has_missing,
+        notna=not has_missing, totals=totals,
     )  # fmt: skip
 
 
@@ -214,11 +221,10 @@ def duration_facet(df: pd.DataFrame) -> Facet | None:
     if single is None or "duration" not in df:
         return None
     is_single, single_expr = single
-    seconds = df["duration"].dt.total_seconds().to_numpy()
-    codes = (np.searchsorted(np.asarray(DURATION_BOUNDS), seconds, side="right") + 1).astype(
-        np.int32
-    )
-    codes[np.isnan(seconds)] = -1
+    ms = df["duration"].to_numpy(dtype="timedelta64[ms]")
+    bounds_ms = np.asarray(DURATION_BOUNDS, dtype=np.int64) * 1000
+    codes = np.searchsorted(bounds_ms, ms.view(np.int64), side="right").astype(np.int32) + 1
+    codes[np.isnat(ms)] = -1
     codes[is_single] = 0
     edges = (0, *DURATION_BOUNDS)
     labels = [SINGLE_PAGE]
@@ -272,17 +278,14 @@ def build_facets(df: pd.DataFrame) -> dict[str, Facet]:
     countries = df.get("country", None)
     referrer_search = _search_hosts(df)
 
-    def country_labels(codes: list[str]) -> list[str]:
-        names = {}
-        if countries is not None and "country_code" in df:
-            pairs = pd.DataFrame({"c": df["country_code"], "n": countries}).dropna()
-            names = dict(pairs.drop_duplicates("c").itertuples(index=False, name=None))
-        return [country_label(code, names.get(code)) for code in codes]
+    def country_labels(codes: list[str], rows: np.ndarray) -> list[str]:
+        names = countries.iloc[rows].tolist() if countries is not None else [None] * len(codes)
+        return [country_label(code, name) for code, name in zip(codes, names, strict=True)]
 
-    def referrer_labels(hosts: list[str]) -> list[str]:
+    def referrer_labels(hosts: list[str], _rows: np.ndarray) -> list[str]:
         return [f"{h} (search)" if h in referrer_search else h for h in hosts]
 
-    def url_labels(urls: list[str]) -> list[str]:
+    def url_labels(urls: list[str], _rows: np.ndarray) -> list[str]:
         return short_url(pd.Series(urls, dtype=object), width=32).tolist()
 
     search = "session_search" if "session_search" in df else "search"
@@ -326,7 +329,13 @@ class Crossfilter:
         self.df = df
         self.facets = build_facets(df)
         # Every chart's codes in one array: charts without a filter are counted in one pass.
-        self._stack = np.vstack([f.codes for f in self.facets.values()]) if self.facets else None
+        # Sessions per bar with no filter: what every chart shows first.
+        self._totals = {
+            name: f.totals
+            if f.totals is not None
+            else np.bincount(f.codes + 1, minlength=len(f) + 1)[1:]
+            for name, f in self.facets.items()
+        }
         self.chosen: dict[str, list[int]] = {}
         self._passes: dict[str, np.ndarray] = {}
         self._fails = np.zeros(len(df), dtype=np.int8)
@@ -393,24 +402,27 @@ class Crossfilter:
             keep = self._fails == 0
         else:
             keep = None
-        codes = facet.codes if keep is None else facet.codes[keep]
-        counts = np.bincount(codes[codes >= 0], minlength=len(facet))
+        if keep is None:
+            counts = self._totals[name]
+        else:
+            codes = facet.codes[keep]
+            counts = np.bincount(codes[codes >= 0], minlength=len(facet))
         return counts[facet.shown] if shown else counts
 
     def all_counts(self) -> dict[str, np.ndarray]:
-        """:meth:`counts` of every chart (the ones without a filter of their own share one
-        pass over the sessions)."""
-        free = [i for i, name in enumerate(self.facets) if name not in self._passes]
-        out = {name: self.counts(name) for name in self._passes}
-        if free:
-            stack = self._stack[free] if len(free) < len(self.facets) else self._stack
-            if self.chosen:
-                stack = stack[:, self._fails == 0]
-            names = [list(self.facets)[i] for i in free]
-            for name, codes in zip(names, stack, strict=True):
-                facet = self.facets[name]
-                out[name] = np.bincount(codes[codes >= 0], minlength=len(facet))[facet.shown]
-        return {name: out[name] for name in self.facets}
+        """:meth:`counts` of every chart (the ones without a filter of their own share the
+        positions of the sessions that pass)."""
+        if not self.chosen:
+            return {name: self._totals[name][f.shown] for name, f in self.facets.items()}
+        rows = np.flatnonzero(self._fails == 0)
+        out = {}
+        for name, facet in self.facets.items():
+            if name in self._passes:
+                out[name] = self.counts(name)
+                continue
+            codes = facet.codes.take(rows)
+            out[name] = np.bincount(codes[codes >= 0], minlength=len(facet))[facet.shown]
+        return out
 
     @property
     def expression(self) -> str:

@@ -59,7 +59,11 @@ class Overview(widgets.VBox):
         self._chips: dict[str | None, widgets.Button] = {}
         self.bars: dict[str, Bars] = {}
         self.brush: BrushIntervalSelector | None = None
-        figures = {name: self._figure(facet) for name, facet in self.crossfilter.facets.items()}
+        counts = self.crossfilter.all_counts()
+        figures = {
+            name: self._figure(facet, counts[name])
+            for name, facet in self.crossfilter.facets.items()
+        }
         self.chips = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
         self.line = widgets.HTML()
         time = figures.pop("time", None)
@@ -68,12 +72,11 @@ class Overview(widgets.VBox):
             layout=widgets.Layout(grid_template_columns="repeat(3, minmax(0, 1fr))", width="100%"),
         )
         super().__init__([self.chips, self.line, *([time] if time else []), grid], **kwargs)
-        self._refresh()
+        self._describe()
 
     # --- charts -----------------------------------------------------------------------------
 
-    def _figure(self, facet: Facet) -> Figure:
-        counts = self.crossfilter.counts(facet.name)
+    def _figure(self, facet: Facet, counts: np.ndarray) -> Figure:
         style = {"selected_style": {"fill": CHOSEN_COLOR}, "unselected_style": {"opacity": 0.55}}
         if facet.kind == "time":
             x_scale, y_scale = DateScale(), LinearScale(min=0)
@@ -208,10 +211,15 @@ class Overview(widgets.VBox):
                 self.brush.selected = None
         finally:
             self._quiet = False
+        self._describe()
+
+    def _describe(self) -> None:
+        """Chips, the line under them and :attr:`expression` from the crossfilter's state."""
+        cf = self.crossfilter
         self.chips.children = [self._chip(name) for name in cf.chosen] + (
             [self._chip(None)] if len(cf.chosen) > 1 else []
         )
-        passing = len(cf.rows)
+        passing = int(np.count_nonzero(cf.mask)) if cf.chosen else len(self.df)
         self.line.value = (
             f"<small><b>{plural(passing, 'session')}</b> of {len(self.df):,} · "
             f"<code>{html.escape(cf.expression, quote=False)}</code></small>"
