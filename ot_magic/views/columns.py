@@ -15,7 +15,7 @@ cut to 48 characters (the full value shows in the table's info line when the row
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -85,24 +85,36 @@ def short_url(values: pd.Series, width: int = URL_WIDTH) -> pd.Series:
     return text.where(~too_long, text.str.slice(0, width - 1) + "…")
 
 
-def readable(column: pd.Series, is_url: bool = False) -> pd.Series | np.ndarray:
-    """The values of one column as the table shows them (numbers stay numbers)."""
+Render = Callable[[np.ndarray | None], np.ndarray]
+"""Values of a field for some rows (positions in the frame; ``None``: every row)."""
+
+
+def _at(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    return values if rows is None else values[rows]
+
+
+def prepare_column(column: pd.Series, is_url: bool = False) -> Render:
+    """One column made ready to show any of its rows: what needs the whole column (the
+    distinct values rendered, their codes) is done once, the rest for the rows asked for."""
     dtype = column.dtype
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
         local = column.dt.tz_localize(None) if isinstance(dtype, pd.DatetimeTZDtype) else column
-        text = np.datetime_as_string(local.to_numpy().astype("datetime64[s]"), unit="s")
-        if len(text) and text.dtype.itemsize > 4 * 10:  # "2011-11-16T23:44:12": T → space
-            text.view(np.uint32).reshape(len(text), -1)[:, 10] = ord(" ")  # (NaT: "" below)
-        return np.where(local.isna().to_numpy(), "", text)
+        seconds = local.to_numpy(dtype="datetime64[s]")
+        return lambda rows: _datetimes(_at(seconds, rows))
     if pd.api.types.is_timedelta64_dtype(dtype):
-        return _durations(column)
-    if pd.api.types.is_bool_dtype(dtype):
-        return _texts(column)
-    if pd.api.types.is_numeric_dtype(dtype):
-        return column.astype("float64").to_numpy()  # Int64's NA → NaN, sent as a binary buffer
+        seconds = column.to_numpy(dtype="timedelta64[s]")
+        return lambda rows: _durations(_at(seconds, rows))
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        numbers = column.astype("float64").to_numpy()  # Int64's NA → NaN, a binary buffer
+        return lambda rows: _at(numbers, rows)
     if is_url:
         return _per_distinct(column, lambda values: short_url(values).to_numpy(dtype=object))
-    return _texts(column)
+    return _per_distinct(column, lambda values: values.astype(str).to_numpy(dtype=object))
+
+
+def readable(column: pd.Series, is_url: bool = False) -> pd.Series | np.ndarray:
+    """The values of one column as the table shows them (numbers stay numbers)."""
+    return prepare_column(column, is_url)(None)
 
 
 def as_text(column: pd.Series) -> np.ndarray:
@@ -113,10 +125,19 @@ def as_text(column: pd.Series) -> np.ndarray:
     return np.array(["" if np.isnan(v) else f"{v:g}" for v in values], dtype=object)
 
 
-def _durations(column: pd.Series) -> np.ndarray:
-    seconds = column.dt.total_seconds().to_numpy()
-    known = ~np.isnan(seconds)
-    distinct, where = np.unique(np.where(known, seconds, 0).astype(np.int64), return_inverse=True)
+def _datetimes(seconds: np.ndarray) -> np.ndarray:
+    """``2011-11-16 23:44:12`` (text that sorts as time), "" for NaT."""
+    text = np.datetime_as_string(seconds, unit="s")
+    if len(text) and text.dtype.itemsize > 4 * 10:  # "2011-11-16T23:44:12": T → space
+        text.view(np.uint32).reshape(len(text), -1)[:, 10] = ord(" ")  # (NaT: "" below)
+    return np.where(np.isnat(seconds), "", text).astype(object)
+
+
+def _durations(seconds: np.ndarray) -> np.ndarray:
+    """``00:03:16`` (hours padded to the widest), "" for NaT."""
+    known = ~np.isnat(seconds)
+    whole = np.where(known, seconds.view(np.int64), 0)
+    distinct, where = np.unique(whole, return_inverse=True)
     hours, rest = np.divmod(distinct, 3600)
     width = max(2, len(str(hours.max()))) if len(hours) else 2
     text = np.array(
@@ -126,19 +147,15 @@ def _durations(column: pd.Series) -> np.ndarray:
         ],
         dtype=object,
     )
-    return np.where(known, text[where], "")
+    return np.where(known, text[where.reshape(-1)], "")
 
 
-def _texts(column: pd.Series) -> np.ndarray:
-    return _per_distinct(column, lambda values: values.astype(str).to_numpy(dtype=object))
-
-
-def _per_distinct(column: pd.Series, render: Any) -> np.ndarray:
+def _per_distinct(column: pd.Series, render: Any) -> Render:
     """``render`` applied once per distinct value (sessions repeat pages, browsers, ...),
     missing values as ""."""
     codes, distinct = pd.factorize(column, use_na_sentinel=True)
     texts = np.append(render(pd.Series(distinct)), "").astype(object)
-    return texts[codes]  # code -1 (missing) picks the final ""
+    return lambda rows: texts[_at(codes, rows)]  # code -1 (missing) picks the final ""
 
 
 def display_frame(
@@ -204,40 +221,32 @@ def _is_datetime(dtype: Any) -> bool:
     return isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype)
 
 
-# The columns each field's values are made from (beside its own).
-SOURCES = {
-    "lastEvent": ("eventUnixTimestamp",),
-    "status": ("user_status",),
-    "flag": ("country_code", "country"),
-    "duration": ("single_event",),
-}
-
-
-def sources(df: pd.DataFrame, columns: Iterable[str]) -> list[str]:
-    """The columns of ``df`` that :func:`field_values` reads to show ``columns``."""
-    needed = [n for c in columns for n in (c, *SOURCES.get(c, ())) if n in df]
-    return list(dict.fromkeys(needed))
-
-
-def field_values(df: pd.DataFrame, name: str, is_url: bool = False) -> pd.Series | np.ndarray:
-    """The values of field ``name`` as the table shows them (see :data:`TABLE_HEADERS`)."""
+def prepare(df: pd.DataFrame, name: str, is_url: bool = False) -> Render:
+    """Field ``name`` of ``df`` made ready to show any rows as the table does (see
+    :data:`TABLE_HEADERS`)."""
     if name == "status" and ("user_status" in df or "status" in df):
-        return np.where(online(df), ONLINE, OFFLINE).astype(object)
+        texts = np.where(online(df), ONLINE, OFFLINE).astype(object)
+        return lambda rows: _at(texts, rows)
     if name == "flag" and ("country_code" in df or "flag" in df):
         codes = df["country_code"] if "country_code" in df else df["flag"]
         names = df["country"] if "country" in df else pd.Series(pd.NA, index=df.index)
         keys, distinct = pd.factorize(codes, use_na_sentinel=True)
-        _, first = np.unique(keys, return_index=True)  # a row of each code (-1 first if any)
-        first = first[first.size - len(distinct) :]
-        named = names.to_numpy(dtype=object, na_value=None)[first]
-        texts = [country_label(code, name) for code, name in zip(distinct, named, strict=True)]
-        return np.asarray([*texts, ""], dtype=object)[keys]
-    column = _source(df, name)
-    if name == "duration":
-        text = readable(column)
-        single = single_page(df)
-        return np.where(single[0], SINGLE_PAGE, text) if single is not None else text
-    return readable(column, is_url)
+        first = np.zeros(len(distinct) + 1, dtype=np.int64)  # a row of each code (last: -1)
+        first[keys[::-1]] = np.arange(len(keys) - 1, -1, -1)
+        named = names.to_numpy(dtype=object, na_value=None)[first[:-1]]
+        flags = [country_label(code, name) for code, name in zip(distinct, named, strict=True)]
+        texts = np.asarray([*flags, ""], dtype=object)
+        return lambda rows: texts[_at(keys, rows)]
+    render = prepare_column(_source(df, name), is_url)
+    single = single_page(df) if name == "duration" else None
+    if single is None:
+        return render
+    return lambda rows: np.where(_at(single[0], rows), SINGLE_PAGE, render(rows))
+
+
+def field_values(df: pd.DataFrame, name: str, is_url: bool = False) -> np.ndarray:
+    """The values of field ``name`` as the table shows them (:func:`prepare`, every row)."""
+    return prepare(df, name, is_url)(None)
 
 
 SINGLE_PAGE = "single page"

@@ -31,11 +31,11 @@ from ..frame import gc_paused
 from .columns import (
     ONLINE,
     TABLE_HEADERS,
+    Render,
     datetime_fields,
-    display_frame,
     headers,
     plural,
-    sources,
+    prepare,
     table_columns,
     url_columns,
 )
@@ -96,6 +96,7 @@ class SessionsTable(widgets.VBox):
         self._plain.attrs = {}
         self.labels: dict[str, str] = dict(df.attrs.get("labels") or {})
         self.rows = np.arange(min(len(df), ROW_LIMIT))  # the rows of df the grid holds
+        self._prepared: dict[str, Render] = {}
         self.matching = len(df)  # the rows of df that the filter lets through
         self.chooser = widgets.TagsInput(
             value=table_columns(df) or list(df.columns),
@@ -150,10 +151,18 @@ class SessionsTable(widgets.VBox):
         header_of = dict(zip(self._fields, self._headers, strict=True))
         self._dated = tuple(header_of[c] for c in datetime_fields(self._plain, self._fields))
         whole = len(self.rows) == len(self.df)
-        source = (
-            self._plain if whole else self._plain[sources(self._plain, columns)].iloc[self.rows]
-        )
-        return display_frame(source, self._fields, self._headers, index=self.rows)
+        data = {
+            header: self._render(name)(None if whole else self.rows)
+            for name, header in zip(self._fields, self._headers, strict=True)
+        }
+        return pd.DataFrame(data, index=pd.Index(self.rows, name="#"))
+
+    def _render(self, name: str) -> Render:
+        """Field ``name`` ready to show any rows (prepared on first use, then kept)."""
+        if name not in self._prepared:
+            is_url = bool(url_columns(self._plain, [name]))
+            self._prepared[name] = prepare(self._plain, name, is_url)
+        return self._prepared[name]
 
     def _renderers(self, frame: pd.DataFrame) -> dict[str, TextRenderer]:
         """Counts with thousands separators; the status coloured online/offline."""
