@@ -446,8 +446,8 @@ def test_page_views_of_the_selected_session_come_from_the_emulator(view, result)
     visit = result.df["visit_id"].iloc[3]
     assert len(drill.result.df) >= 1
     assert set(drill.result.df["visit_id"]) == {visit}
-    assert drill.result_table in drill.children
-    assert drill.result_table.grid.data.shape[0] == len(drill.result.df)
+    assert drill.result_view in drill.children
+    assert drill.result_view.table.data.shape[0] == len(drill.result.df)
     assert "page views of the visit of row 3" in drill.status.value
     assert drill.save("clicks") == f"saved as clicks ({len(drill.result.df)} rows)"
     assert drill.namespace["clicks"] is drill.result.df
@@ -463,6 +463,51 @@ def test_visitors_sessions_of_the_selected_session_come_from_the_emulator(view, 
     assert drill.save_name.value == "ot_visitor_sessions"
     drill.save_button.click()
     assert drill.namespace["ot_visitor_sessions"] is drill.result.df
+
+
+def test_page_views_show_a_page_view_table_and_the_path_of_the_visit(view, result):
+    df = result.df
+    row = int(np.flatnonzero(df["pages_viewed"].fillna(0).to_numpy() >= 4)[0])
+    view.table.select_rows([row])
+    view.drilldown.page_views_button.click()
+    pages = view.drilldown.result.df.sort_values("eventUnixTimestamp")
+    shown = view.drilldown.result_view
+    assert list(shown.table.data.columns) == ["time", "page", "title", "time on page", "referrer"]
+    assert shown.table.data["time"].tolist() == [
+        f"{t:%Y-%m-%d %H:%M:%S}" for t in pages["eventUnixTimestamp"]
+    ]
+    assert shown.table.data["title"].tolist() == pages["currentTitle"].tolist()
+    assert shown.table.data["page"].iloc[0] in short_page(pages["currentPage"].iloc[0])
+    referrer = pages["session_referrer"].iloc[0]
+    assert set(shown.table.data["referrer"]) == {"" if pd.isna(referrer) else short_page(referrer)}
+    path = shown.path.value
+    assert path.index("<b>entry</b>") < path.index("<b>2</b>") < path.index("<b>exit</b>")
+    assert path.count(" → ") == len(pages) - 1
+    assert f"{len(pages)} page views" in shown.line.value
+    assert "sessions" not in shown.line.value  # not the sessions table's footer
+
+
+def short_page(url: str) -> str:
+    from ot_magic.views.columns import short_url
+
+    return short_url(pd.Series([url]), width=60).iloc[0]
+
+
+def test_visitors_sessions_show_the_journey_on_a_time_axis(view, result):
+    from bqplot import DateScale
+
+    df = result.df
+    returning = int(np.flatnonzero(df["number_visits"].fillna(0).to_numpy() > 2)[0])
+    view.table.select_rows([returning])
+    view.drilldown.visitor_button.click()
+    sessions = view.drilldown.result.df
+    journey = view.drilldown.result_view
+    assert isinstance(journey.segments.scales["x"], DateScale)
+    starts = sessions["session_start_unix_timestamp"].dt.tz_localize(None).sort_values()
+    assert [pd.Timestamp(x) for x in journey.points.x] == starts.dt.floor("ms").tolist()
+    assert len(journey.segments.x) == len(sessions)
+    assert f"{len(sessions)} sessions" in journey.figure.title
+    assert journey.table.grid.data.shape[0] == len(sessions)
 
 
 def test_drill_down_save_refuses_a_name_that_is_not_python(view):
