@@ -276,3 +276,11 @@ def test_overview_state_does_not_grow_with_the_sessions(df):
         sizes.append((len(tree), len(state)))
     assert sizes[0][0] == sizes[1][0]
     assert abs(sizes[1][1] - sizes[0][1]) < 400  # counts have a digit or two more
+
+
+def test_an_overview_of_some_charts_only(df):
+    overview = build_overview(df, charts=["search"])
+    assert list(overview.bars) == ["search"]
+    assert list(overview.bars["search"].y) == df.session_search.value_counts().head(TOP).tolist()
+    with pytest.raises(ValueError, match="charts: expected some of time, country"):
+        build_overview(df, charts=["hours"])

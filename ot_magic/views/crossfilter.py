@@ -273,40 +273,52 @@ def visitors_facet(df: pd.DataFrame) -> Facet | None:
     )  # fmt: skip
 
 
-def build_facets(df: pd.DataFrame) -> dict[str, Facet]:
-    """Every chart of the overview the frame has the columns for, in display order."""
+CHARTS = ("time", "country", "referrer", "search", "entry", "browser", "platform", "visitors",
+          "duration")  # fmt: skip
+
+
+def build_facets(df: pd.DataFrame, charts: Iterable[str] | None = None) -> dict[str, Facet]:
+    """The charts of the overview (``charts``: some of :data:`CHARTS`; default all) that the
+    frame has the columns for, in display order."""
+    wanted = set(CHARTS if charts is None else charts)
+    unknown = wanted - set(CHARTS)
+    if unknown:
+        raise ValueError(f"charts: expected some of {', '.join(CHARTS)}, got {sorted(unknown)}")
     countries = df.get("country", None)
-    referrer_search = _search_hosts(df)
 
     def country_labels(codes: list[str], rows: np.ndarray) -> list[str]:
         names = countries.iloc[rows].tolist() if countries is not None else [None] * len(codes)
         return [country_label(code, name) for code, name in zip(codes, names, strict=True)]
 
     def referrer_labels(hosts: list[str], _rows: np.ndarray) -> list[str]:
-        return [f"{h} (search)" if h in referrer_search else h for h in hosts]
+        engines = _search_hosts(df)
+        return [f"{h} (search)" if h in engines else h for h in hosts]
 
     def url_labels(urls: list[str], _rows: np.ndarray) -> list[str]:
         return short_url(pd.Series(urls, dtype=object), width=32).tolist()
 
     search = "session_search" if "session_search" in df else "search"
-    facets = [
-        time_facet(df),
-        _categorical(df, "country", "Countries", "country_code", relabel=country_labels),
-        _categorical(
+    builders = {
+        "time": lambda: time_facet(df),
+        "country": lambda: _categorical(
+            df, "country", "Countries", "country_code", relabel=country_labels
+        ),
+        "referrer": lambda: _categorical(
             df, "referrer", "Referrers (search engines marked)", "session_referrer_hostname",
             relabel=referrer_labels, missing="(direct)",
         ),
-        _categorical(df, "search", "Search terms", search),
-        _categorical(df, "entry", "Entry pages", "entryPage", relabel=url_labels),
-        _categorical(
+        "search": lambda: _categorical(df, "search", "Search terms", search),
+        "entry": lambda: _categorical(df, "entry", "Entry pages", "entryPage", relabel=url_labels),
+        "browser": lambda: _categorical(
             df, "browser", "Browsers", "browser",
             regroup=(f'.str.replace(r"{BROWSER_VERSION}", "", regex=True)',
                      lambda v: re.sub(BROWSER_VERSION, "", v)),
         ),
-        _categorical(df, "platform", "Platforms", "platform"),
-        visitors_facet(df),
-        duration_facet(df),
-    ]  # fmt: skip
+        "platform": lambda: _categorical(df, "platform", "Platforms", "platform"),
+        "visitors": lambda: visitors_facet(df),
+        "duration": lambda: duration_facet(df),
+    }  # fmt: skip
+    facets = [builders[name]() for name in CHARTS if name in wanted]
     return {facet.name: facet for facet in facets if facet is not None and len(facet)}
 
 
@@ -325,9 +337,9 @@ def _search_hosts(df: pd.DataFrame) -> set[str]:
 class Crossfilter:
     """The facets of a frame and the bars chosen in each (see the module's notes)."""
 
-    def __init__(self, df: pd.DataFrame) -> None:
+    def __init__(self, df: pd.DataFrame, charts: Iterable[str] | None = None) -> None:
         self.df = df
-        self.facets = build_facets(df)
+        self.facets = build_facets(df, charts)
         # Every chart's codes in one array: charts without a filter are counted in one pass.
         # Sessions per bar with no filter: what every chart shows first.
         self._totals = {

@@ -50,11 +50,14 @@ class Overview(widgets.VBox):
 
     expression = traitlets.Unicode("df", help="The pandas expression giving the filtered frame.")
 
-    def __init__(self, df: pd.DataFrame, **kwargs: Any) -> None:
+    def __init__(
+        self, df: pd.DataFrame, charts: Iterable[str] | None = None, **kwargs: Any
+    ) -> None:
         self.df = df
         plain = df.copy(deep=False)  # pandas deep-copies attrs on every operation
         plain.attrs = {}
-        self.crossfilter = Crossfilter(plain)
+        plain.attrs["time_zone"] = df.attrs.get("time_zone")
+        self.crossfilter = Crossfilter(plain, charts)
         self._quiet = False
         self._chips: dict[str | None, widgets.Button] = {}
         self.bars: dict[str, Bars] = {}
@@ -69,7 +72,10 @@ class Overview(widgets.VBox):
         time = figures.pop("time", None)
         grid = widgets.GridBox(
             list(figures.values()),
-            layout=widgets.Layout(grid_template_columns="repeat(3, minmax(0, 1fr))", width="100%"),
+            layout=widgets.Layout(
+                grid_template_columns=f"repeat({max(1, min(3, len(figures)))}, minmax(0, 1fr))",
+                width="100%",
+            ),
         )
         super().__init__([self.chips, self.line, *([time] if time else []), grid], **kwargs)
         self._describe()
@@ -260,7 +266,10 @@ def _cut(label: str) -> str:
     return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
 
 
-def build_overview(result: Any, **kwargs: Any) -> Overview:
-    """The overview of ``result`` (a :class:`~ot_magic.result.SessionsResult` or a DataFrame)."""
+def build_overview(result: Any, charts: Iterable[str] | None = None, **kwargs: Any) -> Overview:
+    """The overview of ``result`` (a :class:`~ot_magic.result.SessionsResult` or a DataFrame);
+    ``charts``: some of ``time``, ``country``, ``referrer``, ``search``, ``entry``,
+    ``browser``, ``platform``, ``visitors``, ``duration`` (default: all), e.g.
+    ``build_overview(visits, charts=["search"])``."""
     df = result if isinstance(result, pd.DataFrame) else result.df
-    return Overview(df, **kwargs)
+    return Overview(df, charts, **kwargs)
