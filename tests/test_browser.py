@@ -17,6 +17,8 @@ import pytest
 from browser.lab import JupyterLab
 from browser.ui import (
     CHROMIUM,
+    chart,
+    chart_bar,
     chromium,
     grid_row_position,
     grid_rows_with_text,
@@ -206,4 +208,64 @@ def test_panel_run_with_a_new_date_shows_new_results_and_copies_as_cell(lab, bro
     wait_until(lambda: "date = 2011-11-18" in cell_text.input_value(), what="the copied cell")
     assert cell_text.input_value().startswith("%%otsessions --out visits --demo\n")
     screenshot(output, "panel")
+    page.context.close()
+
+
+OVERVIEW_CELL = "%%otsessions --demo --out visits\ndate = 2011-11-16\nlimit = 400"
+
+
+def test_clicking_a_country_bar_filters_the_table_and_the_map(lab, browser):
+    """The overview's crossfilter end to end: a click on the US bar reaches the kernel, and the
+    table and the map then show the US sessions only; the chip's × brings them all back."""
+    from ot_magic import OpenTrackerClient, SessionsRequest
+
+    df = OpenTrackerClient("demo").sessions(SessionsRequest.from_cell(OVERVIEW_CELL)).df
+    us = int(df.country_code.eq("US").sum())
+    assert 0 < us < len(df)
+    _write_notebook(lab.root_dir / "overview.ipynb", "%load_ext ot_magic", OVERVIEW_CELL)
+    page = loopback_page(browser)
+    open_notebook(page, lab.url("overview.ipynb"))
+    run_all_cells(page)
+    output = _output_of(page, "--out visits")
+    leaflet = output.locator(".leaflet-container").first
+    leaflet.wait_for(state="visible")
+    leaflet.scroll_into_view_if_needed()
+    before = (
+        wait_until(
+            lambda: map_pixels(leaflet, *POINT_COLORS)["count"] > 200, what="points on the map"
+        )
+        and map_pixels(leaflet, *POINT_COLORS)["count"]
+    )
+    all_rows = f"{len(df):,} sessions · select a row"
+    assert output.get_by_text(all_rows).count() == 1
+
+    countries = chart(output, "Countries")
+    countries.scroll_into_view_if_needed()
+    chart_bar(countries, 0).click()  # the most frequent country: the United States
+    output.get_by_text(f"{us:,} of {len(df):,} sessions (the overview's filter)").wait_for()
+    chip = output.locator("button.jupyter-button", has_text="United States")
+    assert chip.count() == 1
+    assert output.get_by_text('df[df.country_code.eq("US")]').count() == 1
+    leaflet.scroll_into_view_if_needed()
+    after = (
+        wait_until(
+            lambda: 0 < map_pixels(leaflet, *POINT_COLORS)["count"] < 0.9 * before,
+            what="fewer points on the map",
+        )
+        and map_pixels(leaflet, *POINT_COLORS)["count"]
+    )
+    assert after < before
+    page.set_viewport_size({"width": 1280, "height": 2900})  # the whole output in view
+    output.scroll_into_view_if_needed()
+    page.mouse.move(0, 0)  # no chart's toolbar shown on hover
+    page.wait_for_timeout(500)
+    screenshot(output, "overview-filtered")
+
+    chip.click()
+    output.get_by_text(all_rows).wait_for()
+    leaflet.scroll_into_view_if_needed()
+    wait_until(
+        lambda: map_pixels(leaflet, *POINT_COLORS)["count"] > 0.9 * before,
+        what="every point back on the map",
+    )
     page.context.close()

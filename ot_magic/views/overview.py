@@ -42,6 +42,7 @@ from .crossfilter import Crossfilter, Facet
 
 BAR_COLOR, CHOSEN_COLOR = "#3182bd", "#e6550d"
 CHART_HEIGHT, TIME_HEIGHT = "230px", "210px"
+COUNT_TICKS = 3  # steps of a count axis
 LABEL_CHARS = 26  # a category axis' labels are cut to this many characters
 
 
@@ -94,7 +95,11 @@ class Overview(widgets.VBox):
             self.brush = BrushIntervalSelector(scale=x_scale, marks=[bars], color=CHOSEN_COLOR)
             self.brush.observe(self._on_brush, "brushing")
             axes = [
-                Axis(scale=x_scale, label="", grid_lines="none"),
+                Axis(
+                    scale=x_scale,
+                    grid_lines="none",
+                    tick_format="%H:%M" if facet.bin_ms < 86_400_000 else "%b %d",
+                ),
                 Axis(scale=y_scale, orientation="vertical", tick_format=",d", grid_lines="dashed"),
             ]
             figure = Figure(
@@ -102,29 +107,31 @@ class Overview(widgets.VBox):
                 fig_margin={"top": 40, "bottom": 30, "left": 60, "right": 20},
                 layout=widgets.Layout(width="100%", height=TIME_HEIGHT),
             )  # fmt: skip
-        else:
-            x_scale, y_scale = OrdinalScale(), LinearScale(min=0)
+        else:  # categories and duration bins: horizontal bars, the first bar on top
+            x_scale, y_scale = OrdinalScale(reverse=True), LinearScale(min=0)
             labels = _unique([_cut(facet.labels[c]) for c in facet.shown])
             bars = Bars(
                 x=labels, y=counts, scales={"x": x_scale, "y": y_scale}, colors=[BAR_COLOR],
-                orientation="vertical" if facet.kind == "hist" else "horizontal",
-                interactions={"click": "select"}, label_display=True,
+                orientation="horizontal", interactions={"click": "select"}, label_display=True,
                 label_display_format=",d", label_font_style={"font-size": "10px"}, **style,
             )  # fmt: skip
             bars.observe(self._on_bars(facet.name), "selected")
-            horizontal = facet.kind != "hist"
             axes = [
-                Axis(scale=x_scale, orientation="vertical" if horizontal else "horizontal",
-                     tick_style={"font-size": "10px"}),
-                Axis(scale=y_scale, orientation="horizontal" if horizontal else "vertical",
-                     tick_format="~s", num_ticks=4),
-            ]  # fmt: skip
-            left = 8 + 6 * max((len(label) for label in labels), default=4) if horizontal else 50
+                Axis(scale=x_scale, orientation="vertical", tick_style={"font-size": "10px"}),
+                Axis(
+                    scale=y_scale,
+                    orientation="horizontal",
+                    tick_format=",d",
+                    num_ticks=COUNT_TICKS + 1,
+                ),
+            ]
+            left = 8 + 6 * max((len(label) for label in labels), default=4)
             figure = Figure(
                 marks=[bars], axes=axes, title=facet.title,
                 fig_margin={"top": 40, "bottom": 30, "left": min(left, 170), "right": 30},
                 layout=widgets.Layout(width="100%", height=CHART_HEIGHT),
             )  # fmt: skip
+        _fit(y_scale, counts)
         figure.title_style = {"font-size": "13px"}
         self.bars[facet.name] = bars
         return figure
@@ -209,6 +216,7 @@ class Overview(widgets.VBox):
                 with bars.hold_sync():
                     bars.y = counts[name]
                     bars.selected = picked or None
+                _fit(bars.scales["y"], counts[name])
             if (
                 "time" not in cf.chosen
                 and self.brush is not None
@@ -250,6 +258,15 @@ class Overview(widgets.VBox):
             self._chips[name] = chip
         chip.description = (self.crossfilter.describe(name) + "  ×") if name else "clear all"
         return chip
+
+
+def _fit(scale: LinearScale, counts: np.ndarray) -> None:
+    """A count axis from 0 to a round number a little over the longest bar (room for its
+    label), so that its ticks fall on whole numbers."""
+    top = max(int(counts.max(initial=0)), 1) * 1.15 / COUNT_TICKS
+    power = 10 ** np.floor(np.log10(top))
+    step = next(m * power for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * power >= top)
+    scale.max = float(np.ceil(step) * COUNT_TICKS)
 
 
 def _unique(labels: list[str]) -> list[str]:

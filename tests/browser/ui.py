@@ -232,3 +232,17 @@ _GRID_ROWS_WITH_TEXT = """
 def grid_rows_with_text(grid) -> int:
     """How many body rows of an ipydatagrid show text (its cells are drawn on a canvas)."""
     return grid.page.evaluate(_GRID_ROWS_WITH_TEXT, [grid.element_handle(), 20, 20])
+
+
+def chart(root, title: str):
+    """The bqplot figure under ``root`` whose title starts with ``title`` (an SVG element)."""
+    return (
+        root.locator(".bqplot.figure")
+        .filter(has=root.page.locator("text.mainheading", has_text=title))
+        .first
+    )
+
+
+def chart_bar(figure, index: int):
+    """Bar ``index`` (in the data's order) of a bqplot ``Bars`` mark of ``figure``."""
+    return figure.locator("g.bargroup").nth(index).locator("rect.bar").first
