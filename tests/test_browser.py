@@ -230,12 +230,12 @@ def test_clicking_a_country_bar_filters_the_table_and_the_map(lab, browser):
     leaflet = output.locator(".leaflet-container").first
     leaflet.wait_for(state="visible")
     leaflet.scroll_into_view_if_needed()
-    before = (
-        wait_until(
-            lambda: map_pixels(leaflet, *POINT_COLORS)["count"] > 200, what="points on the map"
-        )
-        and map_pixels(leaflet, *POINT_COLORS)["count"]
-    )
+
+    def points() -> int:
+        return map_pixels(leaflet, *POINT_COLORS)["count"]
+
+    wait_until(lambda: points() > 200, what="points on the map")
+    before = points()
     all_rows = f"{len(df):,} sessions · select a row"
     assert output.get_by_text(all_rows).count() == 1
 
@@ -247,14 +247,7 @@ def test_clicking_a_country_bar_filters_the_table_and_the_map(lab, browser):
     assert chip.count() == 1
     assert output.get_by_text('df[df.country_code.eq("US")]').count() == 1
     leaflet.scroll_into_view_if_needed()
-    after = (
-        wait_until(
-            lambda: 0 < map_pixels(leaflet, *POINT_COLORS)["count"] < 0.9 * before,
-            what="fewer points on the map",
-        )
-        and map_pixels(leaflet, *POINT_COLORS)["count"]
-    )
-    assert after < before
+    wait_until(lambda: 0 < points() < 0.9 * before, what="fewer points on the map")
     page.set_viewport_size({"width": 1280, "height": 2900})  # the whole output in view
     output.scroll_into_view_if_needed()
     page.mouse.move(0, 0)  # no chart's toolbar shown on hover
@@ -264,8 +257,5 @@ def test_clicking_a_country_bar_filters_the_table_and_the_map(lab, browser):
     chip.click()
     output.get_by_text(all_rows).wait_for()
     leaflet.scroll_into_view_if_needed()
-    wait_until(
-        lambda: map_pixels(leaflet, *POINT_COLORS)["count"] > 0.9 * before,
-        what="every point back on the map",
-    )
+    wait_until(lambda: points() > 0.9 * before, what="every point back on the map")
     page.context.close()
