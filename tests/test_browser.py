@@ -248,10 +248,6 @@ def test_clicking_a_country_bar_filters_the_table_and_the_map(lab, browser):
     assert output.get_by_text('df[df.country_code.eq("US")]').count() == 1
     leaflet.scroll_into_view_if_needed()
     wait_until(lambda: 0 < points() < 0.9 * before, what="fewer points on the map")
-    page.set_viewport_size({"width": 1280, "height": 2900})  # the whole output in view
-    output.scroll_into_view_if_needed()
-    page.mouse.move(0, 0)  # no chart's toolbar shown on hover
-    page.wait_for_timeout(500)
     screenshot(output, "overview-filtered")
 
     chip.click()

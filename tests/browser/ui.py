@@ -140,7 +140,21 @@ def screenshot(locator, name: str) -> Path:
     folder = Path(os.environ.get("OT_SCREENSHOTS") or default)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
-    locator.screenshot(path=str(path))
+    page = locator.page
+    viewport = page.viewport_size
+    box = locator.bounding_box()
+    # Lab scrolls the notebook inside the page: a tall output is only drawn where the window
+    # shows it, so the window grows to show the whole output while it is taken.
+    if viewport and box and box["height"] + 200 > viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": int(box["height"]) + 200})
+    try:
+        locator.scroll_into_view_if_needed()
+        page.mouse.move(0, 0)  # no hover effect (a chart's toolbar) in the picture
+        page.wait_for_timeout(300)
+        locator.screenshot(path=str(path))
+    finally:
+        if viewport:
+            page.set_viewport_size(viewport)
     return path
 
 
