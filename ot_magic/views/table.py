@@ -155,7 +155,14 @@ class SessionsTable(widgets.VBox):
             header: self._render(name)(None if whole else self.rows)
             for name, header in zip(self._fields, self._headers, strict=True)
         }
-        return pd.DataFrame(data, index=pd.Index(self.rows, name="#"))
+        index = pd.Index(self.rows, name="#")
+        # Text stays object: pandas would otherwise convert it to its string type, only for
+        # the grid to turn it back into plain lists.
+        return pd.DataFrame(
+            {h: pd.Series(v, index=index, dtype=object) if v.dtype == object else v
+             for h, v in data.items()},
+            index=index,
+        )  # fmt: skip
 
     def _render(self, name: str) -> Render:
         """Field ``name`` ready to show any rows (prepared on first use, then kept)."""
