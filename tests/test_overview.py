@@ -284,3 +284,21 @@ def test_an_overview_of_some_charts_only(df):
     assert list(overview.bars["search"].y) == df.session_search.value_counts().head(TOP).tolist()
     with pytest.raises(ValueError, match="charts: expected some of time, country"):
         build_overview(df, charts=["hours"])
+
+
+def test_a_row_selected_in_the_filtered_table_is_its_row_of_the_frame(view, df):
+    view.overview.select("country", ["GB"])
+    gb = np.flatnonzero(df.country_code.eq("GB").fillna(False).to_numpy())
+    view.table.grid.selections = [{"r1": 1, "c1": 0, "r2": 1, "c2": 0}]  # the grid's 2nd row
+    assert view.table.selected == [int(gb[1])]
+    assert view.drilldown.session_row() == int(gb[1])
+
+
+def test_a_single_event_column_marks_single_page_visits_when_the_frame_has_one(df):
+    marked = df.assign(single_event=df.duration.isna() & df.pages_viewed.le(1).fillna(False))
+    cf = Crossfilter(marked)
+    assert cf.counts("duration")[0] == int(marked.single_event.sum())
+    cf.choose("duration", [0, 2])
+    assert "df.single_event" in cf.expression
+    selected = eval(cf.expression, {"df": marked, "pd": pd})
+    assert selected.index.equals(cf.filtered.index)

@@ -25,8 +25,9 @@ URL_WIDTH = 48
 _URL_PREFIX = r"^(?:https?://)?(?:www\.)?"
 
 
-# Columns the frame derives (``visits_pageviews`` "16 (2)" split in two): not the answer's own.
-DERIVED = frozenset({"visits", "pageviews"})
+# Columns the frame derives (``visits_pageviews`` "16 (2)" split in two, ``single_event`` from
+# ``s.e.`` durations): not the answer's own.
+DERIVED = frozenset({"visits", "pageviews", "single_event"})
 
 
 def shown_columns(df: pd.DataFrame) -> list[str]:
