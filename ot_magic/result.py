@@ -72,7 +72,7 @@ class SessionsResult:
 
     @cached_property
     def view(self) -> Any:
-        """Summary line, table, drill-down and map, linked; built once, shown by the display."""
+        """Summary line, overview, table, drill-down and map, linked; built once, shown."""
         from .views.results import build_view
 
         return build_view(self)
