@@ -448,7 +448,9 @@ def test_page_views_of_the_selected_session_come_from_the_emulator(view, result)
     assert set(drill.result.df["visit_id"]) == {visit}
     assert drill.result_view in drill.children
     assert drill.result_view.table.data.shape[0] == len(drill.result.df)
-    assert "page views of the visit of row 3" in drill.status.value
+    views = len(drill.result.df)
+    counted = f"{views} page view{'s' * (views != 1)} of the visit of row 3"  # "1 page view"
+    assert counted in drill.status.value
     assert drill.save("clicks") == f"saved as clicks ({len(drill.result.df)} rows)"
     assert drill.namespace["clicks"] is drill.result.df
 

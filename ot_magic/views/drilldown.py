@@ -22,6 +22,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..params import ENDPOINT_PATHS, params_for
+from .columns import plural
 from .table import SessionsTable
 from .tree import close_tree
 from .visit import JourneyView, PageViewsView, drill_view
@@ -137,7 +138,8 @@ class DrillDown(widgets.VBox):
             return
         finally:
             self._enable_buttons()
-        self._show(result, f"{len(result.df):,} {noun} of row {row}", default, what)
+        counted = plural(len(result.df), "page view" if what == "page_views" else "session")
+        self._show(result, f"{counted} of {noun.split(' of ', 1)[1]} of row {row}", default, what)
 
     def _show(self, result: Any, caption: str, default_name: str, what: str) -> None:
         self.result = result
