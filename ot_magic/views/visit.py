@@ -147,7 +147,7 @@ class JourneyView(widgets.VBox):
         self.figure = Figure(
             marks=[self.path, self.segments, self.points],
             axes=[
-                Axis(scale=x_scale, label="session start → end"),
+                Axis(scale=x_scale, label="session start → end", tick_format=_time_format(starts)),
                 Axis(scale=y_scale, orientation="vertical", label="pages viewed", tick_format="d"),
             ],
             title=f"The visitor's {plural(len(df), 'session')}"
@@ -158,6 +158,13 @@ class JourneyView(widgets.VBox):
         self.figure.title_style = {"font-size": "13px"}
         self.table = SessionsTable(df, height=_height(len(df)))
         super().__init__([self.figure, self.table])
+
+
+def _time_format(starts: np.ndarray) -> str:
+    """Tick labels for a time axis over these instants: days, or hours and minutes."""
+    known = starts[~np.isnat(starts)]
+    long = len(known) and known.max() - known.min() > np.timedelta64(1, "D")
+    return "%b %d" if long else "%H:%M"
 
 
 def drill_view(kind: str, df: pd.DataFrame) -> Any:

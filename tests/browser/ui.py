@@ -260,3 +260,10 @@ def chart(root, title: str):
 def chart_bar(figure, index: int):
     """Bar ``index`` (in the data's order) of a bqplot ``Bars`` mark of ``figure``."""
     return figure.locator("g.bargroup").nth(index).locator("rect.bar").first
+
+
+def click_bar(bar) -> None:
+    """Click a bar near its base: its count label, drawn past its end, must not take the click."""
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    bar.page.mouse.click(box["x"] + min(4, box["width"] / 2), box["y"] + box["height"] / 2)
