@@ -17,7 +17,8 @@ median of interleaved runs, after one warm-up build (imports and first-use cache
   sessions, against one GeoJSON Feature per session with an index and its style (the direct
   encoding) on the same rows; the whole map's state (outlines included) is given in the text;
 - table: ``build_table`` (the answer's visible columns, readable) against ``DataGrid(df)`` of the
-  raw frame; and the whole display of a result (summary, table, drill-down, map, linked).
+  raw frame; and the whole display of a result (summary, overview, table, drill-down, map,
+  linked).
 
     python -m benchmarks.bench_views
 """
@@ -222,7 +223,7 @@ def measure() -> list[dict]:
             "ok": table_s <= TARGET_TABLE_S,
         },
         {
-            "figure": f"the whole display of {n:,} sessions (summary, table, drill-down, map, "
+            "figure": f"the whole display of {n:,} sessions (summary, overview, table, drill-down, map, "
             "linked): what showing a result costs",
             "value": round(display_s, 3),
             "unit": "s",

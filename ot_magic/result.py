@@ -77,8 +77,23 @@ class SessionsResult:
         return build_map(self)
 
     @cached_property
+    def overview(self) -> Any:
+        """The charts of the sessions, linked as a crossfilter (bqplot), built on first use."""
+        from .views.overview import build_overview
+
+        return build_overview(self)
+
+    @property
+    def filtered(self) -> pd.DataFrame:
+        """The sessions the overview's filter lets through (``df`` when nothing is filtered);
+        ``result.overview.expression`` is the pandas expression that gives it from ``df``."""
+        if "overview" not in self.__dict__:
+            return self.df
+        return self.overview.filtered
+
+    @cached_property
     def view(self) -> Any:
-        """Summary line, table, drill-down and map, linked; built once, shown by the display."""
+        """Summary line, overview, table, drill-down and map, linked; built once, shown."""
         from .views.results import build_view
 
         return build_view(self)

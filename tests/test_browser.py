@@ -13,11 +13,15 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from browser.lab import JupyterLab
 from browser.ui import (
     CHROMIUM,
+    chart,
+    chart_bar,
     chromium,
+    click_bar,
     grid_row_position,
     grid_rows_with_text,
     loopback_page,
@@ -206,4 +210,81 @@ def test_panel_run_with_a_new_date_shows_new_results_and_copies_as_cell(lab, bro
     wait_until(lambda: "date = 2011-11-18" in cell_text.input_value(), what="the copied cell")
     assert cell_text.input_value().startswith("%%otsessions --out visits --demo\n")
     screenshot(output, "panel")
+    page.context.close()
+
+
+OVERVIEW_CELL = "%%otsessions --demo --out visits\ndate = 2011-11-16\nlimit = 400"
+
+
+def _busy_row(df, visible: int = 12) -> int:
+    """Of the rows the grid shows without scrolling, the session with the most pages."""
+    return int(df.pages_viewed.head(visible).fillna(0).to_numpy().argmax())
+
+
+def test_clicking_a_country_bar_filters_the_table_and_the_map(lab, browser):
+    """The overview's crossfilter end to end: a click on the US bar reaches the kernel, and the
+    table and the map then show the US sessions only; the chip's × brings them all back."""
+    from ot_magic import OpenTrackerClient, SessionsRequest
+
+    df = OpenTrackerClient("demo").sessions(SessionsRequest.from_cell(OVERVIEW_CELL)).df
+    us = int(df.country_code.eq("US").sum())
+    assert 0 < us < len(df)
+    _write_notebook(lab.root_dir / "overview.ipynb", "%load_ext ot_magic", OVERVIEW_CELL)
+    page = loopback_page(browser)
+    open_notebook(page, lab.url("overview.ipynb"))
+    run_all_cells(page)
+    output = _output_of(page, "--out visits")
+    leaflet = output.locator(".leaflet-container").first
+    leaflet.wait_for(state="visible")
+    leaflet.scroll_into_view_if_needed()
+
+    def points() -> int:
+        return map_pixels(leaflet, *POINT_COLORS)["count"]
+
+    wait_until(lambda: points() > 200, what="points on the map")
+    before = points()
+    all_rows = f"{len(df):,} sessions · select a row"
+    assert output.get_by_text(all_rows).count() == 1
+
+    countries = chart(output, "Countries")
+    countries.scroll_into_view_if_needed()
+    click_bar(chart_bar(countries, 0))  # the most frequent country: the United States
+    output.get_by_text(f"{us:,} of {len(df):,} sessions (the overview's filter)").wait_for()
+    chip = output.locator("button.jupyter-button", has_text="United States")
+    assert chip.count() == 1
+    assert output.get_by_text('df[df.country_code.eq("US")]').count() == 1
+    leaflet.scroll_into_view_if_needed()
+    wait_until(lambda: 0 < points() < 0.9 * before, what="fewer points on the map")
+    screenshot(output, "overview-filtered")
+
+    chip.click()
+    output.get_by_text(all_rows).wait_for()
+    leaflet.scroll_into_view_if_needed()
+    wait_until(lambda: points() > 0.9 * before, what="every point back on the map")
+
+    # The drill-down of a session: its page views as a path and a table, its visitor's journey.
+    row = _busy_row(df)
+    grid = output.locator(".lm-DataGrid").first
+    grid.scroll_into_view_if_needed()
+    page.mouse.click(*grid_row_position(grid, row))
+    output.get_by_text(f"row {row}", exact=False).first.wait_for()
+    output.locator("button.jupyter-button", has_text="Page views").click()
+    pages = int(df.pages_viewed.iloc[row])
+    output.get_by_text(f"{pages} page views of the visit of row {row}").wait_for()
+    drill = output.locator(".widget-vbox").filter(has=page.locator("b", has_text="entry")).last
+    assert drill.get_by_text("entry").count() >= 1 and drill.get_by_text("exit").count() >= 1
+    screenshot(drill, "drilldown-page-views")
+    returning = np.flatnonzero(df.number_visits.gt(1).to_numpy())
+    visitors = chart(output, "New or returning")
+    visitors.scroll_into_view_if_needed()
+    click_bar(chart_bar(visitors, 1))  # keep the returning visitors' sessions
+    output.get_by_text(f"{len(returning)} of {len(df):,} sessions").wait_for()
+    grid.scroll_into_view_if_needed()
+    page.mouse.click(*grid_row_position(grid, 0))
+    output.get_by_text(f"row {returning[0]}", exact=False).first.wait_for()
+    output.locator("button.jupyter-button", has_text="Visitor's sessions").click()
+    journey = chart(output, "The visitor's")
+    journey.wait_for()
+    assert journey.locator("path.line, .dot, path.dot").count() >= 1
+    screenshot(journey.locator("xpath=..").locator("xpath=.."), "drilldown-journey")
     page.context.close()

@@ -9,6 +9,7 @@ import warnings
 
 import ipywidgets as widgets
 import numpy as np
+import pandas as pd
 import pytest
 from ipyleaflet import AttributionControl, GeoJSON, Heatmap, TileLayer, ZoomControl
 from ipywidgets.widgets.widget import _remove_buffers
@@ -103,23 +104,90 @@ def shared_place_rows(df) -> list[int]:
 # --- table -------------------------------------------------------------------------------------
 
 
-def test_table_shows_the_answers_visible_columns_in_order_under_their_labels(result):
+def test_table_starts_with_the_session_start_then_shows_the_answers_visible_columns(result):
     df = result.df
     table = build_table(result)
-    hidden = set(df.attrs["hidden"])
-    expected = [c for c in df.columns if c not in hidden and c not in ("visits", "pageviews")]
+    hidden = set(df.attrs["hidden"]) | {"visits", "pageviews"}
+    visible = [c for c in df.columns if c not in hidden]
+    pages_at = visible.index("visits_pageviews")
+    expected = [
+        "session_start_unix_timestamp",
+        *visible[:pages_at],
+        "visits",
+        "pageviews",
+        *visible[pages_at + 1 :],
+    ]
     assert table.columns == expected
     assert "latitude" not in table.columns and "visit_id" not in table.columns
-    assert table.headers == [df.attrs["labels"][c] for c in expected]
+    labels = df.attrs["labels"]
+    renamed = {
+        "session_start_unix_timestamp": "started",
+        "flag": "country",
+        "visits": "visits",
+        "pageviews": "page views",
+    }
+    assert table.headers == [renamed.get(c) or labels[c] for c in expected]
+    assert table.headers[:2] == ["started", "last event"]
     assert "current page (exit page)" in table.headers
 
 
-def test_raw_names_toggle_heads_columns_by_field_name(result):
+def test_the_first_column_and_the_rows_order_agree_newest_start_first(result):
+    started = pd.to_datetime(build_table(result).grid.data["started"])
+    assert started.is_monotonic_decreasing
+
+
+def test_last_event_is_a_datetime_that_sorts_as_time(result):
+    df = result.df
+    grid = build_table(result).grid
+    shown = grid.data["last event"]
+    assert shown.iloc[0] == f"{df['eventUnixTimestamp'].iloc[0]:%Y-%m-%d %H:%M:%S}"
+    # the grid sorts a column by comparing its values: as text, that is the order of the times
+    assert sorted(shown.tolist()) == [
+        f"{t:%Y-%m-%d %H:%M:%S}" for t in df["eventUnixTimestamp"].sort_values()
+    ]
+    wire = grid.get_state()["_data"]["schema"]["fields"]
+    types = {f["name"]: f["type"] for f in wire}
+    assert types["last event"] == types["started"] == "datetime"
+    assert types["current page (exit page)"] == "string"
+
+
+def test_status_reads_online_or_offline_in_colour(result):
+    df = result.df
     table = build_table(result)
-    table.raw_names.value = True
-    assert table.headers == table.columns
-    table.raw_names.value = False
-    assert table.headers[0] == result.df.attrs["labels"][table.columns[0]]
+    status = table.grid.data["status"]
+    online = df["user_status"].eq("online").to_numpy()
+    assert online.any() and not online.all()
+    assert set(status[online]) == {"● online"} and set(status[~online]) == {"○ offline"}
+    assert not status.str.contains("puppet").any()
+    colour = table.grid.renderers["status"].text_color
+    assert "online" in colour.value and "#" in colour.value
+
+
+def test_country_is_a_flag_and_a_name(result):
+    df = result.df
+    country = build_table(result).grid.data["country"]
+    row = int(np.flatnonzero(df["country_code"].eq("US").fillna(False).to_numpy())[0])
+    assert country.iloc[row] == "\U0001f1fa\U0001f1f8 United States"
+    assert not country.str.fullmatch(r"[a-z]{2}").any()
+
+
+def test_single_page_visits_read_single_page_and_counts_have_separators(result):
+    df = result.df
+    table = build_table(result)
+    duration = table.grid.data["duration"]
+    single = df["duration"].isna().to_numpy()
+    assert single.any()
+    assert set(duration[single]) == {"single page"}
+    assert not duration.eq("").any()
+    number = table.grid.renderers["visits"]
+    assert number.format == ",d" and table.grid.renderers["page views"] is number
+
+
+def test_counts_in_lines_are_plural_only_when_more_than_one(result):
+    one = result.df.iloc[[0]]
+    one.attrs = result.df.attrs
+    assert "1 session ·" in build_table(one).info.value
+    assert f"{len(result.df):,} sessions ·" in build_table(result).info.value
 
 
 def test_hidden_columns_are_shown_through_the_chooser(result):
@@ -134,14 +202,13 @@ def test_hidden_columns_are_shown_through_the_chooser(result):
 def test_table_shows_durations_datetimes_and_short_urls_readably(result):
     df = result.df
     table = build_table(result)
-    table.chooser.value = [*table.chooser.value, "session_start_unix_timestamp"]
     shown = table.grid.data
     row = int(np.flatnonzero(df["duration"].notna())[0])
     seconds = int(df["duration"].iloc[row].total_seconds())
     expected = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
     assert shown["duration"].iloc[row] == expected
     started = df["session_start_unix_timestamp"].iloc[0]
-    assert shown["session_start_unix_timestamp"].iloc[0] == f"{started:%Y-%m-%d %H:%M:%S}"
+    assert shown["started"].iloc[0] == f"{started:%Y-%m-%d %H:%M:%S}"
     page = shown["current page (exit page)"]
     assert not page.str.startswith("http").any()
     assert page.str.len().max() <= 48
@@ -380,9 +447,11 @@ def test_page_views_of_the_selected_session_come_from_the_emulator(view, result)
     visit = result.df["visit_id"].iloc[3]
     assert len(drill.result.df) >= 1
     assert set(drill.result.df["visit_id"]) == {visit}
-    assert drill.result_table in drill.children
-    assert drill.result_table.grid.data.shape[0] == len(drill.result.df)
-    assert "page views of the visit of row 3" in drill.status.value
+    assert drill.result_view in drill.children
+    assert drill.result_view.table.data.shape[0] == len(drill.result.df)
+    views = len(drill.result.df)
+    counted = f"{views} page view{'s' * (views != 1)} of the visit of row 3"  # "1 page view"
+    assert counted in drill.status.value
     assert drill.save("clicks") == f"saved as clicks ({len(drill.result.df)} rows)"
     assert drill.namespace["clicks"] is drill.result.df
 
@@ -397,6 +466,51 @@ def test_visitors_sessions_of_the_selected_session_come_from_the_emulator(view, 
     assert drill.save_name.value == "ot_visitor_sessions"
     drill.save_button.click()
     assert drill.namespace["ot_visitor_sessions"] is drill.result.df
+
+
+def test_page_views_show_a_page_view_table_and_the_path_of_the_visit(view, result):
+    df = result.df
+    row = int(np.flatnonzero(df["pages_viewed"].fillna(0).to_numpy() >= 4)[0])
+    view.table.select_rows([row])
+    view.drilldown.page_views_button.click()
+    pages = view.drilldown.result.df.sort_values("eventUnixTimestamp")
+    shown = view.drilldown.result_view
+    assert list(shown.table.data.columns) == ["time", "page", "title", "time on page", "referrer"]
+    assert shown.table.data["time"].tolist() == [
+        f"{t:%Y-%m-%d %H:%M:%S}" for t in pages["eventUnixTimestamp"]
+    ]
+    assert shown.table.data["title"].tolist() == pages["currentTitle"].tolist()
+    assert shown.table.data["page"].iloc[0] in short_page(pages["currentPage"].iloc[0])
+    referrer = pages["session_referrer"].iloc[0]
+    assert set(shown.table.data["referrer"]) == {"" if pd.isna(referrer) else short_page(referrer)}
+    path = shown.path.value
+    assert path.index("<b>entry</b>") < path.index("<b>2</b>") < path.index("<b>exit</b>")
+    assert path.count(" → ") == len(pages) - 1
+    assert f"{len(pages)} page views" in shown.line.value
+    assert "sessions" not in shown.line.value  # not the sessions table's footer
+
+
+def short_page(url: str) -> str:
+    from ot_magic.views.columns import short_url
+
+    return short_url(pd.Series([url]), width=60).iloc[0]
+
+
+def test_visitors_sessions_show_the_journey_on_a_time_axis(view, result):
+    from bqplot import DateScale
+
+    df = result.df
+    returning = int(np.flatnonzero(df["number_visits"].fillna(0).to_numpy() > 2)[0])
+    view.table.select_rows([returning])
+    view.drilldown.visitor_button.click()
+    sessions = view.drilldown.result.df
+    journey = view.drilldown.result_view
+    assert isinstance(journey.segments.scales["x"], DateScale)
+    starts = sessions["session_start_unix_timestamp"].dt.tz_localize(None).sort_values()
+    assert [pd.Timestamp(x) for x in journey.points.x] == starts.dt.floor("ms").tolist()
+    assert len(journey.segments.x) == len(sessions)
+    assert f"{len(sessions)} sessions" in journey.figure.title
+    assert journey.table.grid.data.shape[0] == len(sessions)
 
 
 def test_drill_down_save_refuses_a_name_that_is_not_python(view):
@@ -454,12 +568,13 @@ def test_summary_line_tells_sessions_dates_site_zone_pages_and_missing_locations
     assert f"{missing:,} without a location" in line
 
 
-def test_display_is_summary_then_linked_table_drilldown_and_map_built_once(result):
+def test_display_is_summary_then_overview_linked_table_drilldown_and_map_built_once(result):
     bundle = result._repr_mimebundle_()
     assert bundle["text/plain"] == result.summary()
     assert bundle[WIDGET_MIME]["model_id"] == result.view.model_id
     assert result.view.children == (
         result.view.summary,
+        result.overview,
         result.table,
         result.view.drilldown,
         result.map,

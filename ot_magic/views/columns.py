@@ -15,7 +15,7 @@ cut to 48 characters (the full value shows in the table's info line when the row
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,8 +25,9 @@ URL_WIDTH = 48
 _URL_PREFIX = r"^(?:https?://)?(?:www\.)?"
 
 
-# Columns the frame derives (``visits_pageviews`` "16 (2)" split in two): not the answer's own.
-DERIVED = frozenset({"visits", "pageviews"})
+# Columns the frame derives (``visits_pageviews`` "16 (2)" split in two, ``single_event`` from
+# ``s.e.`` durations): not the answer's own.
+DERIVED = frozenset({"visits", "pageviews", "single_event"})
 
 
 def shown_columns(df: pd.DataFrame) -> list[str]:
@@ -94,37 +95,59 @@ def short_url(values: pd.Series, width: int = URL_WIDTH) -> pd.Series:
     return text.where(~too_long, text.str.slice(0, width - 1) + "…")
 
 
-def readable(column: pd.Series, is_url: bool = False) -> pd.Series | np.ndarray:
-    """The values of one column as the table shows them (numbers stay numbers)."""
+Render = Callable[[np.ndarray | None], np.ndarray]
+"""Values of a field for some rows (positions in the frame; ``None``: every row)."""
+
+
+def _at(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    return values if rows is None else values[rows]
+
+
+def prepare_column(column: pd.Series, is_url: bool = False) -> Render:
+    """One column made ready to show any of its rows: what needs the whole column (the
+    distinct values rendered, their codes) is done once, the rest for the rows asked for."""
     dtype = column.dtype
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
         local = column.dt.tz_localize(None) if isinstance(dtype, pd.DatetimeTZDtype) else column
-        text = np.datetime_as_string(local.to_numpy().astype("datetime64[s]"), unit="s")
-        text = np.char.replace(text, "T", " ")
-        return np.where(local.isna().to_numpy(), "", text)
+        seconds = local.to_numpy(dtype="datetime64[s]")
+        return lambda rows: _datetimes(_at(seconds, rows))
     if pd.api.types.is_timedelta64_dtype(dtype):
-        return _durations(column)
-    if pd.api.types.is_bool_dtype(dtype):
-        return _texts(column)
-    if pd.api.types.is_numeric_dtype(dtype):
-        return column.astype("float64").to_numpy()  # Int64's NA → NaN, sent as a binary buffer
+        seconds = column.to_numpy(dtype="timedelta64[s]")
+        return lambda rows: _durations(_at(seconds, rows))
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        numbers = column.astype("float64").to_numpy()  # Int64's NA → NaN, a binary buffer
+        return lambda rows: _at(numbers, rows)
     if is_url:
         return _per_distinct(column, lambda values: short_url(values).to_numpy(dtype=object))
-    return _texts(column)
+    return _per_distinct(column, lambda values: values.astype(str).to_numpy(dtype=object))
+
+
+def readable(column: pd.Series, is_url: bool = False) -> pd.Series | np.ndarray:
+    """The values of one column as the table shows them (numbers stay numbers)."""
+    return prepare_column(column, is_url)(None)
 
 
 def as_text(column: pd.Series) -> np.ndarray:
     """Like :func:`readable`, with numbers as text too (``17``, not ``17.0``)."""
     values = readable(column)
     if values.dtype.kind != "f":
-        return values
+        return np.asarray(values, dtype=object)
     return np.array(["" if np.isnan(v) else f"{v:g}" for v in values], dtype=object)
 
 
-def _durations(column: pd.Series) -> np.ndarray:
-    seconds = column.dt.total_seconds().to_numpy()
-    known = ~np.isnan(seconds)
-    distinct, where = np.unique(np.where(known, seconds, 0).astype(np.int64), return_inverse=True)
+def _datetimes(seconds: np.ndarray) -> np.ndarray:
+    """``2011-11-16 23:44:12`` (text that sorts as time), "" for NaT."""
+    text = np.datetime_as_string(seconds, unit="s")
+    if len(text) and text.dtype.itemsize > 4 * 10:  # "2011-11-16T23:44:12": T → space
+        text.view(np.uint32).reshape(len(text), -1)[:, 10] = ord(" ")  # (NaT: "" below)
+    return np.where(np.isnat(seconds), "", text).astype(object)
+
+
+def _durations(seconds: np.ndarray) -> np.ndarray:
+    """``00:03:16`` (hours padded to the widest), "" for NaT."""
+    known = ~np.isnat(seconds)
+    whole = np.where(known, seconds.view(np.int64), 0)
+    distinct, where = np.unique(whole, return_inverse=True)
     hours, rest = np.divmod(distinct, 3600)
     width = max(2, len(str(hours.max()))) if len(hours) else 2
     text = np.array(
@@ -134,19 +157,15 @@ def _durations(column: pd.Series) -> np.ndarray:
         ],
         dtype=object,
     )
-    return np.where(known, text[where], "")
+    return np.where(known, text[where.reshape(-1)], "")
 
 
-def _texts(column: pd.Series) -> np.ndarray:
-    return _per_distinct(column, lambda values: values.astype(str).to_numpy(dtype=object))
-
-
-def _per_distinct(column: pd.Series, render: Any) -> np.ndarray:
+def _per_distinct(column: pd.Series, render: Any) -> Render:
     """``render`` applied once per distinct value (sessions repeat pages, browsers, ...),
     missing values as ""."""
     codes, distinct = pd.factorize(column, use_na_sentinel=True)
     texts = np.append(render(pd.Series(distinct)), "").astype(object)
-    return texts[codes]  # code -1 (missing) picks the final ""
+    return lambda rows: texts[_at(codes, rows)]  # code -1 (missing) picks the final ""
 
 
 def display_frame(
@@ -154,14 +173,138 @@ def display_frame(
     columns: Sequence[str],
     names: Sequence[str] | None = None,
     urls: Iterable[str] | None = None,
+    index: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """The columns ``columns`` of ``df`` made readable, renamed to ``names`` (default: as is),
-    indexed by the row's position in ``df`` (the table's row header, and the key that maps a
-    sorted or filtered view back to ``df``). ``urls``: the columns to shorten (default: found
-    by :func:`url_columns`)."""
+    """The columns ``columns`` of ``df`` made readable (:func:`field_values`), renamed to
+    ``names`` (default: as is), indexed by ``index`` (default: the row's position in ``df``;
+    the table's row header, and the key that maps a sorted or filtered view back to ``df``).
+    ``urls``: the columns to shorten (default: found by :func:`url_columns`)."""
     urls = set(url_columns(df, columns) if urls is None else urls)
     data = {
-        new: readable(df[name], name in urls)
+        new: field_values(df, name, name in urls)
         for name, new in zip(columns, names or columns, strict=True)
     }
-    return pd.DataFrame(data, index=pd.RangeIndex(len(df), name="#"))
+    index = pd.RangeIndex(len(df)) if index is None else pd.Index(index)
+    return pd.DataFrame(data, index=index.rename("#"))
+
+
+# Columns the table shows its own way: the start first (the answer's order), "last event" as
+# the datetime it is, the status as online/offline, the flag as flag and country name, and the
+# visits and page views as the numbers they are.
+START = "session_start_unix_timestamp"
+TABLE_HEADERS = {
+    START: "started",
+    "lastEvent": "last event",
+    "flag": "country",
+    "visits": "visits",
+    "pageviews": "page views",
+}
+ONLINE, OFFLINE = "● online", "○ offline"
+
+
+def table_columns(df: pd.DataFrame) -> list[str]:
+    """The columns a table shows first: the session's start (the rows' order), then the
+    answer's visible columns, ``visits_pageviews`` ("16 (2)") as its two numbers."""
+    columns = [START] if START in df else []
+    for name in shown_columns(df):
+        if name == "visits_pageviews" and {"visits", "pageviews"} <= set(df.columns):
+            columns += ["visits", "pageviews"]
+        elif name not in columns:
+            columns.append(name)
+    return columns
+
+
+def datetime_fields(df: pd.DataFrame, columns: Iterable[str]) -> list[str]:
+    """The columns :func:`field_values` shows as datetimes (text that sorts as time)."""
+    return [name for name in columns if _is_datetime(_source(df, name).dtype)]
+
+
+def _source(df: pd.DataFrame, name: str) -> pd.Series:
+    """The column a field is shown from: "last event" from its epoch-ms twin when the answer
+    gives ``lastEvent`` as text (``Nov 16 11:59 PM``)."""
+    if name == "lastEvent" and not _is_datetime(df[name].dtype) and "eventUnixTimestamp" in df:
+        return df["eventUnixTimestamp"]
+    return df[name]
+
+
+def _is_datetime(dtype: Any) -> bool:
+    return isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype)
+
+
+def prepare(df: pd.DataFrame, name: str, is_url: bool = False) -> Render:
+    """Field ``name`` of ``df`` made ready to show any rows as the table does (see
+    :data:`TABLE_HEADERS`)."""
+    if name == "status" and ("user_status" in df or "status" in df):
+        texts = np.where(online(df), ONLINE, OFFLINE).astype(object)
+        return lambda rows: _at(texts, rows)
+    if name == "flag" and ("country_code" in df or "flag" in df):
+        codes = df["country_code"] if "country_code" in df else df["flag"]
+        names = df["country"] if "country" in df else pd.Series(pd.NA, index=df.index)
+        keys, distinct = pd.factorize(codes, use_na_sentinel=True)
+        first = np.zeros(len(distinct) + 1, dtype=np.int64)  # a row of each code (last: -1)
+        first[keys[::-1]] = np.arange(len(keys) - 1, -1, -1)
+        named = names.to_numpy(dtype=object, na_value=None)[first[:-1]]
+        flags = [country_label(code, name) for code, name in zip(distinct, named, strict=True)]
+        texts = np.asarray([*flags, ""], dtype=object)
+        return lambda rows: texts[_at(keys, rows)]
+    render = prepare_column(_source(df, name), is_url)
+    single = single_page(df) if name == "duration" else None
+    if single is None:
+        return render
+    return lambda rows: np.where(_at(single[0], rows), SINGLE_PAGE, render(rows))
+
+
+def field_values(df: pd.DataFrame, name: str, is_url: bool = False) -> np.ndarray:
+    """The values of field ``name`` as the table shows them (:func:`prepare`, every row)."""
+    return prepare(df, name, is_url)(None)
+
+
+SINGLE_PAGE = "single page"
+
+
+def single_page(df: pd.DataFrame) -> tuple[np.ndarray, str] | None:
+    """Which sessions are single-page visits, and the pandas expression that says so: the
+    frame's ``single_event`` column when it has one, else a missing duration (``s.e.``)."""
+    if "single_event" in df:
+        return df["single_event"].fillna(False).to_numpy(dtype=bool), "df.single_event"
+    if "duration" in df:
+        return df["duration"].isna().to_numpy(), "df.duration.isna()"
+    return None
+
+
+def online(df: pd.DataFrame) -> np.ndarray:
+    """Whether each session is online: ``user_status`` is ``online``, or ``status`` ends so
+    (``puppet_online``)."""
+    for name in ("user_status", "status"):
+        if name in df:
+            text = df[name].astype("string").fillna("").str.lower()
+            return text.str.endswith("online").to_numpy(dtype=bool)
+    return np.zeros(len(df), dtype=bool)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 session``, ``12,345 sessions`` (``nouns``: an irregular plural)."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def flag(code: object) -> str:
+    """The flag emoji of a two-letter country code (``"us"`` → 🇺🇸), or "" for anything else."""
+    text = str(code).strip().upper() if isinstance(code, str) else ""
+    if len(text) != 2 or not text.isascii() or not text.isalpha():
+        return ""
+    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in text)
+
+
+def country_label(code: object, name: object = None) -> str:
+    """``🇺🇸 United States``: the flag and the country's name (the answer's, else ISO 3166's)."""
+    if not (isinstance(name, str) and name):
+        name = _country_name(code)
+    return f"{flag(code)} {name}".strip()
+
+
+def _country_name(code: object) -> str:
+    import pycountry
+
+    text = str(code).upper() if isinstance(code, str) else ""
+    country = pycountry.countries.get(alpha_2=text) if len(text) == 2 else None
+    return country.name if country is not None else text

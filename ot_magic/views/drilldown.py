@@ -7,8 +7,9 @@
 "Page views" asks the page-views endpoint that the answer names (``expandUrl``, with the visit
 id as its ``expand`` parameter ``filterByVisitId``) through ``client.page_views(visit_id)``;
 "Visitor's sessions" asks ``client.sessions_by_user(machine_idx)``; both carry the session's
-site and the time zone of the request the table came from (:meth:`DrillDown.carried`). The answer is shown under
-the table as a small table of its own; "Save as" binds its DataFrame to a name in the user's
+site and the time zone of the request the table came from (:meth:`DrillDown.carried`). The
+answer is shown under the buttons (:mod:`ot_magic.views.visit`): the visit's path and its page
+views' table, or the visitor's sessions on a time axis; "Save as" binds its DataFrame to a name in the user's
 namespace (the IPython shell's, unless one is given).
 """
 
@@ -22,10 +23,10 @@ import ipywidgets as widgets
 
 from ..names import name_problem
 from ..params import ENDPOINT_PATHS, params_for
+from .columns import plural
 from .table import SessionsTable
 from .tree import close_tree
-
-DRILL_ROWS_SHOWN = 10  # the drill-down table grows up to this many rows, then scrolls
+from .visit import JourneyView, PageViewsView, drill_view
 
 
 class DrillDown(widgets.VBox):
@@ -38,7 +39,7 @@ class DrillDown(widgets.VBox):
         self.table = table
         self.namespace = namespace
         self.result: Any = None
-        self.result_table: SessionsTable | None = None
+        self.result_view: PageViewsView | JourneyView | None = None
         self.page_views_button = widgets.Button(description="Page views", icon="list")
         self.visitor_button = widgets.Button(description="Visitor's sessions", icon="user")
         self.save_name = widgets.Text(
@@ -153,18 +154,18 @@ class DrillDown(widgets.VBox):
             return
         finally:
             self._enable_buttons()
-        self._show(result, f"{len(result.df):,} {noun} of row {row}", default)
+        counted = plural(len(result.df), "page view" if what == "page_views" else "session")
+        self._show(result, f"{counted} of {noun.split(' of ', 1)[1]} of row {row}", default, what)
 
-    def _show(self, result: Any, caption: str, default_name: str) -> None:
+    def _show(self, result: Any, caption: str, default_name: str, what: str) -> None:
         self.result = result
-        if self.result_table is not None:
-            close_tree(self.result_table)
-        rows = min(max(len(result.df), 1), DRILL_ROWS_SHOWN)
-        self.result_table = SessionsTable(result.df, height=f"{20 * (rows + 1) + 18}px")
+        if self.result_view is not None:
+            close_tree(self.result_view)
+        self.result_view = drill_view(what, result.df)
         self.save_name.value = default_name
         self.save_name.disabled = self.save_button.disabled = False
         self.status.value = f"<small>{html.escape(caption)} ({result.elapsed:.2f} s)</small>"
-        self.children = [self.children[0], self.status, self.result_table]
+        self.children = [self.children[0], self.status, self.result_view]
 
     def save(self, name: str | None = None) -> str:
         """Bind the drill-down's DataFrame to ``name`` (default: the "Save as" box) in the

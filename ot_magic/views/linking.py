@@ -1,7 +1,9 @@
 """Table ↔ map: rows selected in the table ring their places on the map (and the map fits to
-them); clicking a place selects its sessions in the table.
+them); clicking a place selects its sessions in the table. Overview → table and map: the
+overview's filter (a bar clicked, a span brushed) keeps only its sessions in both.
 
     >>> link(result.table, result.map)       # doctest: +SKIP  (done by the result's display)
+    >>> crossfilter(result.overview, result.table, result.map)   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -14,3 +16,15 @@ def link(table: Any, map_: Any) -> None:
     :class:`~ot_magic.views.map.SessionsMap` of the same DataFrame, both ways."""
     table.observe(lambda change: map_.highlight(change["new"]), "selected")
     map_.observe(lambda change: table.select_rows(change["new"]), "picked")
+
+
+def crossfilter(overview: Any, *views: Any) -> None:
+    """Show in each of ``views`` (a table, a map: anything with ``show_rows(mask)``) only the
+    sessions that pass the :class:`~ot_magic.views.overview.Overview`'s filter."""
+
+    def refilter(_change: Any = None) -> None:
+        mask = overview.mask if overview.crossfilter.chosen else None
+        for view in views:
+            view.show_rows(mask)
+
+    overview.observe(refilter, "expression")

@@ -39,7 +39,7 @@ from ipyleaflet import AttributionControl, GeoJSON, Heatmap, Map, WidgetControl,
 
 from ..frame import gc_paused
 from .basemap import base_layers
-from .columns import as_text, coordinates
+from .columns import as_text, coordinates, online, plural
 
 PLACE_DECIMALS = 4
 ONLINE_COLOR, OFFLINE_COLOR, SELECTED_COLOR = "#e6550d", "#3182bd", "#ffd400"
@@ -94,7 +94,7 @@ def group_places(df: pd.DataFrame) -> Places:
     unique = np.column_stack([unique_lat, unique_lon - 200 * scale]) / scale
     order = np.argsort(inverse, kind="stable")
     counts = np.bincount(inverse, minlength=len(unique))
-    online = _online(df)[located]
+    is_online = online(df)[located]
     pages = _pages(df)[located]
     place_of_row = np.full(n, -1, dtype=np.int64)
     place_of_row[located] = inverse
@@ -103,20 +103,10 @@ def group_places(df: pd.DataFrame) -> Places:
         lon=unique[:, 1],
         rows=located[order],
         starts=np.concatenate([[0], np.cumsum(counts)]),
-        online=np.bincount(inverse, weights=online, minlength=len(unique)) > 0,
+        online=np.bincount(inverse, weights=is_online, minlength=len(unique)) > 0,
         pages=np.bincount(inverse, weights=pages, minlength=len(unique)).astype(np.int64),
         place_of_row=place_of_row,
     )
-
-
-def _online(df: pd.DataFrame) -> np.ndarray:
-    """Whether each session is online: ``user_status`` is ``online``, or ``status`` ends so
-    (``puppet_online``)."""
-    for name in ("user_status", "status"):
-        if name in df:
-            text = df[name].astype("string").fillna("").str.lower()
-            return text.str.endswith("online").to_numpy(dtype=bool)
-    return np.zeros(len(df), dtype=bool)
 
 
 def _pages(df: pd.DataFrame) -> np.ndarray:
@@ -127,28 +117,31 @@ def _pages(df: pd.DataFrame) -> np.ndarray:
     return np.ones(len(df))
 
 
-def place_features(places: Places) -> tuple[dict[str, Any], list[np.ndarray]]:
+def place_features(
+    places: Places, keep: np.ndarray | None = None
+) -> tuple[dict[str, Any], list[np.ndarray]]:
     """MultiPoint features of at most ``FEATURE_POINTS`` places drawn alike (status × size
     class; big ones first, online on top), and the places of each feature: feature ``k`` has
-    ``properties["k"] == k``."""
+    ``properties["k"] == k``. ``keep``: which places to draw (default: all)."""
     size = places.size_class
     features, members = [], []
-    for online in (False, True):
+    for is_online in (False, True):
         for cls in reversed(range(len(RADII))):
-            alike = np.flatnonzero((places.online == online) & (size == cls))
+            drawn = (places.online == is_online) & (size == cls)
+            alike = np.flatnonzero(drawn if keep is None else drawn & keep)
             for start in range(0, len(alike), FEATURE_POINTS):
                 part = alike[start : start + FEATURE_POINTS]
                 coordinates = np.column_stack([places.lon[part], places.lat[part]]).tolist()
                 style = {
                     "radius": RADII[cls],
-                    "fillColor": ONLINE_COLOR if online else OFFLINE_COLOR,
+                    "fillColor": ONLINE_COLOR if is_online else OFFLINE_COLOR,
                 }
                 features.append(
                     {
                         "type": "Feature",
                         "properties": {
                             "k": len(members),
-                            "online": online,
+                            "online": is_online,
                             "size": cls,
                             "style": style,
                         },
@@ -191,6 +184,9 @@ class SessionsMap(Map):
         self._plain = df.copy(deep=False)
         self._plain.attrs = {}
         self.places = group_places(self._plain)
+        self._row_online, self._row_pages = online(self._plain), _pages(self._plain)
+        self.shown: np.ndarray | None = None  # which rows of df are drawn (None: all)
+        self._shown_places = len(self.places)
         self.missing = int((self.places.place_of_row < 0).sum())
         self.labels: dict[str, str] = dict(df.attrs.get("labels") or {})
         self.profile_columns = [
@@ -259,7 +255,7 @@ class SessionsMap(Map):
         place = self.place_at(event.get("properties") or {}, event.get("coordinates"))
         if place is not None:
             self.info.value = self.profile_html(place)
-            rows = [int(r) for r in self.places.sessions(place)]
+            rows = [int(r) for r in self.place_rows(place)]
             if rows == self.picked:
                 self.picked = []  # a second click on the same place picks it again
             self.picked = rows
@@ -268,14 +264,14 @@ class SessionsMap(Map):
 
     def profile_html(self, place: int) -> str:
         """The info panel for a place: one session's profile, or the list of its sessions."""
-        rows = self.places.sessions(place)
-        online = int(_online(self._plain.iloc[rows]).sum())
+        rows = self.place_rows(place)
+        online_count = int(online(self._plain.iloc[rows]).sum())
         first = self._plain.iloc[rows[0]]
         where = ", ".join(
             html.escape(str(first[c])) for c in ("city", "country") if c in first and _has(first[c])
         )
-        head = f"<b>{where or 'place'}</b> · {len(rows)} session{'s' * (len(rows) != 1)}"
-        head += f" ({online} online)" if online else ""
+        head = f"<b>{where or 'place'}</b> · {plural(len(rows), 'session')}"
+        head += f" ({online_count:,} online)" if online_count else ""
         if len(rows) == 1:
             return head + self._profile_table(rows[0])
         listed = "".join(f"<li>{self._one_line(int(r))}</li>" for r in rows[:LISTED_SESSIONS])
@@ -313,15 +309,56 @@ class SessionsMap(Map):
                 f" cy='{d / 2}' r='{radius}' fill='{color}' fill-opacity='0.8' stroke='#fff'/></svg>"
             )
 
-        located = len(self.df) - self.missing
+        total = len(self.df) if self.shown is None else int(self.shown.sum())
+        located = total - self.missing
         sizes = " ".join(dot("#999", r) + f"{_pages_text(k)}" for k, r in enumerate(RADII))
         return (
             "<div style='font-size:11px;line-height:1.4;background:rgba(255,255,255,.85);padding:2px 6px'>"
             f"{dot(ONLINE_COLOR, 5)} online {dot(OFFLINE_COLOR, 5)} offline<br>"
             f"pages viewed at a place: {sizes}<br>"
-            f"<b>{located:,}</b> sessions at <b>{len(self.places):,}</b> places · "
+            f"<b>{plural(located, 'session')}</b> at <b>{plural(self._shown_places, 'place')}</b> · "
             f"<b>{self.missing:,}</b> without a location (not on the map)</div>"
         )
+
+    # --- filtering (the overview's crossfilter) --------------------------------------------
+
+    def show_rows(self, mask: np.ndarray | None) -> None:
+        """Draw only the sessions where ``mask`` (a boolean array over df) is true; ``None``
+        draws them all. A place is drawn for its sessions that remain (status, pages); the
+        legend counts them, and clicking a place picks only them."""
+        full = self.places
+        if mask is None:
+            self.shown, styled, keep = None, full, None
+            counts = np.diff(full.starts)
+        else:
+            self.shown = np.asarray(mask, dtype=bool)
+            kept = self.shown & (full.place_of_row >= 0)
+            where = full.place_of_row[kept]
+            counts = np.bincount(where, minlength=len(full))
+            on, pages = self._row_online[kept], self._row_pages[kept]
+            styled = Places(
+                lat=full.lat, lon=full.lon, rows=full.rows, starts=full.starts,
+                online=np.bincount(where, weights=on, minlength=len(full)) > 0,
+                pages=np.bincount(where, weights=pages, minlength=len(full)).astype(np.int64),
+                place_of_row=full.place_of_row,
+            )  # fmt: skip
+            keep = counts > 0
+        collection, self._feature_places = place_features(styled, keep)
+        self.points.data = collection
+        rows = full.place_of_row if self.shown is None else full.place_of_row[self.shown]
+        self.missing = int((rows < 0).sum())
+        self._shown_places = len(full) if keep is None else int(keep.sum())
+        self.legend.value = self._legend_html()
+        if self.heatmap is not None:
+            drawn = counts > 0
+            self.heatmap.locations = np.column_stack(
+                [full.lat[drawn], full.lon[drawn], counts[drawn]]
+            ).tolist()
+
+    def place_rows(self, place: int) -> np.ndarray:
+        """The rows of df at ``place`` that the map shows (all, unless filtered)."""
+        rows = self.places.sessions(place)
+        return rows if self.shown is None else rows[self.shown[rows]]
 
     # --- selection and heatmap --------------------------------------------------------------
 
@@ -367,6 +404,8 @@ class SessionsMap(Map):
                     radius=18,
                     name="heatmap",
                 )
+                if self.shown is not None:
+                    self.show_rows(self.shown)  # the heatmap of the sessions shown
             if self.heatmap not in self.layers:
                 self.layers = (*self.layers[:-2], self.heatmap, *self.layers[-2:])
         elif self.heatmap is not None and self.heatmap in self.layers:

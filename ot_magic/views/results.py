@@ -1,8 +1,10 @@
-"""The whole display of a :class:`~ot_magic.result.SessionsResult`: its summary line, the table,
-the drill-down buttons (and what they fetched) under it, then the map, table and map linked.
+"""The whole display of a :class:`~ot_magic.result.SessionsResult`: its summary line, the
+overview's charts, the table, the drill-down buttons (and what they fetched) under it, then the
+map; table and map linked, and both filtered by the overview.
 
     >>> view = build_view(result)      # doctest: +SKIP  (what ``result`` shows in a notebook)
     >>> view.table.select_rows([3])    # doctest: +SKIP  rings row 3's place on view.map
+    >>> view.overview.select("country", ["US"])   # doctest: +SKIP  table and map: US sessions
 """
 
 from __future__ import annotations
@@ -14,19 +16,21 @@ from typing import Any
 import ipywidgets as widgets
 
 from .drilldown import DrillDown
-from .linking import link
+from .linking import crossfilter, link
 
 
 class ResultsView(widgets.VBox):
-    """Summary, table, drill-down and map of one result, the table and map linked."""
+    """Summary, overview, table, drill-down and map of one result, linked."""
 
     def __init__(self, result: Any, namespace: MutableMapping | None = None) -> None:
+        self.overview = result.overview
         self.table = result.table
         self.map = result.map
         link(self.table, self.map)
+        crossfilter(self.overview, self.table, self.map)
         self.drilldown = DrillDown(result, self.table, namespace)
         self.summary = widgets.HTML(f"<b>{html.escape(result.summary())}</b>")
-        super().__init__([self.summary, self.table, self.drilldown, self.map])
+        super().__init__([self.summary, self.overview, self.table, self.drilldown, self.map])
 
 
 def build_view(result: Any, namespace: MutableMapping | None = None) -> ResultsView:

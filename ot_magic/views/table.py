@@ -24,14 +24,28 @@ import numpy as np
 import pandas as pd
 import traitlets
 from bqplot.traits import array_to_json
-from ipydatagrid import DataGrid
+from ipydatagrid import DataGrid, TextRenderer, VegaExpr
 from ipydatagrid.datagrid import _data_deserialization_impl, _data_to_json
 
 from ..frame import gc_paused
-from .columns import display_frame, headers, shown_columns, url_columns
+from .columns import (
+    ONLINE,
+    TABLE_HEADERS,
+    Render,
+    datetime_fields,
+    headers,
+    plural,
+    prepare,
+    table_columns,
+    url_columns,
+)
 
 CHAR_PX = 7
 MIN_COLUMN_PX, MAX_COLUMN_PX = 56, 340
+# Rows a table holds at most (the first ones of df, or of the overview's filter): what a grid
+# shows in a browser without stalling; result.df and result.filtered hold them all.
+ROW_LIMIT = 20_000
+ONLINE_COLOR, OFFLINE_COLOR = "#d94801", "#6b6b6b"
 
 
 def _data_to_wire(data: dict[str, Any], widget: Any) -> dict[str, Any]:
@@ -46,17 +60,24 @@ def _data_to_wire(data: dict[str, Any], widget: Any) -> dict[str, Any]:
         # list in Python and skips other objects, and the comm's JSON packer makes the array
         # the same list in one step (jupyter_client's json_default: any iterable → list).
         columns[str(name)] = array if array.dtype == object else array_to_json(array)
-    return {
-        "data": columns,
-        "schema": data["schema"],
-        "fields": _data_to_json(data["fields"], widget),
+    dated = set(getattr(widget, "datetime_columns", ()))
+    schema = {
+        **data["schema"],
+        "fields": [
+            {**f, "type": "datetime"} if f["name"] in dated else f for f in data["schema"]["fields"]
+        ],
     }
+    return {"data": columns, "schema": schema, "fields": _data_to_json(data["fields"], widget)}
 
 
 class SessionsGrid(DataGrid):
     """A DataGrid whose text columns are sent without probing every value's type (its state
     then holds numpy arrays: pack it as a kernel does, with jupyter_client's ``json_packer``;
-    a bare ``json.dumps``, as ``ipywidgets.embed`` uses, needs ``default=list``)."""
+    a bare ``json.dumps``, as ``ipywidgets.embed`` uses, needs ``default=list``). Columns
+    named in ``datetime_columns`` are typed ``datetime`` (their text sorts as time, and the
+    grid's filter offers date operators)."""
+
+    datetime_columns: tuple[str, ...] = ()
 
     _data = traitlets.Dict().tag(
         sync=True, to_json=_data_to_wire, from_json=_data_deserialization_impl
@@ -74,8 +95,11 @@ class SessionsTable(widgets.VBox):
         self._plain = df.copy(deep=False)
         self._plain.attrs = {}
         self.labels: dict[str, str] = dict(df.attrs.get("labels") or {})
+        self.rows = np.arange(min(len(df), ROW_LIMIT))  # the rows of df the grid holds
+        self._prepared: dict[str, Render] = {}
+        self.matching = len(df)  # the rows of df that the filter lets through
         self.chooser = widgets.TagsInput(
-            value=shown_columns(df) or list(df.columns),
+            value=table_columns(df) or list(df.columns),
             allowed_tags=list(df.columns),
             allow_duplicates=False,
             tooltip="columns shown (type a name to add one, hidden ones included)",
@@ -85,14 +109,20 @@ class SessionsTable(widgets.VBox):
             value=False, description="raw names", tooltip="head columns by field name"
         )
         self.info = widgets.HTML()
+        self._number = TextRenderer(format=",d", missing="", horizontal_alignment="right")
+        self._status = TextRenderer(
+            text_color=VegaExpr(f"cell.value == '{ONLINE}' ? '{ONLINE_COLOR}' : '{OFFLINE_COLOR}'")
+        )
         frame = self._frame(list(self.chooser.value))
         self.grid = SessionsGrid(
             frame,
             selection_mode="row",
             base_row_header_size=56,
             column_widths=_widths(frame),
+            renderers=self._renderers(frame),
             layout=widgets.Layout(height=height),
         )
+        self.grid.datetime_columns = self._dated
         self.grid.observe(self._on_grid_selections, "selections")
         self.chooser.observe(self._on_columns, "value")
         self.raw_names.observe(self._on_columns, "value")
@@ -113,12 +143,39 @@ class SessionsTable(widgets.VBox):
         return list(self._headers)
 
     def _names(self, columns: Sequence[str]) -> list[str]:
-        return headers(columns, self.labels, raw=self.raw_names.value)
+        return headers(columns, {**self.labels, **TABLE_HEADERS}, raw=self.raw_names.value)
 
     def _frame(self, columns: Sequence[str]) -> pd.DataFrame:
-        """The grid's data for these columns (remembered as the shown ones)."""
+        """The grid's data for these columns and rows (remembered as the shown ones)."""
         self._fields, self._headers = list(columns), self._names(columns)
-        return display_frame(self._plain, self._fields, self._headers)
+        header_of = dict(zip(self._fields, self._headers, strict=True))
+        self._dated = tuple(header_of[c] for c in datetime_fields(self._plain, self._fields))
+        whole = len(self.rows) == len(self.df)
+        data = {
+            header: self._render(name)(None if whole else self.rows)
+            for name, header in zip(self._fields, self._headers, strict=True)
+        }
+        index = pd.Index(self.rows, name="#")
+        # Text stays object: pandas would otherwise convert it to its string type, only for
+        # the grid to turn it back into plain lists.
+        return pd.DataFrame(
+            {h: pd.Series(v, index=index, dtype=object) if v.dtype == object else v
+             for h, v in data.items()},
+            index=index,
+        )  # fmt: skip
+
+    def _render(self, name: str) -> Render:
+        """Field ``name`` ready to show any rows (prepared on first use, then kept)."""
+        if name not in self._prepared:
+            is_url = bool(url_columns(self._plain, [name]))
+            self._prepared[name] = prepare(self._plain, name, is_url)
+        return self._prepared[name]
+
+    def _renderers(self, frame: pd.DataFrame) -> dict[str, TextRenderer]:
+        """Counts with thousands separators; the status coloured online/offline."""
+        status = dict(zip(self._fields, self._headers, strict=True)).get("status")
+        numbers = {h: self._number for h, v in frame.items() if v.dtype.kind == "f"}
+        return {**numbers, **({status: self._status} if status else {})}
 
     def _on_columns(self, _change: Any = None) -> None:
         """Rebuild the grid's data for the chosen columns and headers, keeping its sorting,
@@ -133,17 +190,29 @@ class SessionsTable(widgets.VBox):
         ]
         rows = self.selected
         frame = self._frame(columns)
+        self.grid.datetime_columns = self._dated
+        self.grid.renderers = self._renderers(frame)
         self.grid.data = frame
         self.grid.column_widths = _widths(frame)
         self.grid.transform(transforms)
         self.select_rows(rows)
 
+    def show_rows(self, mask: np.ndarray | None) -> None:
+        """Hold only the rows of df where ``mask`` (a boolean array over df) is true (the
+        first ``ROW_LIMIT`` of them); ``None``: every row. Sorting, the grid's filters and the
+        selected rows still shown are kept."""
+        rows = np.arange(len(self.df)) if mask is None else np.flatnonzero(mask)
+        self.matching = len(rows)
+        self.rows = rows[:ROW_LIMIT]
+        self._on_columns()
+        self._show_info()
+
     # --- selection --------------------------------------------------------------------------
 
     def _view_rows(self) -> list[int]:
         """For each row of the grid's sorted/filtered view, its position in df."""
-        visible = self.grid._visible_rows
-        return list(visible) if visible else list(range(len(self.df)))
+        visible = [v for v in self.grid._visible_rows if 0 <= v < len(self.rows)]
+        return self.rows[visible].tolist() if visible else self.rows.tolist()
 
     def _on_grid_selections(self, _change: Any = None) -> None:
         view = self._view_rows()
@@ -178,13 +247,14 @@ class SessionsTable(widgets.VBox):
         note = f" · {hidden} more hidden by the table's filters" if hidden else ""
         if not rows and hidden:
             self.info.value = (
-                f"<small>the {hidden} sessions picked are hidden by the table's filters</small>"
+                f"<small>the {plural(hidden, 'session')} picked "
+                f"{'is' if hidden == 1 else 'are'} hidden by the table's filters</small>"
             )
             return
         if not rows:
             self.info.value = (
-                f"<small>{len(self.df):,} sessions · select a row to see its full addresses"
-                " · sort and filter from the column headers</small>"
+                f"<small>{self._counts()} · select a row to see its full "
+                "addresses · sort and filter from the column headers</small>"
             )
             return
         row = self._plain.iloc[rows[0]]
@@ -194,6 +264,19 @@ class SessionsTable(widgets.VBox):
             if isinstance(row[name], str) and row[name]:
                 parts.append(f"{html.escape(self.labels.get(name, name))}: {_link(row[name])}")
         self.info.value = "<small>" + " · ".join(parts) + note + "</small>"
+
+    def _counts(self) -> str:
+        """``200 sessions``, ``1,204 of 20,000 sessions (the overview's filter)``, or how many
+        the grid holds when there are more."""
+        total, matching = len(self.df), self.matching
+        text = (
+            plural(total, "session")
+            if matching == total
+            else (f"{matching:,} of {plural(total, 'session')} (the overview's filter)")
+        )
+        if len(self.rows) < matching:
+            text += f" · showing the first {len(self.rows):,} (result.filtered has them all)"
+        return text
 
 
 def _widths(frame: pd.DataFrame, sample: int = 200) -> dict[str, int]:

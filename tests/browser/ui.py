@@ -140,7 +140,21 @@ def screenshot(locator, name: str) -> Path:
     folder = Path(os.environ.get("OT_SCREENSHOTS") or default)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
-    locator.screenshot(path=str(path))
+    page = locator.page
+    viewport = page.viewport_size
+    box = locator.bounding_box()
+    # Lab scrolls the notebook inside the page: a tall output is only drawn where the window
+    # shows it, so the window grows to show the whole output while it is taken.
+    if viewport and box and box["height"] + 200 > viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": int(box["height"]) + 200})
+    try:
+        locator.scroll_into_view_if_needed()
+        page.mouse.move(0, 0)  # no hover effect (a chart's toolbar) in the picture
+        page.wait_for_timeout(300)
+        locator.screenshot(path=str(path))
+    finally:
+        if viewport:
+            page.set_viewport_size(viewport)
     return path
 
 
@@ -232,3 +246,24 @@ _GRID_ROWS_WITH_TEXT = """
 def grid_rows_with_text(grid) -> int:
     """How many body rows of an ipydatagrid show text (its cells are drawn on a canvas)."""
     return grid.page.evaluate(_GRID_ROWS_WITH_TEXT, [grid.element_handle(), 20, 20])
+
+
+def chart(root, title: str):
+    """The bqplot figure under ``root`` whose title starts with ``title`` (an SVG element)."""
+    return (
+        root.locator(".bqplot.figure")
+        .filter(has=root.page.locator("text.mainheading", has_text=title))
+        .first
+    )
+
+
+def chart_bar(figure, index: int):
+    """Bar ``index`` (in the data's order) of a bqplot ``Bars`` mark of ``figure``."""
+    return figure.locator("g.bargroup").nth(index).locator("rect.bar").first
+
+
+def click_bar(bar) -> None:
+    """Click a bar near its base: its count label, drawn past its end, must not take the click."""
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    bar.page.mouse.click(box["x"] + min(4, box["width"] / 2), box["y"] + box["height"] / 2)
