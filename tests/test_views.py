@@ -175,7 +175,7 @@ def test_single_page_visits_read_single_page_and_counts_have_separators(result):
     df = result.df
     table = build_table(result)
     duration = table.grid.data["duration"]
-    single = df["duration"].isna().to_numpy()
+    single = df["single_event"].to_numpy(dtype=bool)
     assert single.any()
     assert set(duration[single]) == {"single page"}
     assert not duration.eq("").any()

@@ -194,7 +194,6 @@ def display_frame(
 START = "session_start_unix_timestamp"
 TABLE_HEADERS = {
     START: "started",
-    "lastEvent": "last event",
     "flag": "country",
     "visits": "visits",
     "pageviews": "page views",
