@@ -289,7 +289,11 @@ class OpenTrackerClient:
         token = checked_token(page.next_token)
         df = to_dataframe([page], request=request, time_zone=_zone_of(request, params))
         resume = {"nextToken": token} if paged and token else None
-        return self._result(df, request, resume, token is not None, 1, started)
+        # a json answer has no token to go on from, but a full page says there may be more
+        takes_limit = params_for(endpoint).get("limit")
+        limit = int(params.get("limit") or (takes_limit.default if takes_limit else 0) or 0)
+        more = token is not None or (limit > 0 and len(df) >= limit)
+        return self._result(df, request, resume, more, 1, started)
 
     def _pulled(
         self, pull: Any, request: Any, params: Mapping[str, str], started: float
