@@ -159,16 +159,73 @@ def test_dashboard_shows_the_panel_with_its_first_results(tmp_path):
     assert {"ButtonModel", "DataGridModel", "LeafletMapModel"} <= set(panel_models)
 
 
-def test_teaching_lesson_runs_every_answer(tmp_path):
-    nb, facts = execute(
-        "teaching",
-        "{'visits': len(visits), 'hours': sorted(set(visits.session_start_unix_timestamp.dt.hour)), "
-        "'journey': len(journey), 'pages': len(pages), "
-        "'visitor_ids': sorted(set(journey.machine_idx)), 'regular': regular.machine_idx, "
-        "'de_nl': sorted(set(de_nl.country_code)), 'privacy': len(privacy), "
-        "'privacy_everywhere': bool(privacy.apply(lambda row: 'privacy' in str(row.to_dict()).lower(), axis=1).all())}",
-        tmp_path,
-    )
+LESSON_DAY = "2011-11-16"
+LESSON_ZONE = "Europe/Amsterdam"
+# What the lesson's cells computed, asked of its kernel after the last cell.
+LESSON_FACTS = """{
+    'visits': len(visits), 'hours': sorted(set(visits.session_start_unix_timestamp.dt.hour)),
+    'journey': len(journey), 'journey_more': history.more, 'pages': len(pages),
+    'visitor_ids': sorted(set(journey.machine_idx)), 'regular': regular.machine_idx,
+    'number_visits': int(regular.number_visits),
+    'first_session_ms': round(regular.first_session_unix_timestamp.timestamp() * 1000),
+    'first_visit_ms': round(first_visit.session_start_unix_timestamp.timestamp() * 1000),
+    'span_ms': span // pd.Timedelta(milliseconds=1),
+    'de_nl': sorted(set(de_nl.country_code)), 'privacy': len(privacy),
+    'privacy_everywhere': bool(privacy.apply(
+        lambda row: 'privacy' in str(row.to_dict()).lower(), axis=1).all()),
+    'top_cities': [[country, city, int(n)] for (country, city), n in top_cities.items()],
+    'outside_us': float(outside_us), 'single_page': float(single_page.mean()),
+    'longest_terms': list(longest.index),
+    'zone_day': len(day.df), 'busiest_hour': busiest_hour, 'busiest_hour_visits': int(hours.max()),
+}"""
+
+
+@pytest.fixture(scope="module")
+def lesson(tmp_path_factory) -> tuple[nbformat.NotebookNode, dict]:
+    """The teaching notebook executed once on the demo, with what its answer cells computed.
+
+    Its kernel gets a day cache of its own: one left by an older emulator would hold other data.
+    """
+    workdir = tmp_path_factory.mktemp("lesson")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OT_API_URL", "demo")
+        env.setenv("OT_CACHE_DIR", str(workdir / "ot_cache"))
+        for secret in ("OT_LOGIN", "OT_PASSWORD", "OT_TICKET_ID"):
+            env.delenv(secret, raising=False)
+        return execute("teaching", LESSON_FACTS, workdir)
+
+
+@pytest.fixture(scope="module")
+def demo_day():
+    """The lesson's day fetched again in the test process, EST and Amsterdam time."""
+    from ot_magic import OpenTrackerClient, SessionsRequest
+
+    with OpenTrackerClient.demo() as client:
+        return {
+            zone: client.sessions(
+                SessionsRequest(date=LESSON_DAY, limit=1000, timeZone=zone), all_pages=True
+            ).df
+            for zone in ("EST", LESSON_ZONE)
+        }
+
+
+def visitor_history(uid: str) -> list[dict[str, str]]:
+    """A visitor's visits up to the lesson's day, asked of the demo API with a plain POST."""
+    import requests
+
+    from ot_magic import demo
+    from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
+
+    form = {"login": DEMO_LOGIN, "password": DEMO_PASSWORD, "uid": uid, "date": LESSON_DAY,
+            "limit": 10000, "dataType": "json"}  # fmt: skip
+    answer = requests.post(demo.url() + "views/c_view_sessions_by_user.jsp", data=form, timeout=60)
+    answer.raise_for_status()
+    body = answer.json()
+    return [dict(zip(body["field"], row, strict=True)) for row in body["resultsList"]]
+
+
+def test_teaching_lesson_runs_every_answer(lesson):
+    nb, facts = lesson
     assert problems(nb) == []
     assert facts["visits"] > 1000 and facts["hours"] == list(range(24)), "the whole day, all pages"
     assert facts["journey"] > 1 and facts["visitor_ids"] == [facts["regular"]]
@@ -184,7 +241,60 @@ def test_teaching_lesson_runs_every_answer(tmp_path):
     assert all(cell.outputs for cell in answers if not cell.source.startswith("%%"))
 
 
-def test_the_student_version_of_the_lesson_runs_with_its_exercises_left_open(tmp_path):
+def test_teaching_lesson_outputs_show_plain_values(lesson):
+    nb, _ = lesson
+    raw_reprs = ("np.int", "np.float", "Timedelta(", "Timestamp(", "0 days 0", "dtype:")
+    for i, out in outputs(nb):
+        data = out.get("data", {})
+        if "application/vnd.jupyter.widget-view+json" in data:
+            continue
+        text = out.get("text", "") + data.get("text/plain", "")
+        assert not [r for r in raw_reprs if r in text], f"cell {i} shows {text[:300]!r}"
+
+
+def test_teaching_answers_match_pandas_on_the_day_fetched_again(lesson, demo_day):
+    _, facts = lesson
+    day = demo_day["EST"]
+    assert facts["visits"] == len(day)
+    per_city = day.groupby(["country_name", "city"], observed=True).size()
+    shown = facts["top_cities"]
+    assert [n for *_, n in shown] == sorted(per_city, reverse=True)[:5]
+    assert all(per_city[(country, city)] == n for country, city, n in shown)
+    assert facts["outside_us"] == pytest.approx((day.country_code != "US").sum() / len(day))
+    assert facts["single_page"] == pytest.approx(day.single_event.mean())
+    several = day[~day.single_event].groupby("search", observed=True).duration
+    medians = several.median()[several.size() >= 10]
+    assert medians[facts["longest_terms"][0]] == medians.max()
+    assert facts["number_visits"] == day.number_visits.max()
+
+
+def test_teaching_busiest_hour_is_read_in_the_lessons_time_zone(lesson, demo_day):
+    _, facts = lesson
+    zoned = demo_day[LESSON_ZONE].session_start_unix_timestamp.dt.tz_convert(LESSON_ZONE)
+    assert facts["zone_day"] == len(zoned)
+    assert zoned.dt.date.astype(str).eq(LESSON_DAY).all(), "the day runs midnight to midnight"
+    est_starts = demo_day["EST"].session_start_unix_timestamp
+    assert zoned.min() < est_starts.min() and zoned.max() < est_starts.max(), "another day"
+    hours = zoned.dt.hour.value_counts()
+    assert facts["busiest_hour_visits"] == hours[facts["busiest_hour"]] == hours.max()
+
+
+def test_teaching_regular_visitors_history_is_whole_and_spans_first_to_last_visit(lesson):
+    _, facts = lesson
+    history = visitor_history(facts["regular"])
+    starts = [int(row["session_start_unix_timestamp"]) for row in history]
+    assert {row["first_session_unix_timestamp"] for row in history} == {
+        str(facts["first_session_ms"])
+    }
+    assert facts["first_visit_ms"] == facts["first_session_ms"] == min(starts)
+    assert facts["journey"] == facts["number_visits"] == len(history)
+    assert max(int(row["number_visits"]) for row in history) == len(history)
+    assert facts["span_ms"] == max(starts) - min(starts)
+    assert facts["journey_more"] is False
+
+
+def test_the_student_version_of_the_lesson_runs_with_its_exercises_left_open(tmp_path, monkeypatch):
+    monkeypatch.setenv("OT_CACHE_DIR", str(tmp_path / "ot_cache"))  # see the lesson fixture
     nb, facts = execute("teaching-student", "{'visits': len(visits)}", tmp_path)
     assert problems(nb) == []
     assert facts["visits"] > 1000
