@@ -87,8 +87,10 @@ def cell_index(nb: nbformat.NotebookNode, starts_with: str) -> int:
 
 
 @pytest.fixture(autouse=True)
-def _demo_kernel_env(monkeypatch):
+def _demo_kernel_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("OT_API_URL", "demo")
+    # a day cache of its own: days cached by another run (another emulator) are not this one's
+    monkeypatch.setenv("OT_CACHE_DIR", str(tmp_path_factory.mktemp("ot-cache")))
     for secret in ("OT_LOGIN", "OT_PASSWORD", "OT_TICKET_ID"):
         monkeypatch.delenv(secret, raising=False)
 

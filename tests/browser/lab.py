@@ -87,6 +87,7 @@ class JupyterLab:
             (folder / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
         env = {
             **os.environ,
+            "OT_CACHE_DIR": str(home / "ot_cache"),  # no day cached by another run or emulator
             **self.extra_env,
             "JUPYTER_CONFIG_DIR": str(dirs["config"]),
             "JUPYTER_DATA_DIR": str(dirs["data"]),
