@@ -33,7 +33,15 @@ from .errors import ParameterError
 from .help import SECTIONS, sections
 from .params import COLUMN_NAMES, USER_PARAMS, Param, Period, country_codes, known_locales
 from .request import SessionsRequest
-from .run import Pull, Wording, in_background, run_call, run_sessions, user_namespace
+from .run import (
+    Pull,
+    Wording,
+    in_background,
+    run_call,
+    run_sessions,
+    secrets_of,
+    user_namespace,
+)
 from .schema import FIELDS
 from .views.tree import SHARED
 
@@ -468,7 +476,8 @@ class SessionsPanel(widgets.VBox):
         self._request = None
         if not problems:
             try:
-                self._request = SessionsRequest(**values)
+                # a password typed into a filter is named, never sent or copied into a cell
+                self._request = SessionsRequest(**values).check_secrets(secrets_of(self._client))
             except ParameterError as error:
                 problems.append(error)
         self._problem = problems[0] if problems else None
