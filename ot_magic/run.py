@@ -180,7 +180,7 @@ def run_sessions(
         return Outcome(line=str(error), ok=False, error=error)
     cancel = cancel if cancel is not None else threading.Event()
     if pull.to is not None:
-        return _run_to(client, request, pull, out, namespace, progress, cancel, catch_all)
+        return _run_to(client, request, pull, out, namespace, progress, cancel, catch_all, wording)
     from . import bulk
 
     def fetch() -> SessionsResult:
@@ -232,6 +232,7 @@ def _run_to(
     progress: Progress | None,
     cancel: threading.Event,
     catch_all: bool,
+    wording: Wording,
 ) -> Outcome:
     """``--to``: a day at a time into the dataset at ``pull.to``, bound to ``out`` however
     the pull ends (the complete days are there)."""
@@ -256,7 +257,7 @@ def _run_to(
     kept = len(report.written) + len(report.skipped)
     if report.left:
         line = (
-            f"Interrupted. {kept} complete days are in {dataset.path} (bound to {out}); "
+            f"{wording.cancelled}. {kept} complete days are in {dataset.path} (bound to {out}); "
             f"run the same cell again to fetch the other {len(report.left)} (complete days "
             "are skipped)"
         )
