@@ -313,7 +313,7 @@ class OTMagic(Magics):
                 raise outcome.error
             if outcome.stopped:
                 raise PartialResultUsageError(outcome.line)
-            raise usage_error(type(outcome.error).__name__)(outcome.line)
+            raise usage_error(type(outcome.error or OpenTrackerError()).__name__)(outcome.line)
         if hasattr(outcome.value, "show_views"):
             outcome.value.show_views = not args.no_display and self.display
         return outcome.value

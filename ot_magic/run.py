@@ -201,8 +201,7 @@ def run_sessions(
         line = stopped_line(str(outcome.error), len(result.df), outcome.error.resume, out, wording)
         return Outcome(result, line, False, outcome.error, stopped=True)
     if cancel.is_set():
-        pages = f"{result.pages} page{'s' * (result.pages != 1)}"
-        reason = f"{wording.cancelled} after {pages} in {result.elapsed:.2f} s"
+        reason = f"{wording.cancelled} after {_pages(result)} in {result.elapsed:.2f} s"
         line = stopped_line(reason, len(result.df), result.resume, out, wording)
         return Outcome(result, line, False, stopped=True)
     return Outcome(result, done_line(result, out, wording))
@@ -271,9 +270,8 @@ def _run_to(
 
 def done_line(result: SessionsResult, out: str, wording: Wording) -> str:
     """``'40 sessions, 1 page, 0.21 s → visits'``, and how to get more when more exist."""
-    rows, pages = len(result.df), result.pages
-    text = f"{rows:,} session{'s' * (rows != 1)}, {pages} page{'s' * (pages != 1)}"
-    text += f", {result.elapsed:.2f} s → {out}"
+    rows = len(result.df)
+    text = f"{rows:,} session{'s' * (rows != 1)}, {_pages(result)}, {result.elapsed:.2f} s → {out}"
     if result.resume:
         text += (
             f" · more rows exist: {wording.every} for every one; to fetch the rest,"
@@ -282,6 +280,10 @@ def done_line(result: SessionsResult, out: str, wording: Wording) -> str:
     elif result.more:
         text += f" · more rows exist: {wording.every} for every one"
     return text
+
+
+def _pages(result: SessionsResult) -> str:
+    return f"{result.pages} page{'s' * (result.pages != 1)}"
 
 
 def stopped_line(
