@@ -32,7 +32,6 @@ import getpass
 import os
 import re
 import shlex
-import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -43,7 +42,8 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import ArgDecorator, argument, magic_arguments
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
-from .errors import ConfigurationError, OpenTrackerError, ParameterError, PartialResultError
+from .errors import ConfigurationError, OpenTrackerError, ParameterError
+from .run import Pull, Wording, configured_secrets, interrupt_cancels, run_sessions
 
 DEFAULT_OUT = "ot_sessions"
 
@@ -276,13 +276,7 @@ class OTMagic(Magics):
             print(self.otsessions.parser.format_help().rstrip() + "\n\n" + parameter_help())
             return None
         with self._one_line_errors():
-            try:
-                return self._sessions(args, line, cell)
-            except PartialResultError as error:
-                self._bind(args.out, error.partial)
-                if not self.short_errors:
-                    raise
-                raise PartialResultUsageError(_partial_message(error, args.out)) from None
+            return self._sessions(args, line, cell)
 
     @contextmanager
     def _one_line_errors(self) -> Iterator[None]:
@@ -301,30 +295,34 @@ class OTMagic(Magics):
         if args.dry_run:
             print(self._dry_run(request, args))
             return None
-        paging = bool(args.all_pages or args.max_rows or args.to)
-        progress = _Progress() if paging else None
-        interrupted = threading.Event()
+        if args.to and args.max_rows is not None:
+            raise OptionError("--to writes whole days: leave out --max-rows")
+        pull = self._pull(args)
+        progress = _Progress() if pull.paged else None
+        cancel = threading.Event()
         try:
-            with _interrupt_stops_paging(interrupted) if paging else nullcontext():
-                result = self._pull(args, request, progress, interrupted)
+            with interrupt_cancels(cancel) if pull.paged else nullcontext():
+                outcome = run_sessions(self._run_client(args), request, pull, out=args.out,
+                                       namespace=self.shell.user_ns, wording=_wording(args.out),
+                                       progress=progress, cancel=cancel)  # fmt: skip
         finally:
             if progress is not None:
                 progress.close()
-        if args.to:
-            return self._bind_dataset(args, result)
-        self._bind(args.out, result)
-        if interrupted.is_set():
-            raise PartialResultUsageError(
-                _resume_message("Interrupted", len(result.df), result.resume, args.out)
-            )
-        result.show_views = not args.no_display and self.display
-        return result
+        if not outcome.ok:
+            if outcome.error is not None and not self.short_errors:
+                raise outcome.error
+            if outcome.stopped:
+                raise PartialResultUsageError(outcome.line)
+            raise usage_error(type(outcome.error or OpenTrackerError()).__name__)(outcome.line)
+        if hasattr(outcome.value, "show_views"):
+            outcome.value.show_views = not args.no_display and self.display
+        return outcome.value
 
     def _request(self, args: argparse.Namespace, line: str, cell: str | None) -> Any:
         from .request import SessionsRequest
 
         namespace = self.shell.user_ns
-        secrets = _configured_secrets()  # the user's own, even with --demo: never echoed
+        secrets = configured_secrets()  # the user's own, even with --demo: never echoed
         if cell is None:
             request = SessionsRequest.from_arguments(args.params, namespace, secrets)
         elif args.params:
@@ -393,10 +391,6 @@ class OTMagic(Magics):
             client.close()
         self._clients.clear()
 
-    def _bind(self, out: str, result: Any) -> None:
-        if result is not None:
-            self.shell.user_ns[out] = result.df
-
     def _dry_run(self, request: Any, args: argparse.Namespace) -> str:
         """What a run would send (secrets as ***) and the equivalent cell; nothing is sent."""
         from .params import ENDPOINT_PATHS, PARAMS
@@ -439,52 +433,25 @@ class OTMagic(Magics):
 
     # ------------------------------------------------------------ --to, --refresh, --record, %otcache
 
-    def _pull(
-        self, args: argparse.Namespace, request: Any, progress: Any, cancel: threading.Event
-    ) -> Any:
-        """The cell's pull (:mod:`ot_magic.bulk`): into a dataset (``--to``), else into memory
-        with finished days from the cache; ``--record`` saves the raw answers too."""
-        from . import bulk
+    def _pull(self, args: argparse.Namespace) -> Pull:
+        """How much the cell fetches: into a dataset (``--to``), else into memory with finished
+        days from the cache (not with ``--record``, which must see every answer)."""
+        from .cache import DayCache
 
+        use_cache = self.cache and not args.record and not args.to
+        return Pull(all_pages=args.all_pages, max_rows=args.max_rows, to=args.to,
+                    refresh=args.refresh or bool(args.record),
+                    cache=DayCache() if use_cache else None)  # fmt: skip
+
+    def _run_client(self, args: argparse.Namespace) -> Any:
+        """The cell's client; with ``--record``, one that also saves the raw answers."""
         client = self._client(args.demo)
-        if args.record:
-            from .replay import recording_client
+        if not args.record:
+            return client
+        from .replay import recording_client
 
-            api_url = "demo" if args.demo else self._setting("api_url")[0]
-            client = recording_client(api_url, args.record, timeout=client.timeout)
-        if not args.to:
-            from .cache import DayCache
-
-            use_cache = self.cache and not args.record
-            return bulk.fetch(client, request, all_pages=args.all_pages, max_rows=args.max_rows,
-                              progress=progress, cancel=cancel, refresh=args.refresh,
-                              cache=DayCache() if use_cache else None)  # fmt: skip
-        if args.max_rows is not None:
-            raise OptionError("--to writes whole days: leave out --max-rows")
-        from .store import SessionsDataset
-
-        self._pull_report = bulk.PullReport()
-        try:
-            return bulk.pull_to(client, request, args.to, refresh=args.refresh or bool(args.record),
-                                progress=progress, cancel=cancel, report=self._pull_report)  # fmt: skip
-        except PartialResultError as error:
-            self.shell.user_ns[args.out] = SessionsDataset(args.to)
-            if not self.short_errors:
-                raise
-            raise PartialResultUsageError(f"{error} (the dataset is bound to {args.out})") from None
-
-    def _bind_dataset(self, args: argparse.Namespace, dataset: Any) -> Any:
-        """Bind the dataset's lazy handle; after an interrupt, say how to fetch the rest."""
-        self.shell.user_ns[args.out] = dataset
-        report = self._pull_report
-        if report.left:
-            kept = len(report.written) + len(report.skipped)
-            raise PartialResultUsageError(
-                f"Interrupted. {kept} complete days are in {dataset.path} (bound to {args.out}); "
-                f"run the same cell again to fetch the other {len(report.left)} (complete days "
-                "are skipped)"
-            )
-        return dataset
+        api_url = "demo" if args.demo else self._setting("api_url")[0]
+        return recording_client(api_url, args.record, timeout=client.timeout)
 
     @magic_arguments()
     @argument("--clear", action="store_true", help="Remove the cached days.")
@@ -584,17 +551,6 @@ class _Progress:
             self.bar.close()
 
 
-def _configured_secrets() -> tuple[str, ...]:
-    """Every password and ticket the user configured (%otlogin, OT_PASSWORD, OT_TICKET_ID),
-    whichever of them a request would carry: a value holding one is refused, not echoed."""
-    from . import credentials
-
-    remembered = credentials.remembered()
-    found = [*(remembered.secrets if remembered is not None else ())]
-    found += [os.environ.get(name, "") for name in ("OT_PASSWORD", "OT_TICKET_ID")]
-    return tuple(secret for secret in found if secret)
-
-
 def _magic_line(args: argparse.Namespace) -> str:
     """The ``%%otsessions`` line with the options of ``args`` that change what is fetched."""
     line = f"%%otsessions --out {args.out}"
@@ -604,50 +560,18 @@ def _magic_line(args: argparse.Namespace) -> str:
     return line
 
 
-def _partial_message(error: PartialResultError, out: str) -> str:
-    """The client's one line, then where the rows are and the exact cell line to resume with."""
-    rows = len(error.partial.df) if error.partial is not None else 0
-    return _resume_message(str(error), rows, error.resume, out)
-
-
-def _resume_message(reason: str, rows: int, resume: dict[str, str] | None, out: str) -> str:
-    """``reason``, where the rows read are, and the exact cell lines that fetch the rest."""
+def _wording(out: str) -> Wording:
+    """How the magic says to fetch the rest: the exact cell options and lines."""
     from .paging import resume_text
 
-    message = f"{reason}. The {rows} rows read are in {out}"
-    if resume and set(resume) == {"nextToken"}:
-        message += (
-            f"; to fetch the rest, run the cell again with --all --out {out}_rest"
-            f" and this line added: {resume_text(resume)}"
-        )
-    elif resume:
-        message += (
-            f"; to fetch the rest, run the cell again with --all --out {out}_rest"
-            f" and these lines in place of its own {' and '.join(n for n in resume if n != 'nextToken')}:"
-            f" {resume_text(resume)}"
-        )
-    return message
+    def rest(resume: dict[str, str]) -> str:
+        again = f"run the cell again with --all --out {out}_rest and"
+        if set(resume) == {"nextToken"}:
+            return f"{again} this line added: {resume_text(resume)}"
+        replaced = " and ".join(name for name in resume if name != "nextToken")
+        return f"{again} these lines in place of its own {replaced}: {resume_text(resume)}"
 
-
-@contextmanager
-def _interrupt_stops_paging(stop: threading.Event) -> Iterator[None]:
-    """While a multi-page pull runs, the first Ctrl-C (Jupyter's "Interrupt the kernel") sets
-    ``stop``, so the pull ends after the pages being read and keeps their rows; a second
-    interrupts at once, as usual."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def stop_after_this_page(signum: int, frame: Any) -> None:
-        stop.set()
-        signal.signal(signal.SIGINT, previous)
-
-    signal.signal(signal.SIGINT, stop_after_this_page)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return Wording(every="run the cell with --all", rest=rest, cancelled="Interrupted")
 
 
 def register(ipython: Any) -> OTMagic:

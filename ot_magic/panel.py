@@ -24,22 +24,31 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, ClassVar
 
 import anywidget
 import ipywidgets as widgets
 
-from .errors import OpenTrackerError, ParameterError
-from .params import USER_PARAMS, Param, Period, country_codes
+from .errors import ParameterError
+from .help import SECTIONS, sections
+from .params import COLUMN_NAMES, USER_PARAMS, Param, Period, country_codes, known_locales
 from .request import SessionsRequest
+from .run import (
+    Pull,
+    Wording,
+    in_background,
+    run_call,
+    run_sessions,
+    secrets_of,
+    user_namespace,
+)
 from .schema import FIELDS
 from .views.tree import SHARED
 
 DEFAULT_OUT = "ot_sessions"
 _NAME = "190px"  # the width of the column of parameter names
 _NOT_SET = ""
-_IN_VIEW = {"common": None, "filter": "Filters"}  # other groups go under "Advanced"
+_IN_VIEW = SECTIONS[0][0]  # the first section of the help is in view, the others fold
 
 
 # ---------------------------------------------------------------- one control per parameter
@@ -248,14 +257,6 @@ class _Order(Control):
         self.column.value, self.direction.value = column, direction
 
 
-@cache
-def _locales() -> tuple[str, ...]:
-    """Babel's locales written the Java way (en_US) that the parameter table accepts."""
-    from babel.localedata import locale_identifiers
-
-    return tuple(sorted(i for i in locale_identifiers() if USER_PARAMS["locale"].accepts(i)))
-
-
 def _zone_ids() -> tuple[str, ...]:
     from .javatime import zone_ids
 
@@ -269,11 +270,11 @@ _CONTROLS: dict[str, Callable[[Param], Control]] = {
     "order": _Order,
     "bool": lambda p: _choice(p, ("true", "false")),
     "countries": lambda p: _Tags(p, sorted(country_codes())),
-    "columns": lambda p: _Tags(p, FIELDS),
+    "columns": lambda p: _Tags(p, COLUMN_NAMES),
     # Not ensure_option: Java also takes offsets such as GMT+1; the table's validator
     # names the mistake instead of a silent red box.
     "zone": lambda p: _text(p, widgets.Combobox, options=_zone_ids()),
-    "locale": lambda p: _text(p, widgets.Combobox, options=_locales()),
+    "locale": lambda p: _text(p, widgets.Combobox, options=known_locales()),
 }
 
 
@@ -475,7 +476,8 @@ class SessionsPanel(widgets.VBox):
         self._request = None
         if not problems:
             try:
-                self._request = SessionsRequest(**values)
+                # a password typed into a filter is named, never sent or copied into a cell
+                self._request = SessionsRequest(**values).check_secrets(secrets_of(self._client))
             except ParameterError as error:
                 problems.append(error)
         self._problem = problems[0] if problems else None
@@ -535,21 +537,15 @@ class SessionsPanel(widgets.VBox):
             return self._future
         self._cancel.clear()
         self._busy = True
-        options = (request, self.all_pages.value, self.max_rows.value or None)
+        max_rows = self.max_rows.value or None
+        pull = Pull(all_pages=self.all_pages.value, max_rows=max_rows)
         self.run_button.disabled = True
         self.cancel_button.disabled = False  # even a single page can be given up
         self.status.value = _status_html("running…")
-        self.progress.value, self.progress.max = 0, options[2] or 1
-        self.progress.layout.display = None if options[2] else "none"  # rows of max rows
+        self.progress.value, self.progress.max = 0, max_rows or 1
+        self.progress.layout.display = None if max_rows else "none"  # rows of max rows
         self.results.children = ()
-        future: Future = Future()
-        future.set_running_or_notify_cancel()
-        threading.Thread(
-            target=lambda: future.set_result(self._fetch(*options)),
-            name=f"ot-panel-{self.out}",
-            daemon=True,
-        ).start()
-        self._future = future
+        self._future = in_background(lambda: self._fetch(request, pull), f"ot-panel-{self.out}")
         return self._future
 
     def cancel(self) -> None:
@@ -572,27 +568,21 @@ class SessionsPanel(widgets.VBox):
         except FutureTimeout:
             raise TimeoutError(f"the panel's run is still going after {timeout} s") from None
 
-    def _fetch(self, request: SessionsRequest, all_pages: bool, max_rows: int | None) -> Any:
-        """The background half of Run: every outcome ends as one line in the status."""
-        failed = True
-        try:
-            result = self._make_client().sessions(
-                request,
-                all_pages=all_pages,
-                max_rows=max_rows,
-                progress=self._progress,
-                cancel=self._cancel,
-            )
-        except OpenTrackerError as error:  # a PartialResultError keeps the rows before it
-            result, line = getattr(error, "partial", None), str(error)
-        except Exception as error:  # shown as one line, never a traceback
-            result, line = None, f"{type(error).__name__}: {error}"
-        else:
-            line, failed = _summary(result, self.out, self._cancel.is_set()), False
+    def _fetch(self, request: SessionsRequest, pull: Pull) -> Any:
+        """The background half of Run (:func:`ot_magic.run.run_sessions`): every outcome ends
+        as one line in the status, and the result's display under it."""
+        outcome = run_call(self._make_client, catch_all=True)  # OT_API_URL is read here
+        if outcome.ok:
+            outcome = run_sessions(outcome.value, request, pull, out=self.out,
+                                   namespace=self._user_namespace(), wording=_WORDING,
+                                   progress=self._progress, cancel=self._cancel,
+                                   catch_all=True)  # fmt: skip
+        result, line = outcome.value, outcome.line
+        failed = outcome.error is not None  # a cancel is no failure: its line says what is left
         try:
             if result is not None:
-                self._bind(result)
-                self.results.children = (_result_view(result),)
+                self.result = result
+                self.results.children = (self._view(result),)
         except Exception as error:
             line, failed = f"{line}; the result could not be drawn: {type(error).__name__}", True
         finally:
@@ -602,6 +592,16 @@ class SessionsPanel(widgets.VBox):
             self.cancel_button.disabled = True
             self.run_button.disabled = self._request is None
         return result
+
+    def _view(self, result: Any) -> widgets.Widget:
+        """The result's own display (summary, overview, table, drill-down, map), its "Save as"
+        binding where Run binds; a line when no session matched."""
+        if not len(result.df):
+            return widgets.HTML("No sessions matched this request.")
+        from .views.results import build_view
+
+        result.view = build_view(result, self._namespace)
+        return result.view
 
     def _progress(self, rows: int, pages: int) -> None:
         self.status.value = _status_html(f"page {pages}: {rows} rows so far…")
@@ -615,14 +615,13 @@ class SessionsPanel(widgets.VBox):
             self._client = OpenTrackerClient("demo" if self.demo else None)
         return self._client
 
-    def _bind(self, result: Any) -> None:
-        self.result = result
-        namespace = self._namespace
-        if namespace is None:
-            shell = _shell()
-            namespace = shell.user_ns if shell is not None else {}
-            self._namespace = namespace
-        namespace[self.out] = result.df
+    def _user_namespace(self) -> dict[str, Any]:
+        """The ``namespace=`` given, else the shell's (found at the first Run), else a dict."""
+        if self._namespace is None:
+            self._namespace = user_namespace()
+            if self._namespace is None:
+                self._namespace = {}
+        return self._namespace
 
     @property
     def namespace(self) -> dict[str, Any] | None:
@@ -632,11 +631,14 @@ class SessionsPanel(widgets.VBox):
     # ------------------------------------------------------------ layout
 
     def _layout(self) -> list[widgets.Widget]:
-        blocks: dict[str | None, list[Control]] = {}
-        for control in self.controls.values():
-            title = _IN_VIEW.get(control.param.group, "Advanced")
-            blocks.setdefault(title, []).append(control)
-        self._sections = {title: rows for title, rows in blocks.items() if title is not None}
+        blocks: dict[str, list[Control]] = {}
+        for title, params in sections(c.param for c in self.controls.values()):
+            blocks[title] = [self.controls[param.name] for param in params]
+        placed = {name for rows in blocks.values() for name in (c.param.name for c in rows)}
+        rest = [c for name, c in self.controls.items() if name not in placed]
+        if rest:  # a group no section names
+            blocks.setdefault(SECTIONS[-1][0], []).extend(rest)
+        self._sections = {title: rows for title, rows in blocks.items() if title != _IN_VIEW}
         self.accordion = accordion = widgets.Accordion(
             children=[widgets.VBox([c.row for c in rows]) for rows in self._sections.values()],
             titles=tuple(self._sections),
@@ -647,7 +649,7 @@ class SessionsPanel(widgets.VBox):
         title = widgets.HTML(f"<b>Opentracker sessions</b> → <code>{html.escape(self.out)}</code>")
         return [
             title,
-            *(control.row for control in blocks.get(None, [])),
+            *(control.row for control in blocks.get(_IN_VIEW, [])),
             accordion,
             self.request_message,
             buttons,
@@ -687,21 +689,14 @@ def _status_html(message: str) -> str:
     return f"<span>{html.escape(message)}</span>"
 
 
-def _summary(result: Any, out: str, cancelled: bool) -> str:
-    """``'40 sessions, 1 page, 0.21 s → visits'``, and how to get the rest when more exist."""
-    pages = f"{result.pages} page{'s' if result.pages != 1 else ''}"
-    text = f"{len(result.df)} sessions, {pages}, {result.elapsed:.2f} s → {out}"
-    if cancelled:
-        text += " (cancelled: rows read so far"
-        text += f"; {result.resume_text()} goes on)" if result.resume else ")"
-    elif result.resume:
-        text += (
-            " · more rows exist: tick 'all pages' (--all) for every one, or set"
-            f" {result.resume_text()} (Advanced) for the rest"
-        )
-    elif result.more:
-        text += " · more rows exist: tick 'all pages' (--all) for every one"
-    return text
+def _rest(resume: dict[str, str]) -> str:
+    """The panel's steps to fetch exactly the rest."""
+    from .paging import resume_text
+
+    return f"set {resume_text(resume)} and Run again with 'all pages' ticked"
+
+
+_WORDING = Wording(every="tick 'all pages' (--all)", rest=_rest)
 
 
 def _section_title(title: str, set_names: list[str]) -> str:
@@ -710,17 +705,3 @@ def _section_title(title: str, set_names: list[str]) -> str:
         return title
     names = ", ".join(set_names[:3]) + (", …" if len(set_names) > 3 else "")
     return f"{title} ({len(set_names)} set: {names})"
-
-
-def _result_view(result: Any) -> widgets.Widget:
-    """The result's own table and map (each once its view exists), else a plain HTML preview."""
-    views = []
-    for name in ("table", "map"):
-        try:
-            views.append(getattr(result, name))
-        except ImportError:
-            continue
-    if not views:
-        preview = result.df.head(20).to_html(max_cols=20, border=0)
-        views = [widgets.HTML(f'<div style="overflow:auto; max-height:420px">{preview}</div>')]
-    return widgets.VBox(views)

@@ -146,7 +146,7 @@ def test_an_interrupt_during_all_keeps_the_pages_read_and_says_how_to_resume(api
         signal.signal(signal.SIGINT, previous)
     assert isinstance(result.error_in_exec, UsageError)
     line = re.split(r"[\r\n]+", capsys.readouterr().err.strip())[-1]
-    assert line.startswith("UsageError: Interrupted. The ")
+    assert re.match(r"UsageError: Interrupted after \d+ pages? in [\d.]+ s\. The ", line), line
     resume = re.search(r"this line added: (nextToken = \S+)$", line).group(1)
     kept = api.user_ns["visits"]
     assert 0 < len(kept) < len(full)

@@ -19,6 +19,9 @@ from test_request import requests as valid_requests  # strategies built from the
 from ot_magic.panel import SessionsPanel
 from ot_magic.params import USER_PARAMS
 from ot_magic.request import SessionsRequest
+from ot_magic.views.tree import close_tree
+
+CANARY = "canary-panel-pw-2c81f0"
 
 
 def fresh_panel(**kwargs) -> SessionsPanel:
@@ -109,6 +112,25 @@ def test_controls_fit_their_kind():
     assert countries.allowed_tags == [], "the box takes what is typed; the table judges it"
     assert "America/New_York" in panel.controls["timeZone"].inputs[0].options
     assert "nl_NL" in panel.controls["locale"].inputs[0].options
+
+
+def test_sections_locales_and_columns_come_from_the_help_and_the_parameter_table():
+    from ot_magic.help import SECTIONS, sections
+    from ot_magic.params import COLUMN_NAMES, known_locales
+
+    panel = fresh_panel()
+    grouped = sections()
+    main, *folded = grouped
+    assert main[0] == SECTIONS[0][0]
+    in_view = [c for c in panel.children if isinstance(c, widgets.HBox)]
+    assert in_view[: len(main[1])] == [panel.controls[p.name].row for p in main[1]]
+    assert panel.accordion.titles == tuple(title for title, _ in folded)
+    for box, (_, params) in zip(panel.accordion.children, folded, strict=True):
+        assert list(box.children) == [panel.controls[p.name].row for p in params]
+    assert tuple(panel.controls["locale"].inputs[0].options) == known_locales()
+    assert sorted(panel.controls["showColumns"].known.values()) == sorted(COLUMN_NAMES)
+    type_into(panel, "showColumns", ["Filtered_Company"])
+    assert panel.request.params["showColumns"] == ("filtered_company",)
 
 
 # --- the request follows the controls --------------------------------------------------------
@@ -366,16 +388,16 @@ def test_run_binds_the_dataframe_to_the_out_name_and_shows_the_result(client):
 def test_after_run_the_status_says_more_rows_exist_and_how_to_get_them(client):
     panel = fresh_panel(client=client)
     panel.request = DAY
+    panel.all_pages.value, panel.max_rows.value = True, 30
     panel.run_button.click()
     result = panel.wait(30)
-    assert result.more, "the day has more than 25 sessions"
     status = text_of(panel.status)
-    assert "more rows exist" in status and "(--all)" in status
-    # one json page has no token that goes on exactly: the way on is 'all pages'
-    assert result.next_token is None and "nextToken" not in status
-    panel.all_pages.value = True
+    steps = f"to fetch the rest, set nextToken = {result.next_token} and Run again"
+    assert "more rows exist" in status and steps in status, status
+    panel.request = DAY.replace(nextToken=result.next_token)
     panel.run_button.click()
-    assert len(panel.wait(60).df) > len(result.df)
+    rest = panel.wait(30).df
+    assert not set(rest["session_id"]) & set(result.df["session_id"]), "the rest, not again"
 
 
 def test_a_run_that_read_everything_does_not_promise_more_rows(client):
@@ -434,9 +456,10 @@ def test_all_pages_shows_progress_and_cancel_keeps_the_rows_so_far(client, emula
     assert result.pages <= 2, "stopped after the page being read when Cancel was clicked"
     assert result.next_token is not None, "more pages were left"
     assert namespace[panel.out] is result.df
-    assert text_of(panel.status).endswith(
-        f"(cancelled: rows read so far; nextToken = {result.next_token} goes on)"
-    )
+    status = text_of(panel.status)
+    assert status.startswith(f"Cancelled after {result.pages} page"), status
+    assert f"The {len(result.df)} rows read are in {panel.out}; to fetch the rest, set" in status
+    assert f"nextToken = {result.next_token} and Run again" in status
 
 
 def test_max_rows_stops_a_multi_page_pull(client):
@@ -503,6 +526,101 @@ def test_an_unreachable_server_is_one_line_in_the_panel():
     assert panel.wait(30) is None
     shown = text_of(panel.status)
     assert shown.startswith("could not reach 127.0.0.1:") and "\n" not in shown
+
+
+def test_run_shows_the_results_overview_table_drill_down_and_map_linked(client):
+    import numpy as np
+
+    panel = fresh_panel(client=client)
+    panel.request = DAY.replace(limit=200)
+    panel.run_button.click()
+    result = panel.wait(30)
+    (view,) = panel.results.children
+    assert view is result.view, "the result's own display, not a copy"
+    assert view.children == (
+        view.summary,
+        result.overview,
+        result.table,
+        view.drilldown,
+        result.map,
+    )
+    gb = np.flatnonzero(result.df.country_code.eq("GB").fillna(False).to_numpy())
+    result.overview.select("country", ["GB"])  # as clicking the GB bar does
+    assert len(result.filtered) == len(gb) < len(result.df)
+    view.table.grid.selections = [{"r1": 0, "c1": 0, "r2": 0, "c2": 0}]  # the filtered table
+    assert view.drilldown.session_row() == int(gb[0])
+
+
+def test_save_as_under_the_results_binds_where_run_binds_with_the_out_check(client):
+    namespace = {}
+    panel = fresh_panel(client=client, namespace=namespace)
+    panel.request = DAY
+    panel.run_button.click()
+    drill = panel.wait(30).view.drilldown
+    drill.table.select_rows([0])
+    drill.page_views_button.click()
+    assert drill.save("clicks") == f"saved as clicks ({len(drill.result.df)} rows)"
+    assert namespace["clicks"] is drill.result.df
+    assert drill.save("print").startswith("Save as: 'print' is a Python built-in")
+    assert "print" not in namespace
+
+
+def test_a_run_with_no_session_says_so_instead_of_empty_views(client):
+    panel = fresh_panel(client=client)
+    panel.request = DAY.replace(includeCountryCode="AQ")  # nobody visits from Antarctica
+    panel.run_button.click()
+    result = panel.wait(30)
+    assert len(result.df) == 0 and text_of(panel.status).startswith("0 sessions, 1 page")
+    assert text_of(panel.results.children[0]) == "No sessions matched this request."
+
+
+def test_a_password_typed_into_a_filter_is_refused_in_one_line_and_nothing_is_sent(
+    client, emulator, monkeypatch
+):
+    monkeypatch.setenv("OT_PASSWORD", CANARY)
+    panel = fresh_panel(client=client)
+    panel.request = DAY
+    type_into(panel, "search", f"x{CANARY}y")
+    said = text_of(panel.controls["search"].message)
+    assert said == "search: the value holds your configured password or ticket; it is neither" \
+        " sent nor shown"  # fmt: skip
+    assert panel.run_button.disabled and CANARY not in every_widget_state().replace(
+        f"x{CANARY}y", ""
+    ), "only the box the user typed into holds it"
+    ok, text = panel.copy_button.click()
+    assert not ok and CANARY not in text and CANARY not in panel.cell_text.value
+    before = len(emulator.requests)
+    with pytest.raises(ValueError, match=r"^search: the value holds your configured password"):
+        panel.run()
+    assert len(emulator.requests) == before
+    close_tree(panel)  # the box the user typed into goes too
+
+
+def test_the_password_of_the_panels_own_client_is_refused_too(emulator):
+    from ot_magic.client import OpenTrackerClient
+    from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
+
+    with OpenTrackerClient(emulator.url, credentials=(DEMO_LOGIN, DEMO_PASSWORD)) as own:
+        panel = fresh_panel(client=own)
+        type_into(panel, "filterByCurrentTitle", DEMO_PASSWORD)
+        assert "holds your configured password" in text_of(
+            panel.controls["filterByCurrentTitle"].message
+        )
+        assert panel.run_button.disabled
+        close_tree(panel)
+
+
+def test_an_out_name_that_would_hide_a_builtin_is_refused_at_run_and_nothing_is_sent(
+    client, emulator
+):
+    namespace = {}
+    panel = fresh_panel(client=client, namespace=namespace, out="len")
+    panel.request = DAY
+    before = len(emulator.requests)
+    panel.run_button.click()
+    assert panel.wait(30) is None
+    assert text_of(panel.status).startswith("out: 'len' is a Python built-in")
+    assert namespace == {} and len(emulator.requests) == before
 
 
 def test_a_demo_panel_runs_against_the_built_in_emulator():

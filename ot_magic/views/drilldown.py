@@ -21,8 +21,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..names import name_problem
 from ..params import ENDPOINT_PATHS, params_for
+from ..run import bind, run_call, user_namespace
 from .columns import plural
 from .table import SessionsTable
 from .tree import close_tree
@@ -128,32 +128,28 @@ class DrillDown(widgets.VBox):
     # --- fetching and saving ----------------------------------------------------------------
 
     def _fetch(self, what: str) -> None:
-        from ..errors import OpenTrackerError
-
         reason = self.page_views_reason() if what == "page_views" else self.visitor_reason()
         if reason is not None:
             self.status.value = f"<small>{html.escape(reason)}</small>"
             return
         row = self.session_row()
         self.page_views_button.disabled = self.visitor_button.disabled = True
-        try:
-            carried = self.carried()
+
+        def fetch() -> Any:
             if what == "page_views":
-                result = self.client.page_views(self._value("visit_id"), **carried)
-                noun, default = "page views of the visit", "ot_page_views"
-            else:
-                result = self.client.sessions_by_user(self._value("machine_idx"), **carried)
-                noun, default = "sessions of the visitor", "ot_visitor_sessions"
-        except Exception as error:  # shown under the buttons: a click must never fail silently
-            line = (
-                str(error)
-                if isinstance(error, OpenTrackerError)
-                else f"{type(error).__name__}: {error}"
-            )
-            self.status.value = f"<span style='color:#b00'>{html.escape(line)}</span>"
+                return self.client.page_views(self._value("visit_id"), **self.carried())
+            return self.client.sessions_by_user(self._value("machine_idx"), **self.carried())
+
+        outcome = run_call(fetch, catch_all=True)  # a click must never fail silently
+        self._enable_buttons()
+        if not outcome.ok:
+            self.status.value = f"<span style='color:#b00'>{html.escape(outcome.line)}</span>"
             return
-        finally:
-            self._enable_buttons()
+        result = outcome.value
+        if what == "page_views":
+            noun, default = "page views of the visit", "ot_page_views"
+        else:
+            noun, default = "sessions of the visitor", "ot_visitor_sessions"
         counted = plural(len(result.df), "page view" if what == "page_views" else "session")
         self._show(result, f"{counted} of {noun.split(' of ', 1)[1]} of row {row}", default, what)
 
@@ -171,24 +167,12 @@ class DrillDown(widgets.VBox):
         """Bind the drill-down's DataFrame to ``name`` (default: the "Save as" box) in the
         namespace; returns the line shown under the buttons."""
         name = (name or self.save_name.value).strip()
-        namespace = self.namespace if self.namespace is not None else _user_namespace()
+        namespace = self.namespace if self.namespace is not None else user_namespace()
         if self.result is None:
             line = "nothing fetched yet"
-        elif problem := name_problem(name):
-            line = f"Save as: {problem}"
-        elif namespace is None:
-            line = "Save as: no IPython namespace here; use drill.result.df"
+        elif problem := bind(namespace, name, self.result):
+            line = f"Save as: {problem}" + "; use drill.result.df" * (namespace is None)
         else:
-            namespace[name] = self.result.df
             line = f"saved as {name} ({len(self.result.df):,} rows)"
         self.status.value = f"<small>{html.escape(line)}</small>"
         return line
-
-
-def _user_namespace() -> MutableMapping | None:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        return None
-    shell = get_ipython()
-    return shell.user_ns if shell is not None else None
