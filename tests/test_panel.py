@@ -400,6 +400,19 @@ def test_after_run_the_status_says_more_rows_exist_and_how_to_get_them(client):
     assert not set(rest["session_id"]) & set(result.df["session_id"]), "the rest, not again"
 
 
+def test_after_one_page_the_status_offers_all_pages_never_a_json_pages_token(client):
+    panel = fresh_panel(client=client)
+    panel.request = DAY
+    panel.run_button.click()
+    result = panel.wait(30)
+    assert result.more and result.next_token is None  # a json page's token would skip rows
+    status = text_of(panel.status)
+    assert "more rows exist" in status and "(--all)" in status and "nextToken" not in status
+    panel.all_pages.value = True
+    panel.run_button.click()
+    assert len(panel.wait(60).df) > len(result.df)
+
+
 def test_a_run_that_read_everything_does_not_promise_more_rows(client):
     panel = fresh_panel(client=client)
     panel.request = DAY
