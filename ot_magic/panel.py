@@ -43,7 +43,7 @@ from .run import (
     user_namespace,
 )
 from .schema import FIELDS
-from .views.tree import SHARED
+from .views.tree import SHARED, close_tree
 
 DEFAULT_OUT = "ot_sessions"
 _NAME = "190px"  # the width of the column of parameter names
@@ -544,7 +544,9 @@ class SessionsPanel(widgets.VBox):
         self.status.value = _status_html("running…")
         self.progress.value, self.progress.max = 0, max_rows or 1
         self.progress.layout.display = None if max_rows else "none"  # rows of max rows
-        self.results.children = ()
+        shown, self.results.children = self.results.children, ()
+        for old in shown:  # a Run replaces the results shown: their widgets go with them
+            close_tree(old)
         self._future = in_background(lambda: self._fetch(request, pull), f"ot-panel-{self.out}")
         return self._future
 

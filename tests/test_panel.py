@@ -693,3 +693,19 @@ def test_panels_share_layouts_and_styles_so_a_saved_notebook_stays_small():
     assert len(models) <= 140, len(models)
     assert sum(isinstance(w, widgets.Layout) for w in models) <= 30  # 96 unshared
     assert second.controls["limit"].row.layout is first.controls["site"].row.layout
+
+
+def test_a_second_run_closes_the_widgets_of_the_results_it_replaces(client):
+    panel = fresh_panel(client=client)
+    panel.request = DAY
+    panel.run_button.click()
+    first = panel.wait(30)
+    table = first.table
+    assert table.comm is not None
+    panel.run_button.click()
+    second = panel.wait(30)
+    deadline = time.monotonic() + 10  # the view is swapped once the run's result is drawn
+    while panel.results.children[0] is not second.view and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert table.comm is None  # closed: no longer in the kernel or a saved notebook's state
+    assert second.table.comm is not None
