@@ -190,6 +190,8 @@ class CachedAnswer:
     def __init__(
         self, cache: DayCache, source: str, request: SessionsRequest, *, refresh: bool = False
     ) -> None:
+        from .paging import covered_days
+
         days = covered_days(request)
         self.over = bool(days) and day_is_over(max(days), request)
         self.cache, self.refresh = cache, refresh
@@ -206,19 +208,6 @@ class CachedAnswer:
         """Keep ``page`` if every day it covers has ended."""
         if self.over:
             self.cache.put(self.key, [page], next_token=page.next_token)
-
-
-def covered_days(request: SessionsRequest) -> list[dt.date]:
-    """The days of a request with a ``date`` and a period in days or weeks, whatever else it
-    sets; else ``[]``: ``covered_days(SessionsRequest(date="2011-11-16", period="1w"))``."""
-    params = request.params
-    date, period = params.get("date"), params.get("period")
-    if date is None:
-        return []
-    if period is None:
-        return [date]
-    per_unit = {"d": 1, "w": 7}.get(period.unit)
-    return [date - dt.timedelta(days=n) for n in range(period.count * per_unit)] if per_unit else []
 
 
 class CachedDays:
@@ -247,4 +236,4 @@ class CachedDays:
         return False
 
 
-__all__ = ["CachedAnswer", "CachedDays", "DayCache", "cache_dir", "covered_days", "day_is_over"]
+__all__ = ["CachedAnswer", "CachedDays", "DayCache", "cache_dir", "day_is_over"]

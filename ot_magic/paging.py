@@ -382,37 +382,42 @@ def _complete_prefix(pagers: list[Pager]) -> list[Pager]:
     return prefix
 
 
-def split_days(request: Any) -> list[dt.date]:
-    """The days of a ``date`` + several-day ``period`` request, newest first: exactly the days
-    the request covers without a split (``date`` is the last day of ``period``). ``[]`` when the
-    request cannot be split (no date, one day, months, more than ``MAX_SPLIT_DAYS`` days, or
-    ``nextToken``/``orderCriteria``/``session_id`` set)::
-
-        split_days(SessionsRequest(date="2011-11-16", period="3d"))   # 16, 15, 14 November
-    """
+def covered_days(request: Any) -> list[dt.date]:
+    """The days a request's ``date`` and ``period`` cover, newest first (``date`` is the last
+    day of ``period``; no period: that day), whatever else it sets; ``[]`` without a date or
+    for a period in months: ``covered_days(SessionsRequest(date="2011-11-16", period="1w"))``."""
     params = getattr(request, "params", {})
     date, period = params.get("date"), params.get("period")
-    if date is None or period is None or any(params.get(name) is not None for name in _NOT_BY_DAY):
+    if date is None:
         return []
-    days_per_unit = {"d": 1, "w": 7}.get(period.unit)
-    if days_per_unit is None or period.count * days_per_unit > MAX_SPLIT_DAYS:
-        return []
-    return [date - dt.timedelta(days=n) for n in range(period.count * days_per_unit)]
+    if period is None:
+        return [date]
+    per_unit = {"d": 1, "w": 7}.get(period.unit)
+    return [date - dt.timedelta(days=n) for n in range(period.count * per_unit)] if per_unit else []
 
 
 def days_of(request: Any) -> list[dt.date]:
-    """The days a request covers when it can be fetched a day at a time, newest first:
-    :func:`split_days`, or the one day of a ``date`` with a one-day (or no) ``period``; else
-    ``[]``: ``days_of(SessionsRequest(date="2011-11-16"))  # [16 November]``."""
-    days = split_days(request)
-    if days:
-        return days
+    """The days of a request that can be fetched a day at a time, newest first: those it
+    covers (:func:`covered_days`, at most ``MAX_SPLIT_DAYS``), unless ``nextToken``,
+    ``orderCriteria`` or ``session_id`` make it one piece; else ``[]``::
+
+        days_of(SessionsRequest(date="2011-11-16"))   # [16 November]
+    """
     params = getattr(request, "params", {})
-    period = params.get("period")
-    one_day = period is None or (period.count == 1 and period.unit == "d")
-    if params.get("date") is None or not one_day or any(params.get(n) for n in _NOT_BY_DAY):
+    if any(params.get(name) is not None for name in _NOT_BY_DAY):
         return []
-    return [params["date"]]
+    days = covered_days(request)
+    return days if len(days) <= MAX_SPLIT_DAYS else []
+
+
+def split_days(request: Any) -> list[dt.date]:
+    """The days of a ``date`` + ``period`` request that the day split fetches, newest first:
+    exactly the days the request covers without a split (:func:`days_of`); ``[]`` without a
+    ``period``::
+
+        split_days(SessionsRequest(date="2011-11-16", period="3d"))   # 16, 15, 14 November
+    """
+    return days_of(request) if getattr(request, "params", {}).get("period") else []
 
 
 __all__ = [
@@ -423,6 +428,7 @@ __all__ = [
     "Pager",
     "Pull",
     "checked_token",
+    "covered_days",
     "days_of",
     "first_rows",
     "pull_pages",
