@@ -157,10 +157,12 @@ def pull_to(
         if cancel is not None and cancel.is_set() and not isinstance(error, PartialResultError):
             report.left = left()  # cancelled: what was complete is written
             return dataset
+        kept = len(report.written) + len(report.skipped)
+        if not kept and not isinstance(error, PartialResultError):
+            raise  # nothing on disk from this pull (a refused login ...): the error as it is
         said = str(error).split("; kept the ", 1)[0]  # where and why, without the rows kept
         if not said.startswith("stopped at"):
             said = f"stopped at day {left()[0]} ({said})"
-        kept = len(report.written) + len(report.skipped)
         raise PartialResultError(
             f"{said}; the {kept} complete days are in {dataset.path}: run the same pull again "
             "to fetch the rest (complete days are skipped)",

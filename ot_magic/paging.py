@@ -273,7 +273,7 @@ class _DaySplit:
                         stop.set()
                 if progress is not None:
                     now = (sum(p.rows for p in pagers), sum(p.pages for p in pagers))
-                    if now != shown:
+                    if now != shown or done:  # also once a day's source has taken it
                         progress(*now)
                         shown = now
                 prefix = _complete_prefix(pagers)

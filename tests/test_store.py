@@ -208,3 +208,13 @@ def test_to_with_max_rows_is_refused_in_one_line_before_any_request(client, emul
     with pytest.raises(ParameterError, match="max_rows"):
         client.sessions(FOUR_DAYS, all_pages=True, to=tmp_path / "ds", max_rows=10)
     assert len(emulator.requests) == start and not (tmp_path / "ds").exists()
+
+
+def test_a_refused_login_is_the_clients_own_one_line_error_with_nothing_written(emulator, tmp_path):
+    from ot_magic.errors import AuthenticationError
+
+    wrong = OpenTrackerClient(emulator.url, credentials=(DEMO_LOGIN, "not-the-password"))
+    with pytest.raises(AuthenticationError) as refused:
+        wrong.sessions(FOUR_DAYS, all_pages=True, to=tmp_path / "ds")
+    assert "not-the-password" not in str(refused.value)
+    assert SessionsDataset(tmp_path / "ds").days() == {}
