@@ -8,7 +8,8 @@
 
 The parts it drives: :mod:`ot_magic.transport` (one POST: deadline, size cap, charset, secrets
 scrubbed), :mod:`ot_magic.paging` (``nextToken`` and the day split), :mod:`ot_magic.frame`
-(answer → DataFrame) and :mod:`ot_magic.demo` (what "demo" means). Every error is one line from
+(answer → DataFrame) and :mod:`ot_magic.sources` (what "demo" and "replay:NAME" mean). Every
+error is one line from
 :mod:`ot_magic.errors` without a credential.
 """
 
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import credentials as creds
 from . import demo as demo_api
+from . import sources
 from .errors import (
     AuthenticationError,
     ConfigurationError,
@@ -31,7 +33,7 @@ from .errors import (
     RequestCancelled,
     ResponseError,
 )
-from .paging import Progress, checked_token, pull_pages, resume_text, split_days
+from .paging import OnDays, Progress, checked_token, days_of, pull_pages, resume_text, split_days
 from .params import ENDPOINT_PATHS, PARAMS, params_for
 from .transport import (
     DEFAULT_API_URL,
@@ -45,9 +47,12 @@ from .transport import (
 if TYPE_CHECKING:
     import requests
 
+    from .cache import CachedAnswer, DayCache
     from .frame import ParsedPage
+    from .paging import DaySource
     from .request import SessionsRequest
     from .result import SessionsResult
+    from .store import SessionsDataset
 
 LOGIN_SITE_MESSAGE = "Login/ site combination is not valid"
 TICKET_MARGIN_S = 5.0  # a ticket this close to its end is renewed before a request
@@ -57,10 +62,13 @@ class OpenTrackerClient:
     """The API's endpoints over one :class:`~ot_magic.transport.Transport`.
 
     ``api_url`` is the argument, else ``OT_API_URL``, else the public API; ``"demo"`` is the
-    built-in emulator, always with its demo account (:meth:`demo`). ``timeout`` is the deadline
-    of each request, ``max_bytes`` the largest answer read::
+    built-in emulator (:meth:`demo`) and ``"replay:NAME"`` a recording served offline
+    (:mod:`ot_magic.replay`), both always with the demo account, never configured credentials
+    (:mod:`ot_magic.sources`). ``timeout`` is the deadline of each request, ``max_bytes`` the
+    largest answer read::
 
         client = OpenTrackerClient("https://api.opentracker.net/api/", timeout=60)
+        OpenTrackerClient("replay:lesson1").sessions(req)       # a recording, offline
     """
 
     def __init__(
@@ -75,10 +83,11 @@ class OpenTrackerClient:
         session: requests.Session | None = None,
         on_answer: OnAnswer | None = None,
     ) -> None:
-        url = (api_url or os.environ.get("OT_API_URL") or DEFAULT_API_URL).strip()
-        self.is_demo = demo_api.is_demo(url)
+        source = sources.resolve(api_url or os.environ.get("OT_API_URL") or DEFAULT_API_URL)
+        self.is_demo = source.name == demo_api.NAME
+        self._fixed_account = source.account  # the demo's or a replay's: nothing configured
         self.transport = Transport(
-            demo_api.url() if self.is_demo else url,
+            source.url,
             timeout=timeout,
             retries=retries,
             backoff=backoff,
@@ -87,6 +96,9 @@ class OpenTrackerClient:
             on_answer=on_answer,
         )
         self.api_url = self.transport.api_url
+        #: where the answers come from, as caches and datasets name it: ``demo``,
+        #: ``replay:NAME`` or the API URL
+        self.source = source.name if source.account is not None else self.api_url
         self._given = None if credentials is None else creds.resolve(credentials)  # redacted
         self._ticket: creds.Credentials | None = None
         self._ticket_from: creds.Credentials | None = None  # what renews it (password known)
@@ -105,7 +117,8 @@ class OpenTrackerClient:
         return self.transport.timeout
 
     def __repr__(self) -> str:
-        return f"OpenTrackerClient({self.api_url!r}{', demo' if self.is_demo else ''})"
+        named = f", {self.source}" if self.source != self.api_url else ""
+        return f"OpenTrackerClient({self.api_url!r}{named})"
 
     def close(self) -> None:
         """Close the HTTP session's connections."""
@@ -120,10 +133,11 @@ class OpenTrackerClient:
     # --- credentials ----------------------------------------------------------------------
 
     def credentials(self) -> creds.Credentials:
-        """What the next request carries: the demo account for the demo, else the ticket from
+        """What the next request carries: the demo account for the demo or a replay, else the
+        ticket from
         :meth:`login_ticket`, else the most specific configured credentials."""
-        if self.is_demo:
-            return demo_api.credentials()
+        if self._fixed_account is not None:
+            return self._fixed_account
         return self._ticket or creds.require(self._given)
 
     def login_ticket(self, *, expires: int = 60) -> creds.Ticket:
@@ -133,7 +147,7 @@ class OpenTrackerClient:
 
             ticket = client.login_ticket(expires=600)     # Ticket(***, valid 600 s)
         """
-        account = demo_api.credentials() if self.is_demo else creds.require(self._given)
+        account = self._fixed_account or creds.require(self._given)
         if account.ticket_id:
             raise ConfigurationError(
                 "login_ticket needs a login and password, not a ticket (OT_TICKET_ID is set)"
@@ -190,7 +204,12 @@ class OpenTrackerClient:
         progress: Progress | None = None,
         concurrency: int = 8,
         cancel: threading.Event | None = None,
-    ) -> SessionsResult:
+        cache: DayCache | None = None,
+        refresh: bool = False,
+        to: str | os.PathLike[str] | None = None,
+        on_days: OnDays | None = None,
+        day_source: DaySource | None = None,
+    ) -> SessionsResult | SessionsDataset:
         """The sessions of ``request`` (a :class:`~ot_magic.request.SessionsRequest`).
 
         One page (``limit`` rows) by default; ``all_pages=True`` or ``max_rows`` follow
@@ -205,7 +224,33 @@ class OpenTrackerClient:
         (:class:`~ot_magic.errors.RequestCancelled`)::
 
             client.sessions(req, all_pages=True, progress=lambda rows, pages: print(rows))
+
+        ``cache`` (a :class:`~ot_magic.cache.DayCache`) serves the days that have ended from
+        disk and keeps those fetched (``refresh`` fetches them again; today's day is always
+        fetched); the frame is the one an uncached pull gives, dtypes and row order included.
+        ``to`` (a folder) streams every page, a day at a time, into the Parquet dataset there
+        and returns it (:class:`~ot_magic.store.SessionsDataset`, read lazily): each day is
+        written atomically, days already complete are skipped (an interrupted pull resumes),
+        memory holds a day whatever the period (:func:`ot_magic.bulk.pull_to`). ``on_days(done,
+        total)`` is called with the number of days complete and in the pull, first with
+        ``(0, total)``, when it goes by days (a progress bar's total and ETA). ``day_source``
+        (a :class:`~ot_magic.paging.DaySource`) is the hook both use::
+
+            client.sessions(req, all_pages=True, cache=DayCache())
+            client.sessions(req, all_pages=True, to="visits").relation().count("*")
+            client.sessions(req, all_pages=True, on_days=lambda done, total: print(done, total))
         """
+        if to is not None:
+            from .bulk import pull_to
+
+            if max_rows is not None:
+                raise ParameterError("max_rows", "none with to= (it writes whole days)", max_rows)
+            return pull_to(
+                self, request, to, refresh=refresh, progress=progress, cancel=cancel,
+                on_days=on_days,
+            )  # fmt: skip
+        if cache is not None and day_source is None:
+            day_source = cache.days(self.source, request, refresh=refresh)
         if max_rows is not None and (
             isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1
         ):
@@ -213,15 +258,18 @@ class OpenTrackerClient:
         params = dict(request.to_api_params())
         started = time.perf_counter()
         if not all_pages and max_rows is None:
-            return self._one_answer("sessions", params, request, started, cancel)
+            answers = cache.answer(self.source, request, refresh=refresh) if cache else None
+            return self._one_answer("sessions", params, request, started, cancel, answers)
         pull = pull_pages(
             params,
             self._page_fetcher("sessions", None),  # a pull stops between pages: rows are kept
-            days=split_days(request),
+            days=days_of(request) if day_source is not None else split_days(request),
             max_rows=max_rows,
             progress=progress,
             concurrency=concurrency,
             cancel=cancel,
+            day_source=day_source,
+            on_days=on_days,
         )
         return self._pulled(pull, request, params, started)
 
@@ -278,14 +326,20 @@ class OpenTrackerClient:
         request: Any,
         started: float,
         cancel: threading.Event | None,
+        answers: CachedAnswer | None = None,
     ) -> SessionsResult:
-        """One answer. A ``json`` answer's ``nextToken`` is not offered to go on from (its
-        last hour may hold rows past ``limit`` that it would skip): ``more`` says rows remain."""
+        """One answer (from ``answers``, the cache, when it holds it). A ``json`` answer's
+        ``nextToken`` is not offered to go on from (its last hour may hold rows past ``limit``
+        that it would skip): ``more`` says rows remain."""
         from .frame import to_dataframe
 
         paged = bool(params.get("nextToken"))
         data_type = PARAMS["dataType"].render("jsondatatable" if paged else "json")
-        page = self._page_fetcher(endpoint, cancel)({**params, "dataType": data_type})
+        page = answers.get() if answers is not None else None
+        if page is None:
+            page = self._page_fetcher(endpoint, cancel)({**params, "dataType": data_type})
+            if answers is not None:
+                answers.put(page)
         token = checked_token(page.next_token)
         df = to_dataframe([page], request=request, time_zone=_zone_of(request, params))
         resume = {"nextToken": token} if paged and token else None

@@ -5,7 +5,8 @@
     (True, False)
     >>> client = OpenTrackerClient.demo()         # doctest: +SKIP  (same as OpenTrackerClient("demo"))
 
-``OT_API_URL=demo``, ``--demo`` and ``OpenTrackerClient("demo")`` all come here. The emulator is
+``OT_API_URL=demo``, ``--demo`` and ``OpenTrackerClient("demo")`` come here through
+:mod:`ot_magic.sources` (which resolves ``demo``, ``replay:NAME`` and URLs). The emulator is
 imported only when a demo URL is first asked for (:func:`url`), through
 ``ot_magic.emulator.demo_url()``, which may start it in this process or find it elsewhere.
 """

@@ -8,6 +8,10 @@ when cancelled), so the client gives it the transport and a test may give it any
                       days=split_days(request), max_rows=5000)
     pull.pages, pull.resume      # the pages read (cut to max_rows), what fetches the rest
 
+The day split consults an optional :class:`DaySource` (the on-disk cache, a Parquet dataset)
+before fetching a day and tells it each day completed, so every pull, cached or not, goes
+through this one split; ``on_days(done, total)`` follows the days as they complete.
+
 What it guarantees: every ``nextToken`` followed is one the server issued, of the reference's
 form ``<digits>.<digits>``; a token seen twice, or ``MAX_EMPTY_PAGES`` empty pages in a row that
 still carry a token, stop the pull; and ``resume`` (the parameters that fetch exactly the rest)
@@ -24,7 +28,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import OpenTrackerError, RequestCancelled, ResponseError
 from .params import PARAMS
@@ -34,11 +38,13 @@ if TYPE_CHECKING:
 
 FetchPage = Callable[[Mapping[str, str]], "ParsedPage"]
 Progress = Callable[[int, int], Any]
+OnDays = Callable[[int, int], Any]  # (days complete, days in the split)
 
 TOKEN = re.compile(r"[0-9]{1,19}\.[0-9]{1,19}")
 MAX_EMPTY_PAGES = 20
 MAX_PAGES = 100_000
 MAX_SPLIT_DAYS = PARAMS["period"].maximum or 400  # a resume's period must be a valid period
+_NOT_BY_DAY = ("nextToken", "orderCriteria", "session_id")  # a request these make one piece
 
 
 def checked_token(token: object) -> str | None:
@@ -141,6 +147,23 @@ class Pager:
         self.error = ResponseError(f"more than {MAX_PAGES} pages: paging stopped")
 
 
+class DaySource(Protocol):
+    """What the day split asks before fetching a day, and tells when a day is complete.
+
+    ``cached(day)`` gives the day's pages (all of them: the day is complete) or ``None`` to
+    fetch it; ``finished(day, pages)`` receives every page of a day just fetched whole, and
+    returns ``True`` when it took them (the pull then keeps none of the day's rows: a dataset
+    on disk) or ``False`` to keep them (a cache that stores a copy). Both are called from the
+    split's worker threads, one day per call::
+
+        pull_pages(params, fetch_page, days=days, day_source=DayCache().days("demo", request))
+    """
+
+    def cached(self, day: dt.date) -> list[ParsedPage] | None: ...
+
+    def finished(self, day: dt.date, pages: list[ParsedPage]) -> bool: ...
+
+
 @dataclass
 class Pull:
     """What a pull read: ``pages`` in order (cut to ``max_rows``), how many answers that took,
@@ -164,12 +187,17 @@ def pull_pages(
     progress: Progress | None = None,
     concurrency: int = 8,
     cancel: threading.Event | None = None,
+    day_source: DaySource | None = None,
+    on_days: OnDays | None = None,
 ) -> Pull:
     """Every page of ``params`` (or its first ``max_rows`` rows): one day at a time,
-    ``concurrency`` days at once, when ``days`` (see :func:`split_days`) has several, else
-    by sequential paging."""
-    if days and len(days) > 1 and concurrency > 1:
-        return _pull_days(params, days, fetch_page, max_rows, progress, concurrency, cancel)
+    ``concurrency`` days at once, when ``days`` (see :func:`split_days`) has several or a
+    ``day_source`` is given (then ``days`` may be the one day of ``params``), else by
+    sequential paging. ``on_days(done, total)`` is called with ``(0, total)`` first, then as
+    days complete (the split only: a progress bar's total and ETA)."""
+    if days and ((len(days) > 1 and concurrency > 1) or day_source is not None):
+        split = _DaySplit(params, days, fetch_page, max_rows, cancel, day_source)
+        return split.run(progress, on_days, max(1, concurrency))
     pager = Pager(dict(params), max_rows)
     pager.run(
         fetch_page,
@@ -184,86 +212,119 @@ def pull_pages(
     return pull
 
 
-def _pull_days(
-    params: Mapping[str, str],
-    days: list[dt.date],
-    fetch_page: FetchPage,
-    max_rows: int | None,
-    progress: Progress | None,
-    concurrency: int,
-    cancel: threading.Event | None,
-) -> Pull:
-    one_day = PARAMS["period"].render(PARAMS["period"].parse("1d"))
-    pagers = [
-        Pager(
-            {**params, "date": PARAMS["date"].render(day), "period": one_day},
-            max_rows,
-            label=f"day {PARAMS['date'].render(day)}",
-        )
-        for day in days
-    ]
-    stop = threading.Event()
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ot-day") as pool:
-        running: dict[Future, Pager] = {}
-        waiting = list(pagers)
-        shown = (-1, -1)
-        while waiting or running:
-            while waiting and len(running) < concurrency and not stop.is_set():
-                pager = waiting.pop(0)
-                future = pool.submit(pager.run, fetch_page, stop=stop, cancel=cancel)
-                running[future] = pager
-            if not running:
-                break
-            done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
-            for future in done:
-                if running.pop(future).error is not None:
+class _DaySplit:
+    """The pagers of the days, run ``concurrency`` at once, each asking ``day_source`` first."""
+
+    def __init__(
+        self,
+        params: Mapping[str, str],
+        days: list[dt.date],
+        fetch_page: FetchPage,
+        max_rows: int | None,
+        cancel: threading.Event | None,
+        day_source: DaySource | None,
+    ) -> None:
+        one_day = PARAMS["period"].render(PARAMS["period"].parse("1d"))
+        self.days, self.fetch_page, self.max_rows = days, fetch_page, max_rows
+        self.cancel, self.day_source = cancel, day_source
+        self.stop = threading.Event()
+        self.pagers = [
+            Pager(
+                {**params, "date": PARAMS["date"].render(day), "period": one_day},
+                max_rows,
+                label=f"day {PARAMS['date'].render(day)}",
+            )
+            for day in days
+        ]
+
+    def run_day(self, index: int) -> None:
+        """One day: from the source if it holds it, else fetched; a complete day is told."""
+        pager, day, source = self.pagers[index], self.days[index], self.day_source
+        held = source.cached(day) if source is not None else None
+        if held is not None:
+            pager.read, pager.rows, pager.done = held, sum(p.rows.height for p in held), True
+            return
+        pager.run(self.fetch_page, stop=self.stop, cancel=self.cancel)
+        complete = pager.done and pager.token is None and pager.error is None
+        if source is not None and complete and source.finished(day, pager.read):
+            pager.read = []  # the source took the rows (written to disk): let them go
+
+    def run(self, progress: Progress | None, on_days: OnDays | None, concurrency: int) -> Pull:
+        pagers, stop, max_rows, cancel = self.pagers, self.stop, self.max_rows, self.cancel
+        shown, told = (-1, -1), -1
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ot-day") as pool:
+            running: dict[Future, Pager] = {}
+            waiting = list(range(len(pagers)))
+            while waiting or running:
+                while waiting and len(running) < concurrency and not stop.is_set():
+                    index = waiting.pop(0)
+                    running[pool.submit(self.run_day, index)] = pagers[index]
+                if on_days is not None:
+                    done_days = sum(p.done for p in pagers)
+                    if done_days != told:
+                        on_days(done_days, len(pagers))
+                        told = done_days
+                if not running:
+                    break
+                done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in done:
+                    future.result()  # a day source's own failure (a full disk) is raised here
+                    if running.pop(future).error is not None:
+                        stop.set()
+                if progress is not None:
+                    now = (sum(p.rows for p in pagers), sum(p.pages for p in pagers))
+                    if now != shown or done:  # also once a day's source has taken it
+                        progress(*now)
+                        shown = now
+                prefix = _complete_prefix(pagers)
+                if (max_rows is not None and sum(p.rows for p in prefix) >= max_rows) or (
+                    cancel is not None and cancel.is_set()
+                ):
                     stop.set()
-            prefix = _complete_prefix(pagers)
-            if (max_rows is not None and sum(p.rows for p in prefix) >= max_rows) or (
-                cancel is not None and cancel.is_set()
-            ):
-                stop.set()
-            if progress is not None:
-                now = (sum(p.rows for p in pagers), sum(p.pages for p in pagers))
-                if now != shown:
-                    progress(*now)
-                    shown = now
-            if stop.is_set():
-                waiting.clear()
+                if stop.is_set():
+                    waiting.clear()
+            if on_days is not None and sum(p.done for p in pagers) != told:
+                on_days(sum(p.done for p in pagers), len(pagers))
+        return self.joined()
 
-    def resume_at(index: int, token: str | None) -> dict[str, str]:
-        return resume_days(days, index, token)
+    def joined(self) -> Pull:
+        """The pages of the complete days (newest first) and of the first day not complete,
+        the resume that fetches the rest, and what stopped the pull."""
+        pagers, days, max_rows, cancel = self.pagers, self.days, self.max_rows, self.cancel
 
-    prefix = _complete_prefix(pagers)
-    if len(prefix) == len(pagers) or (
-        max_rows is not None and sum(p.rows for p in prefix) >= max_rows
-    ):
-        kept = _holding(prefix, max_rows)
-        last = len(kept) - 1
-        if kept[last].token:
-            resume = resume_at(last, kept[last].token)
-        elif len(kept) < len(pagers):
-            resume = resume_at(len(kept), None)
+        def resume_at(index: int, token: str | None) -> dict[str, str]:
+            return resume_days(days, index, token)
+
+        prefix = _complete_prefix(pagers)
+        if len(prefix) == len(pagers) or (
+            max_rows is not None and sum(p.rows for p in prefix) >= max_rows
+        ):
+            kept = _holding(prefix, max_rows)
+            last = len(kept) - 1
+            if kept[last].token:
+                resume = resume_at(last, kept[last].token)
+            elif len(kept) < len(pagers):
+                resume = resume_at(len(kept), None)
+            else:
+                resume = {}
+            pages = first_rows([page for pager in kept for page in pager.read], max_rows)
+            return Pull(pages, sum(p.pages for p in kept), resume or None)
+        index = len(prefix)
+        gap = pagers[index]
+        pages = [page for pager in [*prefix, gap] for page in pager.read]
+        pull = Pull(first_rows(pages, max_rows), sum(p.pages for p in [*prefix, gap]))
+        if gap.error is None and cancel is not None and cancel.is_set():
+            pull.cancelled = True
+            pull.resume = resume_at(index, gap.token) or None
+            return pull
+        if gap.error is None:  # stopped before it ran, because a later day failed
+            pull.error = next(p.error for p in pagers if p.error is not None)
+            pull.resume = resume_at(index, None) or None
         else:
-            resume = {}
-        pages = first_rows([page for pager in kept for page in pager.read], max_rows)
-        return Pull(pages, sum(p.pages for p in kept), resume or None)
-    index = len(prefix)
-    gap = pagers[index]
-    pages = [page for pager in [*prefix, gap] for page in pager.read]
-    pull = Pull(first_rows(pages, max_rows), sum(p.pages for p in [*prefix, gap]))
-    if gap.error is None and cancel is not None and cancel.is_set():
-        pull.cancelled = True
-        pull.resume = resume_at(index, gap.token) or None
+            pull.error = gap.error
+            pull.resume = (resume_at(index, gap.token) or None) if gap.resumable else None
+        pull.where = f"page {gap.pages + 1} of {gap.label}"
         return pull
-    if gap.error is None:  # stopped before it ran, because a later day failed
-        pull.error = next(p.error for p in pagers if p.error is not None)
-        pull.resume = resume_at(index, None) or None
-    else:
-        pull.error = gap.error
-        pull.resume = (resume_at(index, gap.token) or None) if gap.resumable else None
-    pull.where = f"page {gap.pages + 1} of {gap.label}"
-    return pull
 
 
 def resume_days(days: list[dt.date], index: int, token: str | None) -> dict[str, str]:
@@ -321,36 +382,54 @@ def _complete_prefix(pagers: list[Pager]) -> list[Pager]:
     return prefix
 
 
+def covered_days(request: Any) -> list[dt.date]:
+    """The days a request's ``date`` and ``period`` cover, newest first (``date`` is the last
+    day of ``period``; no period: that day), whatever else it sets; ``[]`` without a date or
+    for a period in months: ``covered_days(SessionsRequest(date="2011-11-16", period="1w"))``."""
+    params = getattr(request, "params", {})
+    date, period = params.get("date"), params.get("period")
+    if date is None:
+        return []
+    if period is None:
+        return [date]
+    per_unit = {"d": 1, "w": 7}.get(period.unit)
+    return [date - dt.timedelta(days=n) for n in range(period.count * per_unit)] if per_unit else []
+
+
+def days_of(request: Any) -> list[dt.date]:
+    """The days of a request that can be fetched a day at a time, newest first: those it
+    covers (:func:`covered_days`, at most ``MAX_SPLIT_DAYS``), unless ``nextToken``,
+    ``orderCriteria`` or ``session_id`` make it one piece; else ``[]``::
+
+        days_of(SessionsRequest(date="2011-11-16"))   # [16 November]
+    """
+    params = getattr(request, "params", {})
+    if any(params.get(name) is not None for name in _NOT_BY_DAY):
+        return []
+    days = covered_days(request)
+    return days if len(days) <= MAX_SPLIT_DAYS else []
+
+
 def split_days(request: Any) -> list[dt.date]:
-    """The days of a ``date`` + several-day ``period`` request, newest first: exactly the days
-    the request covers without a split (``date`` is the last day of ``period``). ``[]`` when the
-    request cannot be split (no date, one day, months, more than ``MAX_SPLIT_DAYS`` days, or
-    ``nextToken``/``orderCriteria``/``session_id`` set)::
+    """The days of a ``date`` + ``period`` request that the day split fetches, newest first:
+    exactly the days the request covers without a split (:func:`days_of`); ``[]`` without a
+    ``period``::
 
         split_days(SessionsRequest(date="2011-11-16", period="3d"))   # 16, 15, 14 November
     """
-    params = getattr(request, "params", {})
-    date, period = params.get("date"), params.get("period")
-    if (
-        date is None
-        or period is None
-        or any(
-            params.get(name) is not None for name in ("nextToken", "orderCriteria", "session_id")
-        )
-    ):
-        return []
-    days_per_unit = {"d": 1, "w": 7}.get(period.unit)
-    if days_per_unit is None or period.count * days_per_unit > MAX_SPLIT_DAYS:
-        return []
-    return [date - dt.timedelta(days=n) for n in range(period.count * days_per_unit)]
+    return days_of(request) if getattr(request, "params", {}).get("period") else []
 
 
 __all__ = [
     "MAX_EMPTY_PAGES",
+    "DaySource",
     "FetchPage",
+    "OnDays",
     "Pager",
     "Pull",
     "checked_token",
+    "covered_days",
+    "days_of",
     "first_rows",
     "pull_pages",
     "resume_text",

@@ -16,7 +16,8 @@ and ticket answers (``login_user.jsp``) are not kept. Recording wraps the client
 ``requests.Session`` with a response hook (public ``requests`` API), so the client's own
 retries and errors are untouched.
 
-Replaying serves the recording from the emulator's HTTP server (a subclass of
+``OpenTrackerClient("replay:NAME")``, ``OT_API_URL=replay:NAME`` and the magic all resolve the
+name in :mod:`ot_magic.sources`. Replaying serves the recording from the emulator's HTTP server (a subclass of
 :class:`~ot_magic.emulator.Emulator` whose answers come from the recording: the same
 loopback server, pool and request log); a request it has no answer for gets the API's error
 text naming what is missing.
@@ -43,7 +44,6 @@ INDEX = "index.jsonl"
 _CREDENTIALS = frozenset({"login", "password", "ticketId"})
 _ENDPOINTS = {path: name for name, path in ENDPOINT_PATHS.items()}
 _SERVERS: dict[Path, Any] = {}
-_NAMES: dict[str, str] = {}  # replay server URL -> "replay:NAME"
 _SERVERS_LOCK = threading.Lock()
 
 
@@ -152,22 +152,16 @@ def replay_url(name: str) -> str:
             server = _make_replay_emulator(path).start()
             atexit.register(server.stop)
             _SERVERS[path] = server
-            _NAMES[server.url] = PREFIX + name
         return _SERVERS[path].url
 
 
-def replay_name(api_url: str) -> str | None:
-    """``replay:NAME`` if ``api_url`` is a replay server of this process, else ``None``."""
-    return _NAMES.get(api_url)
-
-
 def replay_client(name: str, **options: Any) -> OpenTrackerClient:
-    """A client of recording ``name``: ``replay_client("lesson1").sessions(req)``. It sends
-    the demo account only (never configured credentials), as ``--demo`` does."""
-    from . import demo
+    """``OpenTrackerClient("replay:" + name)``: a client of recording ``name``, which sends the
+    demo account only (never configured credentials), as ``--demo`` does:
+    ``replay_client("lesson1").sessions(req)``."""
     from .client import OpenTrackerClient
 
-    return OpenTrackerClient(replay_url(name), credentials=demo.credentials(), **options)
+    return OpenTrackerClient(PREFIX + name, **options)
 
 
 def is_replay(api_url: str | None) -> bool:
@@ -176,8 +170,11 @@ def is_replay(api_url: str | None) -> bool:
 
 
 def client_for(api_url: str, **options: Any) -> OpenTrackerClient:
-    """The client of a ``replay:NAME`` value: ``client_for("replay:lesson1")``."""
-    return replay_client(api_url.strip()[len(PREFIX) :], **options)
+    """``OpenTrackerClient(api_url)`` (``"replay:lesson1"`` works there too, resolved by
+    :mod:`ot_magic.sources`): ``client_for("replay:lesson1")``."""
+    from .client import OpenTrackerClient
+
+    return OpenTrackerClient(api_url, **options)
 
 
 __all__ = [
@@ -187,6 +184,5 @@ __all__ = [
     "recording_client",
     "recording_path",
     "replay_client",
-    "replay_name",
     "replay_url",
 ]

@@ -132,3 +132,72 @@ def test_a_failed_day_keeps_the_days_before_it_and_resumes_from_its_token(api, e
     rest_cell = "\n".join(lines + [f"{name} = {value}" for name, value in resume.items()])
     rest = run(api, f"%%otsessions --all --out rest\n{rest_cell}\n").df
     assert list(rest["session_id"]) == list(full["session_id"][rows:])
+
+
+# --- the cache as a hook of the client's own day split ----------------------------------------
+
+THREE_DAYS = SessionsRequest(date="2011-11-16", period="3d", limit=300, includeCountryCode="US")
+
+
+def demo_client(emulator):
+    from ot_magic.client import OpenTrackerClient
+
+    return OpenTrackerClient(emulator.url, credentials=(DEMO_LOGIN, DEMO_PASSWORD), backoff=0)
+
+
+def test_a_cached_pull_gives_the_uncached_frame_dtypes_and_row_order_with_no_request(
+    emulator, tmp_path
+):
+    client = demo_client(emulator)
+    plain = client.sessions(THREE_DAYS, all_pages=True).df
+    cache = DayCache(tmp_path / "cache")
+    first = client.sessions(THREE_DAYS, all_pages=True, cache=cache)
+    start = len(emulator.requests)
+    second = client.sessions(THREE_DAYS, all_pages=True, cache=cache)
+    assert len(emulator.requests) == start and second.pages == 0 and first.pages > 3
+    for cached in (first.df, second.df):
+        assert cached.dtypes.equals(plain.dtypes)
+        pd.testing.assert_frame_equal(cached, plain, check_exact=True)
+        assert cached.attrs["labels"] == plain.attrs["labels"]
+
+
+def test_a_pull_with_some_days_cached_fetches_only_the_others_and_keeps_the_day_order(
+    emulator, tmp_path
+):
+    client = demo_client(emulator)
+    plain = client.sessions(THREE_DAYS, all_pages=True).df
+    cache = DayCache(tmp_path / "cache")
+    client.sessions(THREE_DAYS.replace(date="2011-11-15", period="1d"), all_pages=True, cache=cache)
+    start = len(emulator.requests)
+    mixed = client.sessions(THREE_DAYS, all_pages=True, cache=cache).df
+    assert {r.params["date"] for r in emulator.requests[start:]} == {"2011-11-16", "2011-11-14"}
+    pd.testing.assert_frame_equal(mixed, plain, check_exact=True)
+
+
+def test_a_failure_after_cached_days_keeps_them_and_resumes_exactly_the_rest(emulator, tmp_path):
+    from ot_magic.errors import PartialResultError
+
+    client = demo_client(emulator)
+    plain = client.sessions(THREE_DAYS, all_pages=True).df
+    cache = DayCache(tmp_path / "cache")
+    client.sessions(THREE_DAYS.replace(period="1d"), all_pages=True, cache=cache)  # the 16th
+    emulator.faults.update(fail_nth={2: "truncate"})  # the 2nd page the 15th and 14th ask for
+    try:
+        with pytest.raises(PartialResultError) as stopped:
+            client.sessions(THREE_DAYS, all_pages=True, cache=cache, concurrency=1)
+    finally:
+        emulator.faults.reset()
+    kept = stopped.value.partial
+    assert len(kept.df) > (plain["session_start_unix_timestamp"].dt.day == 16).sum()
+    rest = client.sessions(kept.resume_request, all_pages=True).df
+    assert list(kept.df["session_id"]) + list(rest["session_id"]) == list(plain["session_id"])
+
+
+def test_on_days_counts_the_cached_days_as_complete_up_to_the_total(emulator, tmp_path):
+    client = demo_client(emulator)
+    cache = DayCache(tmp_path / "cache")
+    client.sessions(THREE_DAYS.replace(date="2011-11-15", period="2d"), all_pages=True, cache=cache)
+    told = []
+    client.sessions(THREE_DAYS, all_pages=True, cache=cache, on_days=lambda *n: told.append(n))
+    assert told[0] == (0, 3) and told[-1] == (3, 3)
+    assert [done for done, _ in told] == sorted(set(done for done, _ in told))

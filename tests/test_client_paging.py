@@ -233,3 +233,20 @@ def test_all_pages_covers_exactly_the_days_of_the_same_request_without_it(emulat
     days = set(split.df["session_start_unix_timestamp"].dt.tz_convert(zone).dt.date)
     assert days <= {dt.date(2011, 11, 16) - dt.timedelta(days=n) for n in range(7)}
     assert len(days) == 7
+
+
+def test_on_days_tells_the_total_first_then_each_day_as_it_completes(emulator, sequential):
+    told = []
+    client = make_client(emulator)
+    result = client.sessions(THREE_DAYS, all_pages=True, on_days=lambda *n: told.append(n))
+    assert told[0] == (0, 3) and told[-1] == (3, 3)
+    assert [done for done, _ in told] == sorted(set(done for done, _ in told))
+    assert {total for _, total in told} == {3}
+    assert ids(result) == ids(sequential)
+
+
+def test_on_days_is_not_called_without_a_day_split(emulator):
+    told = []
+    client = make_client(emulator)
+    client.sessions(THREE_DAYS, all_pages=True, concurrency=1, on_days=lambda *n: told.append(n))
+    assert told == []

@@ -67,3 +67,32 @@ def test_a_request_the_recording_lacks_is_one_line_naming_it(api, capsys, monkey
     assert isinstance(result.error_in_exec, UsageError)
     line = capsys.readouterr().err.strip()
     assert line.startswith("UsageError: OT_API_URL=replay:missing: no recording there")
+
+
+@pytest.mark.parametrize("how", ["argument", "OT_API_URL"])
+def test_a_client_of_replay_name_serves_the_recording_and_never_sends_configured_credentials(
+    api, emulator, monkeypatch, how
+):
+    import requests
+
+    from ot_magic.client import OpenTrackerClient
+
+    api.run_cell(f"%%otsessions --all --record lesson4 --out live\n{CELL}").raise_error()
+    monkeypatch.setenv("OT_LOGIN", "someone@example.org")
+    monkeypatch.setenv("OT_PASSWORD", "configured-secret-9431")
+    bodies = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda r, *a, **k: bodies.append(r.request.body or ""))
+    if how == "OT_API_URL":
+        monkeypatch.setenv("OT_API_URL", "replay:lesson4")
+        client = OpenTrackerClient(session=session)
+    else:
+        client = OpenTrackerClient("replay:lesson4", session=session)
+    start = len(emulator.requests)
+    request = SessionsRequest.from_cell(CELL)
+    replayed = client.sessions(request, all_pages=True).df
+    assert len(emulator.requests) == start
+    pd.testing.assert_frame_equal(replayed, api.user_ns["live"], check_exact=True)
+    assert client.source == "replay:lesson4" and "replay:lesson4" in repr(client)
+    sent = "".join(b if isinstance(b, str) else b.decode() for b in bodies)
+    assert bodies and "configured-secret-9431" not in sent and "someone%40example.org" not in sent
