@@ -27,6 +27,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import demo
 from .store import META_KEY, write_atomically, write_json_atomically
 
 if TYPE_CHECKING:
@@ -76,7 +77,10 @@ class DayCache:
         if whole_day:
             params = {k: v for k, v in params.items() if k not in _PAGING_ONLY}
         kind = "day" if whole_day else "page"
-        return {"source": source, "kind": kind, "params": params, "format": FORMAT}
+        key = {"source": source, "kind": kind, "params": params, "format": FORMAT}
+        if source == demo.NAME:  # the demo's days change with the emulator that makes them
+            key["data"] = demo.data_version()
+        return key
 
     def _path(self, key: dict) -> Path:
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]

@@ -13,6 +13,10 @@ imported only when a demo URL is first asked for (:func:`url`), through
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
+from importlib import resources
+
 from .credentials import Credentials
 
 NAME = "demo"
@@ -44,4 +48,17 @@ def site() -> str:
     return DEMO_SITE
 
 
-__all__ = ["NAME", "credentials", "is_demo", "site", "url"]
+@cache
+def data_version() -> str:
+    """A digest of what the demo data is made from (the emulator's code and data files): a
+    cache of demo days keys on it, so days made by another version are never served."""
+    digest = hashlib.blake2b(digest_size=8)
+    package = resources.files("ot_magic")
+    for folder, pattern in (("emulator", "*.py"), ("data", "*.csv")):
+        for path in sorted(package.joinpath(folder).iterdir(), key=lambda p: p.name):
+            if path.is_file() and path.match(pattern):
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+__all__ = ["NAME", "credentials", "data_version", "is_demo", "site", "url"]

@@ -201,3 +201,16 @@ def test_on_days_counts_the_cached_days_as_complete_up_to_the_total(emulator, tm
     client.sessions(THREE_DAYS, all_pages=True, cache=cache, on_days=lambda *n: told.append(n))
     assert told[0] == (0, 3) and told[-1] == (3, 3)
     assert [done for done, _ in told] == sorted(set(done for done, _ in told))
+
+
+def test_demo_days_made_by_another_emulator_version_are_not_served(tmp_path, monkeypatch):
+    from ot_magic import demo
+    from ot_magic.cache import DayCache
+    from ot_magic.request import SessionsRequest
+
+    request = SessionsRequest(date="2011-11-16")
+    cache, real = DayCache(tmp_path), "https://api.opentracker.net/api/"
+    demo_key, real_key = cache.key("demo", request), cache.key(real, request)
+    monkeypatch.setattr(demo, "data_version", lambda: "another-emulator")
+    assert cache.key("demo", request) != demo_key
+    assert cache.key(real, request) == real_key  # the real API's days do not depend on it
