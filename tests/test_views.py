@@ -145,10 +145,9 @@ def test_last_event_is_a_datetime_that_sorts_as_time(result):
     assert sorted(shown.tolist()) == [
         f"{t:%Y-%m-%d %H:%M:%S}" for t in df["eventUnixTimestamp"].sort_values()
     ]
-    wire = grid.get_state()["_data"]["schema"]["fields"]
-    types = {f["name"]: f["type"] for f in wire}
-    assert types["last event"] == types["started"] == "datetime"
-    assert types["current page (exit page)"] == "string"
+    # sorted kernel-side (a click on the header), the latest event comes first
+    grid.transform([{"type": "sort", "column": "last event", "desc": True}])
+    assert df["eventUnixTimestamp"].iloc[grid.view_index()[0]] == df["eventUnixTimestamp"].max()
 
 
 def test_status_reads_online_or_offline_in_colour(result):
@@ -224,20 +223,25 @@ def test_selecting_a_row_shows_its_full_addresses_in_the_info_line(result):
 def test_grid_selection_in_a_sorted_view_maps_back_to_the_frames_rows(result):
     df = result.df
     table = build_table(result)
-    # What the grid reports once sorted by pages viewed, descending: the frame's rows in view order.
-    order = df["pages_viewed"].fillna(0).to_numpy().argsort(kind="stable")[::-1].tolist()
-    table.grid._visible_rows = order
+    # A click on the "page views" header sorts kernel-side, most pages first.
+    table.grid.transform([{"type": "sort", "column": "page views", "desc": True}])
+    order = table.grid.view_index().tolist()
+    assert df["pageviews"].iloc[order].is_monotonic_decreasing
     table.grid.selections = [{"r1": 0, "c1": 0, "r2": 1, "c2": 0}]
     assert table.selected == order[:2]
-    assert df["pages_viewed"].iloc[table.selected[0]] == df["pages_viewed"].max()
+    assert df["pageviews"].iloc[table.selected[0]] == df["pageviews"].max()
     table.select_rows([order[10]])
     assert table.grid.selections == [{"r1": 10, "c1": 0, "r2": 10, "c2": len(table.columns) - 1}]
 
 
 def test_rows_hidden_by_the_grids_filters_are_told_not_silently_unselected(result):
     table = build_table(result)
-    table.grid._visible_rows = [0, 1, 2]  # what the grid reports once filtered down to 3 rows
-    table.select_rows([1, 7, 9])
+    # the grid filtered (kernel-side) down to the rows of one country
+    country = table.grid.data["country"]
+    table.grid.transform([{"type": "filter", "column": "country", "operator": "=",
+                           "value": country.iloc[1]}])  # fmt: skip
+    other = np.flatnonzero(country.to_numpy() != country.iloc[1])[:2].tolist()
+    table.select_rows([1, *other])
     assert table.selected == [1]
     assert "2 more hidden by the table's filters" in table.info.value
 
@@ -425,8 +429,9 @@ def test_selecting_rows_in_the_table_rings_their_places_and_fits_the_map(view, r
 def test_clicking_a_point_selects_its_rows_in_the_table(view, result):
     df = result.df
     rows = shared_place_rows(df)
-    order = list(range(len(df)))[::-1]  # the grid sorted in reverse
-    view.table.grid._visible_rows = order
+    view.table.grid.transform([{"type": "sort", "column": "started", "desc": False}])
+    order = view.table.grid.view_index().tolist()  # the grid sorted oldest first
+    assert order != list(range(len(df)))
     click(view.map.points, *place_of(df, rows[0]))
     assert sorted(view.table.selected) == rows
     selected_view_rows = {
