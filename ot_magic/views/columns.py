@@ -137,39 +137,45 @@ def as_text(column: pd.Series) -> np.ndarray:
 
 
 def _datetimes(seconds: np.ndarray) -> np.ndarray:
-    """``2011-11-16 23:44:12`` (text that sorts as time), "" for NaT. The day's text is made
-    once a distinct day and the time's once a second of the day, then the two are laid side by
-    side as characters: a million rows take a tenth of ``np.datetime_as_string``'s time."""
+    """``2011-11-16 23:44:12`` (text that sorts as time), "" for NaT. Each day's text is made
+    once, as is each second of the day's, and a row's text is the two laid side by side as
+    characters: a million rows in about half ``np.datetime_as_string``'s time."""
     missing = np.isnat(seconds)
     stamps = np.where(missing, 0, seconds.view(np.int64))
     day, second = np.divmod(stamps, _DAY_SECONDS)
-    days, day_code = np.unique(day, return_inverse=True)
+    first, last = (int(day.min()), int(day.max())) if len(day) else (0, 0)
+    if last - first > _MAX_SPAN_DAYS:  # dates far apart: text for the days present only
+        days, day_code = np.unique(day, return_inverse=True)
+    else:
+        days, day_code = np.arange(first, last + 1), day - first
     day_text = np.datetime_as_string(days.astype("datetime64[D]"), unit="D").astype("U10")
-    chars = np.empty((len(stamps), 19), dtype=np.uint32)
-    chars[:, :10] = day_text.view(np.uint32).reshape(-1, 10)[day_code.reshape(-1)]
-    chars[:, 10] = ord(" ")
-    chars[:, 11:] = _times_of_day()[second]
-    text = chars.view("U19").reshape(-1).astype(object)
-    text[missing] = ""
-    return text
+    text = np.empty(len(stamps), dtype=[("day", "V40"), ("time", "V36")])
+    text["day"] = day_text.view("V40")[day_code.reshape(-1)]
+    text["time"] = _times_of_day()[second]
+    shown = text.view("U19").astype(object)
+    shown[missing] = ""
+    return shown
 
 
-_DAY_SECONDS = 86_400
+_DAY_SECONDS, _MAX_SPAN_DAYS = 86_400, 100_000
 
 
 @functools.cache
 def _times_of_day() -> np.ndarray:
-    """``HH:MM:SS`` of every second of a day, as rows of 8 character codes."""
+    """`` HH:MM:SS`` of every second of a day (a space first), as 36-byte records of 9
+    characters."""
     clock = np.arange(_DAY_SECONDS, dtype=np.int64).astype("datetime64[s]")
-    text = np.datetime_as_string(clock, unit="s").astype("U19")
-    return text.view(np.uint32).reshape(-1, 19)[:, 11:].copy()
+    chars = np.datetime_as_string(clock, unit="s").astype("U19").view(np.uint32).reshape(-1, 19)
+    times = np.ascontiguousarray(chars[:, 10:])  # "T23:44:12"
+    times[:, 0] = ord(" ")
+    return times.view("V36").reshape(-1)
 
 
 def _durations(seconds: np.ndarray) -> np.ndarray:
     """``00:03:16`` (hours padded to the widest), "" for NaT."""
     known = ~np.isnat(seconds)
     whole = np.where(known, seconds.view(np.int64), 0)
-    distinct, where = np.unique(whole, return_inverse=True)
+    where, distinct = pd.factorize(whole)
     hours, rest = np.divmod(distinct, 3600)
     width = max(2, len(str(hours.max()))) if len(hours) else 2
     text = np.array(
