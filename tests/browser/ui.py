@@ -267,3 +267,49 @@ def click_bar(bar) -> None:
     bar.scroll_into_view_if_needed()
     box = bar.bounding_box()
     bar.page.mouse.click(box["x"] + min(4, box["width"] / 2), box["y"] + box["height"] / 2)
+
+
+_GRID_SIGNATURE = """
+(grid) => {
+  const canvas = grid.querySelector('canvas');
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let hash = 0;
+  for (let i = 0; i < data.length; i += 4) hash = (hash * 31 + data[i] + 7 * data[i + 1]) | 0;
+  return hash;
+}
+"""
+
+
+def grid_signature(grid) -> int:
+    """A number that changes when an ipydatagrid's canvas shows other pixels (rows scrolled in)."""
+    return grid.page.evaluate(_GRID_SIGNATURE, grid.element_handle())
+
+
+_GRID_REDRAWN = """
+async ([grid, before, rows, timeoutMs, header, rowHeight, rowsWithText, signature]) => {
+  const count = new Function('return ' + rowsWithText)();
+  const sign = new Function('return ' + signature)();
+  const start = performance.now();
+  while (performance.now() - start < timeoutMs) {
+    if (sign(grid) !== before && count([grid, header, rowHeight]) >= rows) {
+      return performance.now() - start;
+    }
+    await new Promise(requestAnimationFrame);
+  }
+  return null;
+}
+"""
+
+
+def seconds_until_grid_redrawn(grid, before: int, rows: int = 10, timeout: float = 10) -> float:
+    """Seconds until an ipydatagrid's canvas differs from ``before`` (a :func:`grid_signature`)
+    and shows at least ``rows`` rows of text, checked at every frame the browser draws;
+    TimeoutError if it does not within ``timeout``."""
+    elapsed = grid.page.evaluate(
+        _GRID_REDRAWN,
+        [grid.element_handle(), before, rows, timeout * 1000, 20, 20,
+         _GRID_ROWS_WITH_TEXT.strip(), _GRID_SIGNATURE.strip()],
+    )  # fmt: skip
+    if elapsed is None:
+        raise TimeoutError(f"the grid was not redrawn with {rows} rows within {timeout} s")
+    return elapsed / 1000
