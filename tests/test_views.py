@@ -22,7 +22,7 @@ from ot_magic.request import SessionsRequest
 from ot_magic.result import SessionsResult
 from ot_magic.views.basemap import base_layers, world_outlines
 from ot_magic.views.map import PLACE_DECIMALS, build_map
-from ot_magic.views.table import build_table
+from ot_magic.views.table import DATETIME_FORMAT, build_table
 from ot_magic.views.tree import widget_tree
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -131,18 +131,29 @@ def test_table_starts_with_the_session_start_then_shows_the_answers_visible_colu
     assert "current page (exit page)" in table.headers
 
 
+def as_browser_shows(wall_clock_ms: float) -> str:
+    """A datetime cell as the browser draws it: the table's renderer formats the wall-clock
+    milliseconds with ``utcFormat(cell.value, DATETIME_FORMAT)``."""
+    return f"{pd.Timestamp(int(wall_clock_ms), unit='ms'):%Y-%m-%d %H:%M:%S}"
+
+
 def test_the_first_column_and_the_rows_order_agree_newest_start_first(result):
-    started = pd.to_datetime(build_table(result).grid.data["started"])
-    assert started.is_monotonic_decreasing
+    assert build_table(result).grid.data["started"].is_monotonic_decreasing
 
 
 def test_last_event_is_a_datetime_that_sorts_as_time(result):
     df = result.df
     grid = build_table(result).grid
     shown = grid.data["last event"]
-    assert shown.iloc[0] == f"{df['eventUnixTimestamp'].iloc[0]:%Y-%m-%d %H:%M:%S}"
-    # the grid sorts a column by comparing its values: as text, that is the order of the times
-    assert sorted(shown.tolist()) == [
+    assert (
+        as_browser_shows(shown.iloc[0]) == f"{df['eventUnixTimestamp'].iloc[0]:%Y-%m-%d %H:%M:%S}"
+    )
+    renderer = grid.renderers["last event"]
+    assert renderer is grid.renderers["started"]
+    assert f"utcFormat(cell.value, '{DATETIME_FORMAT}')" in renderer.text_value.value
+    assert DATETIME_FORMAT == "%Y-%m-%d %H:%M:%S"
+    # the values are the times' own order (the browser shows them in the answer's zone)
+    assert [as_browser_shows(v) for v in sorted(shown)] == [
         f"{t:%Y-%m-%d %H:%M:%S}" for t in df["eventUnixTimestamp"].sort_values()
     ]
     # sorted kernel-side (a click on the header), the latest event comes first
@@ -207,7 +218,7 @@ def test_table_shows_durations_datetimes_and_short_urls_readably(result):
     expected = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
     assert shown["duration"].iloc[row] == expected
     started = df["session_start_unix_timestamp"].iloc[0]
-    assert shown["started"].iloc[0] == f"{started:%Y-%m-%d %H:%M:%S}"
+    assert as_browser_shows(shown["started"].iloc[0]) == f"{started:%Y-%m-%d %H:%M:%S}"
     page = shown["current page (exit page)"]
     assert not page.str.startswith("http").any()
     assert page.str.len().max() <= 48

@@ -247,6 +247,21 @@ def datetime_fields(df: pd.DataFrame, columns: Iterable[str]) -> list[str]:
     return [name for name in columns if _is_datetime(_source(df, name).dtype)]
 
 
+def wall_clock_ms(df: pd.DataFrame, name: str) -> np.ndarray:
+    """Field ``name`` (one of :func:`datetime_fields`) as milliseconds since 1970 of its
+    wall-clock time in the answer's zone, NaN when missing: numbers that sort as time, which a
+    browser shows as the answer's own time with a UTC format (``2011-11-16 23:44:12``).
+
+    >>> wall_clock_ms(df, "lastEvent")[:1]       # doctest: +SKIP
+    array([1.32148705e+12])
+    """
+    column = _source(df, name)
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        column = column.dt.tz_localize(None)
+    ms = column.to_numpy(dtype="datetime64[ms]")
+    return np.where(np.isnat(ms), np.nan, ms.view(np.int64).astype(np.float64))
+
+
 def _source(df: pd.DataFrame, name: str) -> pd.Series:
     """The column a field is shown from: "last event" from its epoch-ms twin when the answer
     gives ``lastEvent`` as text (``Nov 16 11:59 PM``)."""

@@ -30,18 +30,24 @@ from ..frame import gc_paused
 from .columns import (
     ONLINE,
     TABLE_HEADERS,
-    Render,
+    datetime_fields,
     headers,
     plural,
     prepare,
     table_columns,
     url_columns,
+    wall_clock_ms,
 )
 from .gridcompat import StreamingGrid
 
 CHAR_PX = 7
 MIN_COLUMN_PX, MAX_COLUMN_PX = 56, 340
 ONLINE_COLOR, OFFLINE_COLOR = "#d94801", "#6b6b6b"
+# Datetimes travel as numbers (the wall-clock time's milliseconds: they sort as time, in the
+# kernel, at no cost) and read as the answer's own time, whatever the browser's zone.
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+WALL_CLOCK = f"isNaN(cell.value) ? ' ' : utcFormat(cell.value, '{DATETIME_FORMAT}')"
+DATETIME_CHARS = 19
 
 
 class SessionsTable(widgets.VBox):
@@ -56,7 +62,6 @@ class SessionsTable(widgets.VBox):
         self._plain.attrs = {}
         self.labels: dict[str, str] = dict(df.attrs.get("labels") or {})
         self.rows = np.arange(len(df))  # the rows of df the grid holds (the overview's filter)
-        self._prepared: dict[str, Render] = {}
         self._texts: dict[str, np.ndarray] = {}
         self.matching = len(df)  # the rows of df that the filter lets through
         self.chooser = widgets.TagsInput(
@@ -74,12 +79,13 @@ class SessionsTable(widgets.VBox):
         self._status = TextRenderer(
             text_color=VegaExpr(f"cell.value == '{ONLINE}' ? '{ONLINE_COLOR}' : '{OFFLINE_COLOR}'")
         )
+        self._clock = TextRenderer(text_value=VegaExpr(WALL_CLOCK))
         frame = self._frame(list(self.chooser.value))
         self.grid = StreamingGrid(
             frame,
             selection_mode="row",
             base_row_header_size=56,
-            column_widths=_widths(frame),
+            column_widths=_widths(frame, self._dated),
             renderers=self._renderers(frame),
             layout=widgets.Layout(height=height),
         )
@@ -108,6 +114,8 @@ class SessionsTable(widgets.VBox):
     def _frame(self, columns: Sequence[str]) -> pd.DataFrame:
         """The grid's data for these columns and rows (remembered as the shown ones)."""
         self._fields, self._headers = list(columns), self._names(columns)
+        header_of = dict(zip(self._fields, self._headers, strict=True))
+        self._dated = [header_of[c] for c in datetime_fields(self._plain, self._fields)]
         whole = len(self.rows) == len(self.df)
         index = pd.RangeIndex(len(self.df), name="#") if whole else pd.Index(self.rows, name="#")
         data = {
@@ -125,17 +133,20 @@ class SessionsTable(widgets.VBox):
         """Field ``name`` of every row of df, as shown (made on first use, then kept: the
         overview's filter then only picks rows)."""
         if name not in self._texts:
-            if name not in self._prepared:
+            if datetime_fields(self._plain, [name]):
+                self._texts[name] = wall_clock_ms(self._plain, name)
+            else:
                 is_url = bool(url_columns(self._plain, [name]))
-                self._prepared[name] = prepare(self._plain, name, is_url)
-            self._texts[name] = self._prepared[name](None)
+                self._texts[name] = prepare(self._plain, name, is_url)(None)
         return self._texts[name]
 
     def _renderers(self, frame: pd.DataFrame) -> dict[str, TextRenderer]:
-        """Counts with thousands separators; the status coloured online/offline."""
+        """Counts with thousands separators; datetimes as the answer's time; the status
+        coloured online/offline."""
         status = dict(zip(self._fields, self._headers, strict=True)).get("status")
         numbers = {h: self._number for h, v in frame.items() if v.dtype.kind == "f"}
-        return {**numbers, **({status: self._status} if status else {})}
+        dated = dict.fromkeys(self._dated, self._clock)
+        return {**numbers, **dated, **({status: self._status} if status else {})}
 
     def _on_columns(self, _change: Any = None) -> None:
         """Rebuild the grid's data for the chosen columns and headers, keeping its sorting,
@@ -152,7 +163,7 @@ class SessionsTable(widgets.VBox):
         frame = self._frame(columns)
         self.grid.renderers = self._renderers(frame)
         self.grid.data = frame
-        self.grid.column_widths = _widths(frame)
+        self.grid.column_widths = _widths(frame, self._dated)
         self.grid.restream(transforms)
         self.select_rows(rows)
 
@@ -229,11 +240,13 @@ class SessionsTable(widgets.VBox):
         return text
 
 
-def _widths(frame: pd.DataFrame, sample: int = 200) -> dict[str, int]:
-    """Pixels for each column of the grid's frame: its header or most of its first values."""
+def _widths(frame: pd.DataFrame, dated: Sequence[str] = (), sample: int = 200) -> dict[str, int]:
+    """Pixels for each column of the grid's frame: its header or most of its first values
+    (``dated``: the columns shown as datetimes)."""
     widths = {}
     for header, values in frame.head(sample).items():
-        lengths = [len(str(v)) for v in values.tolist()] or [0]
+        lengths = [DATETIME_CHARS] if header in dated else [len(str(v)) for v in values.tolist()]
+        lengths = lengths or [0]
         longest = max(len(str(header)), int(np.percentile(lengths, 90)))
         widths[header] = int(np.clip(longest * CHAR_PX + 16, MIN_COLUMN_PX, MAX_COLUMN_PX))
     return widths
