@@ -278,7 +278,7 @@ def prepare(df: pd.DataFrame, name: str, is_url: bool = False) -> Render:
     """Field ``name`` of ``df`` made ready to show any rows as the table does (see
     :data:`TABLE_HEADERS`)."""
     if name == "status" and ("user_status" in df or "status" in df):
-        texts = np.where(online(df), ONLINE, OFFLINE).astype(object)
+        texts = np.array([OFFLINE, ONLINE], dtype=object)[online(df).view(np.uint8)]
         return lambda rows: _at(texts, rows)
     if name == "flag" and ("country_code" in df or "flag" in df):
         codes = df["country_code"] if "country_code" in df else df["flag"]
@@ -319,9 +319,10 @@ def online(df: pd.DataFrame) -> np.ndarray:
     """Whether each session is online: ``user_status`` is ``online``, or ``status`` ends so
     (``puppet_online``)."""
     for name in ("user_status", "status"):
-        if name in df:
-            text = df[name].astype("string").fillna("").str.lower()
-            return text.str.endswith("online").to_numpy(dtype=bool)
+        if name in df:  # judged once a distinct status; missing (code -1) is offline
+            codes, distinct = pd.factorize(df[name], use_na_sentinel=True)
+            ends = pd.Series(distinct, dtype="string").str.lower().str.endswith("online")
+            return np.append(ends.to_numpy(dtype=bool, na_value=False), False)[codes]
     return np.zeros(len(df), dtype=bool)
 
 
