@@ -48,6 +48,9 @@ ONLINE_COLOR, OFFLINE_COLOR = "#d94801", "#6b6b6b"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 WALL_CLOCK = f"isNaN(cell.value) ? ' ' : utcFormat(cell.value, '{DATETIME_FORMAT}')"
 DATETIME_CHARS = 19
+# How long the browser waits for scrolling to pause before it asks for the rows in view
+# (ipydatagrid's default: 160 ms).
+SCROLL_DEBOUNCE_MS = 50
 
 
 class SessionsTable(widgets.VBox):
@@ -85,6 +88,7 @@ class SessionsTable(widgets.VBox):
             frame,
             selection_mode="row",
             base_row_header_size=56,
+            debounce_delay=SCROLL_DEBOUNCE_MS,
             column_widths=_widths(frame, self._dated),
             renderers=self._renderers(frame),
             layout=widgets.Layout(height=height),
@@ -122,11 +126,13 @@ class SessionsTable(widgets.VBox):
             header: self._values(name) if whole else self._values(name)[self.rows]
             for name, header in zip(self._fields, self._headers, strict=True)
         }
-        # Text stays object: pandas would otherwise convert it to its string type, row by row.
+        # Text stays object (pandas would otherwise convert it to its string type, row by row)
+        # and no column is copied (nor stacked with the others of its type).
         return pd.DataFrame(
             {h: pd.Series(v, index=index, dtype=object, copy=False) if v.dtype == object
              else pd.Series(v, index=index, copy=False) for h, v in data.items()},
             index=index,
+            copy=False,
         )  # fmt: skip
 
     def _values(self, name: str) -> np.ndarray:
