@@ -7,8 +7,8 @@
 
 Headers are the answer's labels (the "raw names" toggle shows the field names); the column
 chooser adds or removes columns, hidden ones included. The grid streams: it holds every row of
-``result.df`` (or of the overview's filter) kernel-side, as readable text (see
-:mod:`ot_magic.views.columns`), and sends the browser only the rows in view, fetched as the
+``result.df`` (or of the overview's filter) kernel-side, made readable (see
+:mod:`ot_magic.views.columns`; datetimes as numbers the browser formats), and sends the browser only the rows in view, fetched as the
 user scrolls; sorting and filtering from the column headers run kernel-side too. Selections in
 the grid refer to its sorted/filtered view; ``selected`` maps them back to positions in
 ``result.df``, and :meth:`select_rows` goes the other way.
