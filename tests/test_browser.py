@@ -24,11 +24,13 @@ from browser.ui import (
     click_bar,
     grid_row_position,
     grid_rows_with_text,
+    grid_signature,
     loopback_page,
     map_pixels,
     open_notebook,
     run_all_cells,
     screenshot,
+    seconds_until_grid_redrawn,
     wait_until,
 )
 from conftest import IN_CI
@@ -287,4 +289,66 @@ def test_clicking_a_country_bar_filters_the_table_and_the_map(lab, browser):
     journey.wait_for()
     assert journey.locator("path.line, .dot, path.dot").count() >= 1
     screenshot(journey.locator("xpath=..").locator("xpath=.."), "drilldown-journey")
+    page.context.close()
+
+
+MILLION = 1_000_000
+# A day of demo sessions with a location, repeated to a million rows, in a linked table and map.
+MILLION_CELLS = (
+    "%load_ext ot_magic",
+    "%%otsessions --demo --no-display --out day\ndate = 2011-11-16\nlimit = 1000",
+    "import ipywidgets, numpy as np\n"
+    "from ot_magic.views.linking import link\n"
+    "from ot_magic.views.map import build_map\n"
+    "from ot_magic.views.table import build_table\n"
+    "located = day[day.latitude.notna()].reset_index(drop=True)\n"
+    f"big = located.iloc[np.resize(np.arange(len(located)), {MILLION})].reset_index(drop=True)\n"
+    "big.attrs = day.attrs\n"
+    "table, places = build_table(big), build_map(big, basemap='offline')\n"
+    "link(table, places)\n"
+    "ipywidgets.VBox([table, places])",
+)
+
+
+def test_a_million_row_table_scrolls_to_its_last_row_and_a_clicked_row_is_ringed_on_the_map(
+    lab, browser
+):
+    """The streaming table: a million sessions shown, the end reached with Ctrl+↓ (the rows
+    there drawn within half a second), a row clicked there is the kernel's row and its place
+    is ringed on the map."""
+    _write_notebook(lab.root_dir / "million.ipynb", *MILLION_CELLS)
+    page = loopback_page(browser)
+    open_notebook(page, lab.url("million.ipynb"))
+    run_all_cells(page)
+    output = _output_of(page, "big = ")
+    grid = output.locator(".lm-DataGrid").first
+    grid.wait_for(state="visible")
+    output.get_by_text(f"{MILLION:,} sessions · select a row").wait_for()
+    grid.scroll_into_view_if_needed()
+    wait_until(lambda: grid_rows_with_text(grid) >= 10, what="rows of text in the grid")
+
+    page.mouse.click(*grid_row_position(grid, 0))  # the grid takes the keyboard
+    output.get_by_text("row 0", exact=True).wait_for()
+    before = grid_signature(grid)
+    page.keyboard.press("Control+ArrowDown")  # the last row, selected and scrolled to
+    assert seconds_until_grid_redrawn(grid, before) <= 0.5
+    output.get_by_text(f"row {MILLION - 1}", exact=True).wait_for()
+    screenshot(output.locator(".lm-DataGrid").first, "million-rows-end")
+
+    leaflet = output.locator(".leaflet-container").first
+    page.keyboard.press("Escape")  # nothing selected, nothing ringed
+    output.get_by_text(f"{MILLION:,} sessions · select a row").wait_for()
+    leaflet.scroll_into_view_if_needed()
+    wait_until(lambda: map_pixels(leaflet, SELECTED_COLOR)["count"] == 0, what="no ring")
+
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 96, box["y"] + box["height"] - 50)  # a row near the end
+    picked = output.get_by_text(re.compile(rf"^row {MILLION // 1000 - 1}\d\d\d$"))
+    picked.wait_for()
+    row = int(picked.inner_text().split()[1])
+    assert MILLION - 5 <= row < MILLION - 1
+    leaflet.scroll_into_view_if_needed()
+    wait_until(lambda: map_pixels(leaflet, SELECTED_COLOR)["count"] > 20, what="the ring")
+    screenshot(output, "million-rows-row-ringed")
     page.context.close()

@@ -118,8 +118,8 @@ def test_quickstart_runs_binds_a_typed_dataframe_and_shows_table_and_map(tmp_pat
     assert facts["dtypes"]["latitude"] == "float64"
     assert set(facts["searched"]) <= {"US", "GB"} and facts["searched"]
     shown = set(widget_models(nb, cell_index(nb, "%%otsessions --demo --out visits")))
-    assert {"DataGridModel", "LeafletMapModel", "LeafletGeoJSONModel"} <= shown
-    assert "DataGridModel" in widget_models(nb, cell_index(nb, "result.table"))
+    assert {"StreamingDataGridModel", "LeafletMapModel", "LeafletGeoJSONModel"} <= shown
+    assert "StreamingDataGridModel" in widget_models(nb, cell_index(nb, "result.table"))
     assert "LeafletMapModel" in widget_models(nb, cell_index(nb, "result.map"))
     dry_run = "".join(
         out.get("text", "") + json.dumps(out.get("data", {}))
@@ -158,7 +158,7 @@ def test_dashboard_shows_the_panel_with_its_first_results(tmp_path):
     assert problems(nb) == []
     assert facts["rows"] == facts["bound"] == 200
     panel_models = widget_models(nb, cell_index(nb, "from ot_magic import SessionsPanel"))
-    assert {"ButtonModel", "DataGridModel", "LeafletMapModel"} <= set(panel_models)
+    assert {"ButtonModel", "StreamingDataGridModel", "LeafletMapModel"} <= set(panel_models)
 
 
 LESSON_DAY = "2011-11-16"
@@ -303,3 +303,15 @@ def test_the_student_version_of_the_lesson_runs_with_its_exercises_left_open(tmp
     sources = [cell.source for cell in nb.cells]
     assert not any(source.startswith("**Answer") for source in sources)
     assert sum(source.startswith("# your answer") for source in sources) >= 7
+
+
+EXAMPLE_MAX_BYTES = 400_000
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_each_executed_example_weighs_at_most_400_kb(name, tmp_path):
+    """Executed, with its widget state saved as nbclient saves it: the table streams its rows
+    from the kernel, so none of them is stored in the notebook."""
+    nb, _ = execute(name, "None", tmp_path)
+    size = len(nbformat.writes(nb))
+    assert size <= EXAMPLE_MAX_BYTES, f"{name}.ipynb executed weighs {size:,} bytes"

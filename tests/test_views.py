@@ -22,7 +22,7 @@ from ot_magic.request import SessionsRequest
 from ot_magic.result import SessionsResult
 from ot_magic.views.basemap import base_layers, world_outlines
 from ot_magic.views.map import PLACE_DECIMALS, build_map
-from ot_magic.views.table import build_table
+from ot_magic.views.table import DATETIME_FORMAT, build_table
 from ot_magic.views.tree import widget_tree
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -131,24 +131,34 @@ def test_table_starts_with_the_session_start_then_shows_the_answers_visible_colu
     assert "current page (exit page)" in table.headers
 
 
+def as_browser_shows(wall_clock_ms: float) -> str:
+    """A datetime cell as the browser draws it: the table's renderer formats the wall-clock
+    milliseconds with ``utcFormat(cell.value, DATETIME_FORMAT)``."""
+    return f"{pd.Timestamp(int(wall_clock_ms), unit='ms'):%Y-%m-%d %H:%M:%S}"
+
+
 def test_the_first_column_and_the_rows_order_agree_newest_start_first(result):
-    started = pd.to_datetime(build_table(result).grid.data["started"])
-    assert started.is_monotonic_decreasing
+    assert build_table(result).grid.data["started"].is_monotonic_decreasing
 
 
 def test_last_event_is_a_datetime_that_sorts_as_time(result):
     df = result.df
     grid = build_table(result).grid
     shown = grid.data["last event"]
-    assert shown.iloc[0] == f"{df['eventUnixTimestamp'].iloc[0]:%Y-%m-%d %H:%M:%S}"
-    # the grid sorts a column by comparing its values: as text, that is the order of the times
-    assert sorted(shown.tolist()) == [
+    assert (
+        as_browser_shows(shown.iloc[0]) == f"{df['eventUnixTimestamp'].iloc[0]:%Y-%m-%d %H:%M:%S}"
+    )
+    renderer = grid.renderers["last event"]
+    assert renderer is grid.renderers["started"]
+    assert f"utcFormat(cell.value, '{DATETIME_FORMAT}')" in renderer.text_value.value
+    assert DATETIME_FORMAT == "%Y-%m-%d %H:%M:%S"
+    # the values are the times' own order (the browser shows them in the answer's zone)
+    assert [as_browser_shows(v) for v in sorted(shown)] == [
         f"{t:%Y-%m-%d %H:%M:%S}" for t in df["eventUnixTimestamp"].sort_values()
     ]
-    wire = grid.get_state()["_data"]["schema"]["fields"]
-    types = {f["name"]: f["type"] for f in wire}
-    assert types["last event"] == types["started"] == "datetime"
-    assert types["current page (exit page)"] == "string"
+    # sorted kernel-side (a click on the header), the latest event comes first
+    grid.transform([{"type": "sort", "column": "last event", "desc": True}])
+    assert df["eventUnixTimestamp"].iloc[grid.view_index()[0]] == df["eventUnixTimestamp"].max()
 
 
 def test_status_reads_online_or_offline_in_colour(result):
@@ -208,7 +218,7 @@ def test_table_shows_durations_datetimes_and_short_urls_readably(result):
     expected = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
     assert shown["duration"].iloc[row] == expected
     started = df["session_start_unix_timestamp"].iloc[0]
-    assert shown["started"].iloc[0] == f"{started:%Y-%m-%d %H:%M:%S}"
+    assert as_browser_shows(shown["started"].iloc[0]) == f"{started:%Y-%m-%d %H:%M:%S}"
     page = shown["current page (exit page)"]
     assert not page.str.startswith("http").any()
     assert page.str.len().max() <= 48
@@ -224,20 +234,25 @@ def test_selecting_a_row_shows_its_full_addresses_in_the_info_line(result):
 def test_grid_selection_in_a_sorted_view_maps_back_to_the_frames_rows(result):
     df = result.df
     table = build_table(result)
-    # What the grid reports once sorted by pages viewed, descending: the frame's rows in view order.
-    order = df["pages_viewed"].fillna(0).to_numpy().argsort(kind="stable")[::-1].tolist()
-    table.grid._visible_rows = order
+    # A click on the "page views" header sorts kernel-side, most pages first.
+    table.grid.transform([{"type": "sort", "column": "page views", "desc": True}])
+    order = table.grid.view_index().tolist()
+    assert df["pageviews"].iloc[order].is_monotonic_decreasing
     table.grid.selections = [{"r1": 0, "c1": 0, "r2": 1, "c2": 0}]
     assert table.selected == order[:2]
-    assert df["pages_viewed"].iloc[table.selected[0]] == df["pages_viewed"].max()
+    assert df["pageviews"].iloc[table.selected[0]] == df["pageviews"].max()
     table.select_rows([order[10]])
     assert table.grid.selections == [{"r1": 10, "c1": 0, "r2": 10, "c2": len(table.columns) - 1}]
 
 
 def test_rows_hidden_by_the_grids_filters_are_told_not_silently_unselected(result):
     table = build_table(result)
-    table.grid._visible_rows = [0, 1, 2]  # what the grid reports once filtered down to 3 rows
-    table.select_rows([1, 7, 9])
+    # the grid filtered (kernel-side) down to the rows of one country
+    country = table.grid.data["country"]
+    table.grid.transform([{"type": "filter", "column": "country", "operator": "=",
+                           "value": country.iloc[1]}])  # fmt: skip
+    other = np.flatnonzero(country.to_numpy() != country.iloc[1])[:2].tolist()
+    table.select_rows([1, *other])
     assert table.selected == [1]
     assert "2 more hidden by the table's filters" in table.info.value
 
@@ -425,8 +440,9 @@ def test_selecting_rows_in_the_table_rings_their_places_and_fits_the_map(view, r
 def test_clicking_a_point_selects_its_rows_in_the_table(view, result):
     df = result.df
     rows = shared_place_rows(df)
-    order = list(range(len(df)))[::-1]  # the grid sorted in reverse
-    view.table.grid._visible_rows = order
+    view.table.grid.transform([{"type": "sort", "column": "started", "desc": False}])
+    order = view.table.grid.view_index().tolist()  # the grid sorted oldest first
+    assert order != list(range(len(df)))
     click(view.map.points, *place_of(df, rows[0]))
     assert sorted(view.table.selected) == rows
     selected_view_rows = {

@@ -6,11 +6,12 @@
     [12, 40]
 
 Headers are the answer's labels (the "raw names" toggle shows the field names); the column
-chooser adds or removes columns, hidden ones included; sorting and filtering are the grid's own.
-Only the shown columns are sent to the browser, numbers as binary buffers, the rest as readable
-text (see :mod:`ot_magic.views.columns`). Selections in the grid refer to its sorted/filtered
-view; ``selected`` maps them back to positions in ``result.df``, and :meth:`select_rows` goes
-the other way.
+chooser adds or removes columns, hidden ones included. The grid streams: it holds every row of
+``result.df`` (or of the overview's filter) kernel-side, made readable (see
+:mod:`ot_magic.views.columns`; datetimes as numbers the browser formats), and sends the browser only the rows in view, fetched as the
+user scrolls; sorting and filtering from the column headers run kernel-side too. Selections in
+the grid refer to its sorted/filtered view; ``selected`` maps them back to positions in
+``result.df``, and :meth:`select_rows` goes the other way.
 """
 
 from __future__ import annotations
@@ -23,65 +24,33 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 import traitlets
-from bqplot.traits import array_to_json
-from ipydatagrid import DataGrid, TextRenderer, VegaExpr
-from ipydatagrid.datagrid import _data_deserialization_impl, _data_to_json
+from ipydatagrid import TextRenderer, VegaExpr
 
 from ..frame import gc_paused
 from .columns import (
     ONLINE,
     TABLE_HEADERS,
-    Render,
     datetime_fields,
     headers,
     plural,
     prepare,
     table_columns,
     url_columns,
+    wall_clock_ms,
 )
+from .gridcompat import StreamingGrid
 
 CHAR_PX = 7
 MIN_COLUMN_PX, MAX_COLUMN_PX = 56, 340
-# Rows a table holds at most (the first ones of df, or of the overview's filter): what a grid
-# shows in a browser without stalling; result.df and result.filtered hold them all.
-ROW_LIMIT = 20_000
 ONLINE_COLOR, OFFLINE_COLOR = "#d94801", "#6b6b6b"
-
-
-def _data_to_wire(data: dict[str, Any], widget: Any) -> dict[str, Any]:
-    """ipydatagrid's own ``_data`` serialization, minus its per-value type probing of text
-    columns: ours are all ``str`` (see ``columns.readable``), sent as the same plain lists."""
-    if not data:
-        return {}
-    columns = {}
-    for name, values in data["data"].items():
-        array = values.to_numpy()
-        # Text stays an array: ipywidgets' search for binary buffers visits every item of a
-        # list in Python and skips other objects, and the comm's JSON packer makes the array
-        # the same list in one step (jupyter_client's json_default: any iterable → list).
-        columns[str(name)] = array if array.dtype == object else array_to_json(array)
-    dated = set(getattr(widget, "datetime_columns", ()))
-    schema = {
-        **data["schema"],
-        "fields": [
-            {**f, "type": "datetime"} if f["name"] in dated else f for f in data["schema"]["fields"]
-        ],
-    }
-    return {"data": columns, "schema": schema, "fields": _data_to_json(data["fields"], widget)}
-
-
-class SessionsGrid(DataGrid):
-    """A DataGrid whose text columns are sent without probing every value's type (its state
-    then holds numpy arrays: pack it as a kernel does, with jupyter_client's ``json_packer``;
-    a bare ``json.dumps``, as ``ipywidgets.embed`` uses, needs ``default=list``). Columns
-    named in ``datetime_columns`` are typed ``datetime`` (their text sorts as time, and the
-    grid's filter offers date operators)."""
-
-    datetime_columns: tuple[str, ...] = ()
-
-    _data = traitlets.Dict().tag(
-        sync=True, to_json=_data_to_wire, from_json=_data_deserialization_impl
-    )
+# Datetimes travel as numbers (the wall-clock time's milliseconds: they sort as time, in the
+# kernel, at no cost) and read as the answer's own time, whatever the browser's zone.
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+WALL_CLOCK = f"isNaN(cell.value) ? ' ' : utcFormat(cell.value, '{DATETIME_FORMAT}')"
+DATETIME_CHARS = 19
+# How long the browser waits for scrolling to pause before it asks for the rows in view
+# (ipydatagrid's default: 160 ms).
+SCROLL_DEBOUNCE_MS = 50
 
 
 class SessionsTable(widgets.VBox):
@@ -95,8 +64,8 @@ class SessionsTable(widgets.VBox):
         self._plain = df.copy(deep=False)
         self._plain.attrs = {}
         self.labels: dict[str, str] = dict(df.attrs.get("labels") or {})
-        self.rows = np.arange(min(len(df), ROW_LIMIT))  # the rows of df the grid holds
-        self._prepared: dict[str, Render] = {}
+        self.rows = np.arange(len(df))  # the rows of df the grid holds (the overview's filter)
+        self._texts: dict[str, np.ndarray] = {}
         self.matching = len(df)  # the rows of df that the filter lets through
         self.chooser = widgets.TagsInput(
             value=table_columns(df) or list(df.columns),
@@ -113,16 +82,17 @@ class SessionsTable(widgets.VBox):
         self._status = TextRenderer(
             text_color=VegaExpr(f"cell.value == '{ONLINE}' ? '{ONLINE_COLOR}' : '{OFFLINE_COLOR}'")
         )
+        self._clock = TextRenderer(text_value=VegaExpr(WALL_CLOCK))
         frame = self._frame(list(self.chooser.value))
-        self.grid = SessionsGrid(
+        self.grid = StreamingGrid(
             frame,
             selection_mode="row",
             base_row_header_size=56,
-            column_widths=_widths(frame),
+            debounce_delay=SCROLL_DEBOUNCE_MS,
+            column_widths=_widths(frame, self._dated),
             renderers=self._renderers(frame),
             layout=widgets.Layout(height=height),
         )
-        self.grid.datetime_columns = self._dated
         self.grid.observe(self._on_grid_selections, "selections")
         self.chooser.observe(self._on_columns, "value")
         self.raw_names.observe(self._on_columns, "value")
@@ -149,33 +119,40 @@ class SessionsTable(widgets.VBox):
         """The grid's data for these columns and rows (remembered as the shown ones)."""
         self._fields, self._headers = list(columns), self._names(columns)
         header_of = dict(zip(self._fields, self._headers, strict=True))
-        self._dated = tuple(header_of[c] for c in datetime_fields(self._plain, self._fields))
+        self._dated = [header_of[c] for c in datetime_fields(self._plain, self._fields)]
         whole = len(self.rows) == len(self.df)
+        index = pd.RangeIndex(len(self.df), name="#") if whole else pd.Index(self.rows, name="#")
         data = {
-            header: self._render(name)(None if whole else self.rows)
+            header: self._values(name) if whole else self._values(name)[self.rows]
             for name, header in zip(self._fields, self._headers, strict=True)
         }
-        index = pd.Index(self.rows, name="#")
-        # Text stays object: pandas would otherwise convert it to its string type, only for
-        # the grid to turn it back into plain lists.
+        # Text stays object (pandas would otherwise convert it to its string type, row by row)
+        # and no column is copied (nor stacked with the others of its type).
         return pd.DataFrame(
-            {h: pd.Series(v, index=index, dtype=object) if v.dtype == object else v
-             for h, v in data.items()},
+            {h: pd.Series(v, index=index, dtype=object, copy=False) if v.dtype == object
+             else pd.Series(v, index=index, copy=False) for h, v in data.items()},
             index=index,
+            copy=False,
         )  # fmt: skip
 
-    def _render(self, name: str) -> Render:
-        """Field ``name`` ready to show any rows (prepared on first use, then kept)."""
-        if name not in self._prepared:
-            is_url = bool(url_columns(self._plain, [name]))
-            self._prepared[name] = prepare(self._plain, name, is_url)
-        return self._prepared[name]
+    def _values(self, name: str) -> np.ndarray:
+        """Field ``name`` of every row of df, as shown (made on first use, then kept: the
+        overview's filter then only picks rows)."""
+        if name not in self._texts:
+            if datetime_fields(self._plain, [name]):
+                self._texts[name] = wall_clock_ms(self._plain, name)
+            else:
+                is_url = bool(url_columns(self._plain, [name]))
+                self._texts[name] = prepare(self._plain, name, is_url)(None)
+        return self._texts[name]
 
     def _renderers(self, frame: pd.DataFrame) -> dict[str, TextRenderer]:
-        """Counts with thousands separators; the status coloured online/offline."""
+        """Counts with thousands separators; datetimes as the answer's time; the status
+        coloured online/offline."""
         status = dict(zip(self._fields, self._headers, strict=True)).get("status")
         numbers = {h: self._number for h, v in frame.items() if v.dtype.kind == "f"}
-        return {**numbers, **({status: self._status} if status else {})}
+        dated = dict.fromkeys(self._dated, self._clock)
+        return {**numbers, **dated, **({status: self._status} if status else {})}
 
     def _on_columns(self, _change: Any = None) -> None:
         """Rebuild the grid's data for the chosen columns and headers, keeping its sorting,
@@ -185,50 +162,42 @@ class SessionsTable(widgets.VBox):
         header_of = dict(zip(columns, self._names(columns), strict=True))
         transforms = [
             {**t, "column": header_of[field_of[t["column"]]]}
-            for t in self.grid._transforms
+            for t in self.grid.transforms
             if field_of.get(t.get("column")) in header_of
         ]
         rows = self.selected
         frame = self._frame(columns)
-        self.grid.datetime_columns = self._dated
         self.grid.renderers = self._renderers(frame)
         self.grid.data = frame
-        self.grid.column_widths = _widths(frame)
-        self.grid.transform(transforms)
+        self.grid.column_widths = _widths(frame, self._dated)
+        self.grid.restream(transforms)
         self.select_rows(rows)
 
     def show_rows(self, mask: np.ndarray | None) -> None:
-        """Hold only the rows of df where ``mask`` (a boolean array over df) is true (the
-        first ``ROW_LIMIT`` of them); ``None``: every row. Sorting, the grid's filters and the
-        selected rows still shown are kept."""
-        rows = np.arange(len(self.df)) if mask is None else np.flatnonzero(mask)
-        self.matching = len(rows)
-        self.rows = rows[:ROW_LIMIT]
+        """Hold only the rows of df where ``mask`` (a boolean array over df) is true; ``None``:
+        every row. Sorting, the grid's filters and the selected rows still shown are kept."""
+        self.rows = np.arange(len(self.df)) if mask is None else np.flatnonzero(mask)
+        self.matching = len(self.rows)
         self._on_columns()
         self._show_info()
 
     # --- selection --------------------------------------------------------------------------
 
-    def _view_rows(self) -> list[int]:
+    def _view_rows(self) -> np.ndarray:
         """For each row of the grid's sorted/filtered view, its position in df."""
-        visible = [v for v in self.grid._visible_rows if 0 <= v < len(self.rows)]
-        return self.rows[visible].tolist() if visible else self.rows.tolist()
+        return self.grid.view_index()
 
     def _on_grid_selections(self, _change: Any = None) -> None:
         view = self._view_rows()
-        rows = (
-            view[r]
-            for rect in self.grid.selections
-            for r in range(max(rect["r1"], 0), min(rect["r2"] + 1, len(view)))
-        )
+        picked = [view[max(rect["r1"], 0) : rect["r2"] + 1] for rect in self.grid.selections]
+        rows = np.concatenate(picked).tolist() if picked else []
         self.selected = list(dict.fromkeys(rows))
         self._show_info()
 
     def select_rows(self, rows: Iterable[int]) -> None:
         """Select these rows of df in the grid (the ones its filters hide stay unselected)."""
-        where = {row: i for i, row in enumerate(self._view_rows())}
-        wanted = {int(r) for r in rows}
-        positions = sorted(where[r] for r in wanted if r in where)
+        wanted = np.unique(np.fromiter((int(r) for r in rows), dtype=np.int64))
+        positions = np.flatnonzero(np.isin(self._view_rows(), wanted)).tolist()
         last = max(len(self._headers) - 1, 0)
         rects: list[dict[str, int]] = []
         for p in positions:
@@ -274,16 +243,16 @@ class SessionsTable(widgets.VBox):
             if matching == total
             else (f"{matching:,} of {plural(total, 'session')} (the overview's filter)")
         )
-        if len(self.rows) < matching:
-            text += f" · showing the first {len(self.rows):,} (result.filtered has them all)"
         return text
 
 
-def _widths(frame: pd.DataFrame, sample: int = 200) -> dict[str, int]:
-    """Pixels for each column of the grid's frame: its header or most of its first values."""
+def _widths(frame: pd.DataFrame, dated: Sequence[str] = (), sample: int = 200) -> dict[str, int]:
+    """Pixels for each column of the grid's frame: its header or most of its first values
+    (``dated``: the columns shown as datetimes)."""
     widths = {}
     for header, values in frame.head(sample).items():
-        lengths = [len(str(v)) for v in values.tolist()] or [0]
+        lengths = [DATETIME_CHARS] if header in dated else [len(str(v)) for v in values.tolist()]
+        lengths = lengths or [0]
         longest = max(len(str(header)), int(np.percentile(lengths, 90)))
         widths[header] = int(np.clip(longest * CHAR_PX + 16, MIN_COLUMN_PX, MAX_COLUMN_PX))
     return widths

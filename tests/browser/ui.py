@@ -267,3 +267,82 @@ def click_bar(bar) -> None:
     bar.scroll_into_view_if_needed()
     box = bar.bounding_box()
     bar.page.mouse.click(box["x"] + min(4, box["width"] / 2), box["y"] + box["height"] / 2)
+
+
+_GRID_SIGNATURE = """
+(grid) => {
+  const canvas = grid.querySelector('canvas');
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let hash = 0;
+  for (let i = 0; i < data.length; i += 4) hash = (hash * 31 + data[i] + 7 * data[i + 1]) | 0;
+  return hash;
+}
+"""
+
+
+def grid_signature(grid) -> int:
+    """A number that changes when an ipydatagrid's canvas shows other pixels (rows scrolled in)."""
+    return grid.page.evaluate(_GRID_SIGNATURE, grid.element_handle())
+
+
+_GRID_BODY_ROWS_WITH_TEXT = """
+([grid, header, rowHeight, rowHeader]) => {
+  const canvas = grid.querySelector('canvas');
+  const scale = canvas.width / canvas.getBoundingClientRect().width;
+  const ctx = canvas.getContext('2d');
+  const left = Math.round(rowHeader * scale);
+  let rows = 0;
+  for (let top = header; (top + rowHeight) * scale <= canvas.height; top += rowHeight) {
+    const band = ctx.getImageData(left, top * scale, canvas.width - left, rowHeight * scale).data;
+    let dark = 0;
+    for (let i = 0; i < band.length; i += 4) {
+      if (band[i + 3] > 200 && band[i] < 110 && band[i + 1] < 110 && band[i + 2] < 110) dark++;
+    }
+    if (dark > 20) rows++;
+  }
+  return rows;
+}
+"""
+ROW_HEADER_PX = 56  # the row header's width, as SessionsTable sets it
+
+
+_GRID_REDRAWN = """
+async ([grid, before, rows, timeoutMs, header, rowHeight, rowHeader, rowsWithText, signature]) => {
+  const count = new Function('return ' + rowsWithText)();
+  const sign = new Function('return ' + signature)();
+  const bottom = (part) => grid.querySelector(`.lm-ScrollBar.vertical .lm-ScrollBar-${part}`)
+    .getBoundingClientRect().bottom;
+  const atEnd = () => !grid.querySelector('.lm-ScrollBar.vertical .lm-ScrollBar-thumb')
+    || bottom('thumb') >= bottom('track') - 1;
+  const start = performance.now();
+  while (performance.now() - start < timeoutMs) {
+    if (sign(grid) !== before && atEnd() && count([grid, header, rowHeight, rowHeader]) >= rows) {
+      return performance.now() - start;
+    }
+    await new Promise(requestAnimationFrame);
+  }
+  return null;
+}
+"""
+
+
+def seconds_until_grid_redrawn(grid, before: int, rows: int = 10, timeout: float = 10) -> float:
+    """Seconds until an ipydatagrid, scrolled to its end, has a canvas that differs from
+    ``before`` (a :func:`grid_signature`) and shows at least ``rows`` rows with text in their
+    cells (the row header's numbers are not
+    counted: a streaming grid draws them before its rows arrive), checked at every frame the
+    browser draws; TimeoutError if it does not within ``timeout``."""
+    elapsed = grid.page.evaluate(
+        _GRID_REDRAWN,
+        [grid.element_handle(), before, rows, timeout * 1000, 20, 20, ROW_HEADER_PX,
+         _GRID_BODY_ROWS_WITH_TEXT.strip(), _GRID_SIGNATURE.strip()],
+    )  # fmt: skip
+    if elapsed is None:
+        raise TimeoutError(f"the grid was not redrawn with {rows} rows within {timeout} s")
+    return elapsed / 1000
+
+
+def body_rows_with_text_script() -> str:
+    """The JavaScript function ``([grid, header, rowHeight, rowHeader]) => rows``: how many
+    body rows of an ipydatagrid have text in their cells (row header left out)."""
+    return _GRID_BODY_ROWS_WITH_TEXT.strip()
