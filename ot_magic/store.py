@@ -269,7 +269,7 @@ def _typed(table: pa.Table, meta: dict[str, Any]) -> pd.DataFrame:
     import pyarrow as pa
 
     from . import schema
-    from .frame import _arrow_to_pandas_dtype
+    from .frame import _arrow_to_pandas_dtype, as_categories
     from .javatime import java_zone
 
     zone = java_zone(meta.get("time_zone") or "EST")
@@ -283,7 +283,7 @@ def _typed(table: pa.Table, meta: dict[str, Any]) -> pd.DataFrame:
         columns[name] = column
     order = [c for c in meta.get("columns", []) if c in columns]
     order += [c for c in columns if c not in order and c != "day"]
-    typed = pa.table({name: columns[name] for name in order})
+    typed = as_categories(pa.table({name: columns[name] for name in order}))
     return typed.to_pandas(types_mapper=_arrow_to_pandas_dtype)
 
 
