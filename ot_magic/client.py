@@ -214,6 +214,8 @@ class OpenTrackerClient:
         started = time.perf_counter()
         if not all_pages and max_rows is None:
             return self._one_answer("sessions", params, request, started, cancel)
+        if all_pages and "limit" not in params:  # fewest requests: the largest page documented
+            params["limit"] = PARAMS["limit"].render(params_for("sessions")["limit"].maximum)
         pull = pull_pages(
             params,
             self._page_fetcher("sessions", None),  # a pull stops between pages: rows are kept
