@@ -142,13 +142,22 @@ def rows_json(table: Table) -> bytes:
     if not display.plain:
         return _json(table.rows)[1:-1].replace('["', '[ "').encode()
     quote = _json if display.pattern != API_DATE_PATTERN else '"{}"'.format  # ASCII, no escapes
+    written: dict[int, bytes] = {}
+    step = 60_000 if display.pattern == API_DATE_PATTERN else 1  # that pattern shows minutes
+
+    def date(epoch_ms: int) -> bytes:
+        epoch_ms -= epoch_ms % step
+        found = written.get(epoch_ms)
+        if found is None:
+            found = written[epoch_ms] = quote(display.date(epoch_ms)).encode()
+        return found
+
     parts: list[bytes] = []
     add = parts.extend
     for found in table.found:
         if found.cached():
             head, tail = _fragments(found.day, found.index)
-            last = quote(display.date(found.last_event)).encode()
-            first = quote(display.date(int(found.row[_FIRST_MS]))).encode()
+            last, first = date(found.last_event), date(int(found.row[_FIRST_MS]))
             add((b"[ ", last, b", ", head, b", ", first, b", ", tail, b"], "))
         else:
             add((b"[ ", _json(display.present(found.row, found.last_event))[1:-1].encode(), b"], "))
