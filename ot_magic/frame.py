@@ -557,18 +557,21 @@ def as_categories(table: pa.Table, names: frozenset[str] = schema.CATEGORY_FIELD
 
         typed.to_pandas(types_mapper=...)  →  as_categories(typed).to_pandas(types_mapper=...)
     """
-    for index, name in enumerate(table.column_names):
-        column = table.column(index)
-        if name not in names:
-            continue
-        if pa.types.is_dictionary(column.type):  # pandas wants no null among the categories
-            if not any(chunk.dictionary.null_count for chunk in column.chunks):
-                continue
-            column = column.cast(column.type.value_type)
-        if pa.types.is_null(column.type):  # no value at all (as a query may answer)
-            column = column.cast(pa.large_string())
-        table = table.set_column(index, name, pc.dictionary_encode(column))
-    return table
+    return pa.Table.from_arrays(
+        [_encoded(column) if name in names else column
+         for name, column in zip(table.column_names, table.columns, strict=True)],
+        names=table.column_names,
+    )  # fmt: skip
+
+
+def _encoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_dictionary(column.type):  # pandas wants no null among the categories
+        if not any(chunk.dictionary.null_count for chunk in column.chunks):
+            return column
+        column = column.cast(column.type.value_type)
+    if pa.types.is_null(column.type):  # no value at all (as a query may answer)
+        column = column.cast(pa.large_string())
+    return pc.dictionary_encode(column)
 
 
 def _arrow_to_pandas_dtype(arrow_type: pa.DataType) -> Any:
