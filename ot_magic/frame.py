@@ -609,11 +609,29 @@ def _typed_frame(
         for derived in DERIVED_FIELDS.get(name, ()):
             if derived not in strings.column_names:  # the answer's own column of that name wins
                 columns[derived] = typed[derived]
-    table = as_categories(pa.table(columns))
+    table = pa.table(columns)
     del strings, typed
     columns.clear()
+    return arrow_to_frame(table), unreadable
+
+
+_NO_CATEGORIES = pd.Index([], dtype="str")
+
+
+def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table of the frame's columns (already typed) as a frame of the frame's pandas
+    types: repeated text as categoricals (of text, even with no value), other text as
+    Arrow-backed strings, whole numbers ``Int64``; the table's buffers are let go as they are
+    converted::
+
+        df = arrow_to_frame(duckdb_relation.arrow())
+    """
+    table = as_categories(table)
     df = table.to_pandas(types_mapper=_arrow_to_pandas_dtype, self_destruct=True, split_blocks=True)
-    return df, unreadable
+    for name in df.columns.intersection(list(schema.CATEGORY_FIELDS)):
+        if not len(df[name].cat.categories):  # no value: text categories still (for Parquet)
+            df[name] = df[name].cat.set_categories(_NO_CATEGORIES)
+    return df
 
 
 def _arrow_zone(zone: dt.tzinfo) -> str:
