@@ -314,6 +314,26 @@ def _pulls() -> list[dict]:
             "ratio": round(now["s"] / scaled, 3), "target": f"<= {target:.0f} s",
             "ok": now["s"] <= target,
         })  # fmt: skip
+    per_session, peak = now["frame"] / now["rows"], now["peak"] / now["frame"]
+    rows += [
+        {
+            "figure": f"frame of the {days}-day pull: df.memory_usage(deep=True) per session "
+                      "(repeated text as categoricals; ids, referrer links, IPs as strings)",
+            "value": round(per_session), "unit": "B/session",
+            "baseline": f"{before['frame'] / before['rows']:.0f} B/session: {BASELINE}'s frame "
+                        "of the 30-day pull (every text column a string)",
+            "ratio": round(per_session / (before["frame"] / before["rows"]), 3),
+            "target": "<= 500 B/session", "ok": per_session <= 500,
+        },
+        {
+            "figure": f"kernel peak RSS of the {days}-day pull ({now['peak'] / 2**30:.2f} GiB, "
+                      "interpreter and imports included) over its final frame",
+            "value": round(peak, 2), "unit": "x frame",
+            "baseline": f"{before['peak'] / before['frame']:.2f}x: {BASELINE}'s 30-day pull",
+            "ratio": round(peak / (before["peak"] / before["frame"]), 3),
+            "target": "<= 2x the frame", "ok": peak <= 2,
+        },
+    ]  # fmt: skip
     return rows
 
 

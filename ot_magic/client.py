@@ -260,6 +260,8 @@ class OpenTrackerClient:
         if not all_pages and max_rows is None:
             answers = cache.answer(self.source, request, refresh=refresh) if cache else None
             return self._one_answer("sessions", params, request, started, cancel, answers)
+        if all_pages and "limit" not in params:  # fewest requests: the largest page documented
+            params["limit"] = PARAMS["limit"].render(params_for("sessions")["limit"].maximum)
         pull = pull_pages(
             params,
             self._page_fetcher("sessions", None),  # a pull stops between pages: rows are kept

@@ -11,8 +11,11 @@ memory stays that of one chunk, where ``json.loads`` would build one Python obje
 :func:`read_page` stops there, so that paging joins the pages' columns (without a copy) and
 types them once (:func:`to_dataframe`): epoch ms → aware datetimes, counts → ``Int64``,
 coordinates → floats, durations → timedeltas (``s.e.`` → 0 s, flagged in ``single_event``);
-the text columns go to pandas as they are, Arrow-backed strings with ``pd.NA`` for missing
-values. Values are read in the request's ``locale`` (:mod:`ot_magic.values`); a text that
+text that repeats (``schema.CATEGORY_FIELDS``: countries, cities, browsers, pages,
+titles, referrer hosts, search terms ...) is dictionary-encoded as each chunk is read and
+becomes pandas categoricals (missing: ``NaN``); the rest of the text (ids, referrer links, IP
+addresses: ``schema.UNIQUE_TEXT_FIELDS``) goes to pandas as it is, Arrow-backed strings with
+``pd.NA`` for missing values. Values are read in the request's ``locale`` (:mod:`ot_magic.values`); a text that
 cannot be read is missing and counted in ``df.attrs["unreadable"]``. Besides the documented shape, the answer may be a bare
 JSON array (of objects, or of arrays with or without a header row), JSONP with a ``/**/``
 prefix, numbers as JSON numbers, fields missing, reordered or extra (unknown ones kept as text),
@@ -37,6 +40,7 @@ from typing import Any
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import schema
 from .errors import ApiError, AuthenticationError, ResponseError
@@ -145,7 +149,7 @@ def read_page(body: bytes | str) -> ParsedPage:
         raise ResponseError(
             "the API's answer is nested too deeply to be a sessions answer"
         ) from None
-    return ParsedPage(TextRows(rows), meta.get("nextToken"), meta)
+    return ParsedPage(TextRows(as_categories(rows, _CATEGORIES_READ)), meta.get("nextToken"), meta)
 
 
 def to_dataframe(
@@ -419,7 +423,9 @@ def _read_row_chunks(
             return None
         values = rows.explode().to_frame("value").select(_EMPTY_IS_MISSING)
         del chunk, rows
-        parts.append(values.select(_columns_of_values(fields)).to_arrow())
+        parts.append(
+            as_categories(values.select(_columns_of_values(fields)).to_arrow(), _CATEGORIES_READ)
+        )
         del values
         position = boundary.end() - 1 if boundary else stop
     if not parts:
@@ -539,6 +545,35 @@ def _text(value: Any) -> str | None:
     return json.dumps(value)
 
 
+# Text columns whose values repeat, dictionary-encoded as soon as a page is read (the typed
+# ones are read as text first, then encoded): a held page then weighs little more than its codes.
+_CATEGORIES_READ = schema.CATEGORY_FIELDS - TYPED_FIELDS
+
+
+def as_categories(table: pa.Table, names: frozenset[str] = schema.CATEGORY_FIELDS) -> pa.Table:
+    """``table`` with its text columns of ``names`` dictionary-encoded (one dictionary a
+    column): categoricals in pandas, which unifies the pages' dictionaries and keeps the
+    smallest codes that hold each. For any table of the frame's columns (a query's answer)::
+
+        typed.to_pandas(types_mapper=...)  →  as_categories(typed).to_pandas(types_mapper=...)
+    """
+    return pa.Table.from_arrays(
+        [_encoded(column) if name in names else column
+         for name, column in zip(table.column_names, table.columns, strict=True)],
+        names=table.column_names,
+    )  # fmt: skip
+
+
+def _encoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_dictionary(column.type):  # pandas wants no null among the categories
+        if not any(chunk.dictionary.null_count for chunk in column.chunks):
+            return column
+        column = column.cast(column.type.value_type)
+    if pa.types.is_null(column.type):  # no value at all (as a query may answer)
+        column = column.cast(pa.large_string())
+    return pc.dictionary_encode(column)
+
+
 def _arrow_to_pandas_dtype(arrow_type: pa.DataType) -> Any:
     """Text as Arrow-backed strings (missing = ``pd.NA``), whole numbers as nullable ``Int64``."""
     if pa.types.is_large_string(arrow_type) or pa.types.is_string(arrow_type):
@@ -577,8 +612,26 @@ def _typed_frame(
     table = pa.table(columns)
     del strings, typed
     columns.clear()
+    return arrow_to_frame(table), unreadable
+
+
+_NO_CATEGORIES = pd.Index([], dtype="str")
+
+
+def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table of the frame's columns (already typed) as a frame of the frame's pandas
+    types: repeated text as categoricals (of text, even with no value), other text as
+    Arrow-backed strings, whole numbers ``Int64``; the table's buffers are let go as they are
+    converted::
+
+        df = arrow_to_frame(duckdb_relation.arrow())
+    """
+    table = as_categories(table)
     df = table.to_pandas(types_mapper=_arrow_to_pandas_dtype, self_destruct=True, split_blocks=True)
-    return df, unreadable
+    for name in df.columns.intersection(list(schema.CATEGORY_FIELDS)):
+        if not len(df[name].cat.categories):  # no value: text categories still (for Parquet)
+            df[name] = df[name].cat.set_categories(_NO_CATEGORIES)
+    return df
 
 
 def _arrow_zone(zone: dt.tzinfo) -> str:

@@ -420,7 +420,7 @@ PARAMS: dict[str, Param] = {
            group="display",
            synonyms=("order", "sort", "orderBy", "sortBy")),
         _p("timeZone", ZONE, "Time zone for day boundaries and dates (EST, America/New_York, GMT+1).",
-           default="EST", group="display",
+           default="EST", group="display", endpoints=_READS,
            synonyms=("tz", "zone", "time_zone")),
         _p("locale", LOCALE, "Language and region of the labels and dates (en_US, nl_NL, de_DE).",
            default="en_US", group="display", endpoints=_READS,
@@ -468,7 +468,7 @@ PARAMS: dict[str, Param] = {
 ALIASES: dict[str, dict[str, str]] = {
     "sessions": {"timezone": "timeZone"},
     "sessions_by_user": {"filterByMachineId": "uid", "timezone": "timeZone"},
-    "page_views": {},
+    "page_views": {"timezone": "timeZone"},
     "login": {},
 }
 

@@ -61,5 +61,20 @@ DURATION_FIELDS = frozenset({"duration", "currentVisitDuration", "total_duration
 ID_FIELDS = frozenset({"event_id", "machine_idx", "session_id", "use_id", "visit_id", "machine_id"})
 # "16 (2)": visits of the visitor, then pages viewed in this visit.
 VISITS_PAGEVIEWS_FIELD = "visits_pageviews"
+# Text nearly every session has its own of (Google's referrer links carry per-click tokens,
+# dates are written to the minute, rnd is one of 90,000 numbers): kept as strings, which cost
+# less than a category each. Every other text field repeats (countries, cities, browsers,
+# pages, titles, referrer hosts, search terms ...) and is a categorical in the frame.
+UNIQUE_TEXT_FIELDS = ID_FIELDS | {
+    "referrer", "session_referrer", "ip_number", "lastEvent", "firstMeasurement", "rnd",
+}  # fmt: skip
+CATEGORY_FIELDS = frozenset(
+    {*FIELDS, "filtered_company"}
+    - EPOCH_MS_FIELDS
+    - COUNT_FIELDS
+    - FLOAT_FIELDS
+    - DURATION_FIELDS
+    - UNIQUE_TEXT_FIELDS
+)
 
 assert len(FIELDS) == 69

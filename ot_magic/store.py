@@ -87,10 +87,10 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
 def table_to_frame(table: pa.Table) -> pd.DataFrame:
     """A table made by :func:`frame_to_table` as the typed frame it came from (the same
     dtypes, ``attrs`` restored from the ``ot_magic`` metadata)."""
-    from .frame import _arrow_to_pandas_dtype  # the frame's own types: one source
+    from .frame import arrow_to_frame  # the frame's own types: one source
 
     meta = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
-    df = table.to_pandas(types_mapper=_arrow_to_pandas_dtype, self_destruct=True, split_blocks=True)
+    df = arrow_to_frame(table)
     df.attrs.update({k: v for k, v in meta.items() if k != "columns"})
     return df
 
@@ -269,7 +269,7 @@ def _typed(table: pa.Table, meta: dict[str, Any]) -> pd.DataFrame:
     import pyarrow as pa
 
     from . import schema
-    from .frame import _arrow_to_pandas_dtype
+    from .frame import arrow_to_frame
     from .javatime import java_zone
 
     zone = java_zone(meta.get("time_zone") or "EST")
@@ -283,8 +283,7 @@ def _typed(table: pa.Table, meta: dict[str, Any]) -> pd.DataFrame:
         columns[name] = column
     order = [c for c in meta.get("columns", []) if c in columns]
     order += [c for c in columns if c not in order and c != "day"]
-    typed = pa.table({name: columns[name] for name in order})
-    return typed.to_pandas(types_mapper=_arrow_to_pandas_dtype)
+    return arrow_to_frame(pa.table({name: columns[name] for name in order}))
 
 
 def _offset_name(zone: dt.tzinfo) -> str:

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
@@ -760,3 +761,60 @@ def test_no_value_of_any_parameter_makes_the_emulator_fail(emu, data):
     assert text.startswith(("{", "Error: java.lang.RuntimeException: ", "<table", "site,", "lastEvent",
                             "filtered_company")) or kind.startswith("text/csv"), text[:120]  # fmt: skip
     assert kind.endswith("; charset=UTF-8")
+
+
+def _client(emu):
+    from ot_magic.client import OpenTrackerClient
+
+    return OpenTrackerClient(emu.url, credentials=(DEMO_LOGIN, DEMO_PASSWORD), timeout=30,
+                             backoff=0)  # fmt: skip
+
+
+def test_an_all_pages_pull_without_a_limit_asks_for_the_largest_page(emu):
+    from ot_magic.request import SessionsRequest
+
+    with _client(emu) as client:
+        for request, size in ((SessionsRequest(date="2011-11-16"), "1000"),
+                              (SessionsRequest(date="2011-11-16", limit=300), "300")):  # fmt: skip
+            emu.requests.clear()
+            result = client.sessions(request, all_pages=True)
+            sizes = {r.params.get("limit") for r in emu.requests if r.endpoint == "sessions"}
+            assert sizes == {size} and len(result.df) > 1000
+        emu.requests.clear()
+        client.sessions(SessionsRequest(date="2011-11-16"))  # one page: the API's default
+        assert [r.params.get("limit") for r in emu.requests] == [None]
+
+
+def _returning_visitor(client, date: str) -> str:
+    """A visitor of ``date`` who had come three times before it."""
+    from ot_magic.request import SessionsRequest
+
+    df = client.sessions(SessionsRequest(date=date, limit=1000)).df
+    return df[df["number_visits"] > 3]["machine_idx"].iloc[0]
+
+
+def test_a_visitors_sessions_end_with_the_day_asked_for_in_its_time_zone(emu):
+    with _client(emu) as client:
+        uid = _returning_visitor(client, "2011-10-20")
+        everything = client.sessions_by_user(uid).df["session_start_unix_timestamp"]
+        assert everything.max() > pd.Timestamp("2011-10-21", tz="EST")  # they came back later
+        for zone in ("EST", "Asia/Tokyo"):
+            starts = client.sessions_by_user(uid, date="2011-10-20", timeZone=zone).df[
+                "session_start_unix_timestamp"
+            ]
+            end = pd.Timestamp("2011-10-21", tz=zone)
+            assert 0 < len(starts) < len(everything) and starts.max() < end
+            assert set(starts) == {s for s in everything if s < end}
+
+
+def test_visitor_and_page_view_dates_are_written_in_the_time_zone_asked_for(emu):
+    with _client(emu) as client:
+        uid = _returning_visitor(client, "2011-11-16")
+        visit = client.sessions_by_user(uid, date="2011-11-16").df["visit_id"].iloc[0]
+        for fetch in (lambda **zone: client.sessions_by_user(uid, date="2011-11-16", **zone),
+                      lambda **zone: client.page_views(visit, **zone)):  # fmt: skip
+            est, tokyo = fetch().df, fetch(timeZone="Asia/Tokyo").df
+            for df, zone in ((est, "EST"), (tokyo, "Asia/Tokyo")):
+                written = df["lastEvent"].astype(str).iloc[0]
+                moment = df["eventUnixTimestamp"].iloc[0].tz_convert(zone)
+                assert written == moment.strftime("%b %d %I:%M %p")

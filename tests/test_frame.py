@@ -118,7 +118,7 @@ def test_ids_stay_text_and_empty_text_is_missing(sample):
             df[name]
         )
     assert df["session_id"][1] == "1321397999803.180515048"
-    assert df["email"][1] is pd.NA
+    assert pd.isna(df["email"][1]) and df["email"].isna()[1]
     assert df["company_org"].isna()[1] and df["city"][1] == "Brooklyn"
 
 
@@ -399,3 +399,30 @@ def test_an_answer_field_named_like_a_derived_column_keeps_its_own_values():
     df = parse_sessions(body).df
     assert list(df.columns) == ["visits_pageviews", "pageviews", "visits"]
     assert df["visits"][0] == "own value" and df["pageviews"][0] == 2
+
+
+def test_repeated_text_is_categorical_and_a_paged_frame_weighs_under_a_kilobyte_a_session(
+    emulator,
+):
+    """Countries, cities, pages, titles ... are categoricals holding the very values the text
+    had; ids and referrer links stay text. Three days over several pages (each page's own
+    dictionaries) join into one frame."""
+    with OpenTrackerClient(
+        emulator.url, credentials=(DEMO_LOGIN, DEMO_PASSWORD), timeout=30, backoff=0
+    ) as client:
+        request = SessionsRequest(date="2011-11-16", period="3d", limit=1000)
+        result = client.sessions(request, all_pages=True)
+        one_page = client.sessions(request.replace(limit=40))
+    df = result.df
+    assert result.pages > 3 and len(df) > 5000
+    for name in ("country", "city", "browser", "platform", "currentPage", "entry_title",
+                 "session_referrer_hostname", "search"):  # fmt: skip
+        assert isinstance(df[name].dtype, pd.CategoricalDtype), name
+    for name in (*schema.ID_FIELDS, "referrer"):
+        assert pd.api.types.is_string_dtype(df[name].dtype), name
+    first = one_page.df
+    for name in ("city", "currentTitle", "search", "browser"):
+        assert df[name].head(40).astype(object).tolist() == first[name].astype(object).tolist()
+    assert df["search"].isna().any() and df["search"].notna().any()
+    per_session = df.memory_usage(deep=True).sum() / len(df)
+    assert per_session < 1000, per_session  # all text as strings: about 1,550 B

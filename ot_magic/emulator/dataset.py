@@ -756,12 +756,23 @@ class Day:
         self._all: list[tuple[str, ...]] | None = None  # every finished row, once built
         self._events: list[int] = []  # and the epoch ms of each one's last event
         self._rows: dict[int, tuple[tuple[str, ...], int]] = {}
-        self.encoded: dict[int, tuple[bytes, bytes]] = {}  # rows as render.py writes them
+        self.encoded: list[tuple[bytes, bytes]] | None = None  # built rows as render.py writes them
         self._lock = Lock()
         self._build_lock = Lock()
 
     def __len__(self) -> int:
         return len(self.starts)
+
+    @property
+    def is_built(self) -> bool:
+        """True once every row of the day is made (:meth:`build`)."""
+        return self._all is not None
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """Every finished row of the day, in time order (built first if need be)."""
+        if self._all is None:
+            self.build()
+        return self._all  # type: ignore[return-value]
 
     @property
     def built(self) -> int:

@@ -424,6 +424,8 @@ class Display:
         return [values[k] for k in self._indexes]
 
     def date(self, epoch_ms: int) -> str:
+        if self.pattern == API_DATE_PATTERN:  # minutes at most: one cached text a minute
+            epoch_ms -= epoch_ms % 60_000
         return format_date(epoch_ms, self.pattern, self.zone, self.locale)
 
     @cached_property

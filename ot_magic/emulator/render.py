@@ -21,6 +21,7 @@ import csv
 import html
 import io
 import json
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -92,14 +93,44 @@ _FIRST_MS = FIELD_INDEX["first_session_unix_timestamp"]
 assert _LAST == 0
 
 
-def _fragments(day: Day, index: int) -> tuple[bytes, bytes]:
-    """A cached row's JSON around its two per-request dates, kept with its day."""
-    found = day.encoded.get(index)
+_CONTROL = re.compile(r"[\x00-\x1f]")  # JSON writes these as escapes
+
+
+def _escaped(column: tuple[str, ...]) -> tuple[str, ...] | list[str]:
+    """A column's values as they stand between the quotes of the answer's JSON (``/`` as
+    ``\\/``), escaped at once; most columns need nothing (ids, numbers, names)."""
+    values = "".join(column)
+    if not values.isprintable() and _CONTROL.search(values) is not None:  # rare: one by one
+        table = {text: _json(text)[1:-1] for text in set(column)}
+        return [table[text] for text in column]
+    if '"' not in values and "\\" not in values and "/" not in values:
+        return column
+    joined = "\x00".join(column)  # no value holds the separator: it is a control character
+    return joined.replace("\\", "\\\\").replace('"', '\\"').replace("/", "\\/").split("\x00")
+
+
+def _day_fragments(day: Day) -> list[tuple[bytes, bytes]]:
+    """Every built row of the day as JSON around its two per-request dates, written column by
+    column (each column escaped at once, then each row joined): kept with its day."""
+    found = day.encoded
     if found is None:
-        row = day.row(index)
-        head, tail = _json(row[1:_FIRST])[1:-1], _json(row[_FIRST + 1 :])[1:-1]
-        found = day.encoded[index] = (head.encode(), tail.encode())
+        columns = [_escaped(column) for column in zip(*day.rows(), strict=True)]
+        between = '", "'.join
+        heads = map(between, zip(*columns[1:_FIRST], strict=True))
+        tails = map(between, zip(*columns[_FIRST + 1 :], strict=True))
+        found = day.encoded = [
+            (f'"{head}"'.encode(), f'"{tail}"'.encode())
+            for head, tail in zip(heads, tails, strict=True)
+        ]
     return found
+
+
+def _fragments(day: Day, index: int) -> tuple[bytes, bytes]:
+    """A cached row's JSON around its two per-request dates."""
+    if day.is_built:
+        return _day_fragments(day)[index]
+    row = day.row(index)
+    return _json(row[1:_FIRST])[1:-1].encode(), _json(row[_FIRST + 1 :])[1:-1].encode()
 
 
 def rows_json(table: Table) -> bytes:
@@ -111,16 +142,28 @@ def rows_json(table: Table) -> bytes:
     if not display.plain:
         return _json(table.rows)[1:-1].replace('["', '[ "').encode()
     quote = _json if display.pattern != API_DATE_PATTERN else '"{}"'.format  # ASCII, no escapes
-    parts = []
+    written: dict[int, bytes] = {}
+    step = 60_000 if display.pattern == API_DATE_PATTERN else 1  # that pattern shows minutes
+
+    def date(epoch_ms: int) -> bytes:
+        epoch_ms -= epoch_ms % step
+        found = written.get(epoch_ms)
+        if found is None:
+            found = written[epoch_ms] = quote(display.date(epoch_ms)).encode()
+        return found
+
+    parts: list[bytes] = []
+    add = parts.extend
     for found in table.found:
         if found.cached():
-            last = quote(display.date(found.last_event)).encode()
-            first = quote(display.date(int(found.row[_FIRST_MS]))).encode()
             head, tail = _fragments(found.day, found.index)
-            parts.append(b"[ %s, %s, %s, %s]" % (last, head, first, tail))
+            last, first = date(found.last_event), date(int(found.row[_FIRST_MS]))
+            add((b"[ ", last, b", ", head, b", ", first, b", ", tail, b"], "))
         else:
-            parts.append(b"[ " + _json(display.present(found.row, found.last_event))[1:].encode())
-    return b", ".join(parts)
+            add((b"[ ", _json(display.present(found.row, found.last_event))[1:-1].encode(), b"], "))
+    if parts:
+        parts[-1] = b"]"  # no comma after the last row
+    return b"".join(parts)
 
 
 _VARYING = ("rows", "nextToken", "resultsList")  # in this order in the sample
