@@ -395,6 +395,8 @@ def test_drill_downs_carry_the_site_and_time_zone_of_their_request(client, emula
         assert len(drill.result.df) >= 1, drill.status.value
         stamps = drill.result.df["session_start_unix_timestamp"]
         assert str(stamps.dt.tz) == "America/New_York"
+    assert sent["date"] == "2011-11-16"  # the visitor's journey ends on the table's last day
+    assert stamps.max() < pd.Timestamp("2011-11-17", tz="America/New_York")
 
 
 def test_sessions_by_user_asks_for_the_whole_history_and_says_when_more_exist(client, emulator):

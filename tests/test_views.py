@@ -206,7 +206,7 @@ def test_hidden_columns_are_shown_through_the_chooser(result):
     table.chooser.value = [*table.chooser.value, "city", "user_status"]
     shown = table.grid.data
     assert list(shown.columns[-2:]) == ["city", "status (user_status)"]  # two "status" labels
-    assert shown["city"].tolist() == result.df["city"].fillna("").tolist()
+    assert shown["city"].tolist() == result.df["city"].astype(object).fillna("").tolist()
 
 
 def test_table_shows_durations_datetimes_and_short_urls_readably(result):

@@ -81,7 +81,8 @@ def url_columns(df: pd.DataFrame, columns: Iterable[str]) -> list[str]:
     found = []
     for name in columns:
         column = df[name]
-        if not (pd.api.types.is_string_dtype(column.dtype) or column.dtype == object):
+        text = isinstance(column.dtype, pd.CategoricalDtype) or column.dtype == object
+        if not (text or pd.api.types.is_string_dtype(column.dtype)):
             continue
         first = next((v for v in column.head(200).tolist() if isinstance(v, str) and v), "")
         if first.startswith(("http://", "https://")):

@@ -107,6 +107,12 @@ class DrillDown(widgets.VBox):
             carried["timeZone"] = zone
         return carried
 
+    def until(self) -> dict[str, str]:
+        """The ``date`` the visitor's sessions go up to: the last day of the request the table
+        came from (its ``date``), so the journey ends where the table does; ``{}`` without one."""
+        date = (self.table.df.attrs.get("request") or {}).get("date")
+        return {"date": date} if date else {}
+
     def _enable_buttons(self) -> None:
         for button, reason in (
             (self.page_views_button, self.page_views_reason()),
@@ -138,7 +144,9 @@ class DrillDown(widgets.VBox):
         def fetch() -> Any:
             if what == "page_views":
                 return self.client.page_views(self._value("visit_id"), **self.carried())
-            return self.client.sessions_by_user(self._value("machine_idx"), **self.carried())
+            return self.client.sessions_by_user(
+                self._value("machine_idx"), **self.carried(), **self.until()
+            )
 
         outcome = run_call(fetch, catch_all=True)  # a click must never fail silently
         self._enable_buttons()

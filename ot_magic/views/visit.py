@@ -54,7 +54,10 @@ def page_views_frame(df: pd.DataFrame) -> pd.DataFrame:
         {
             "time": prepare_column(times)(None)[order] if times is not None else "",
             "page": short_url(column("currentPage", "entryPage"), width=60).to_numpy(),
-            "title": column("currentTitle", "entry_title").fillna("").to_numpy(dtype=object),
+            "title": column("currentTitle", "entry_title")
+            .astype(object)
+            .fillna("")
+            .to_numpy(dtype=object),
             "time on page": np.where(spent == "", "—", spent),
             "referrer": short_url(referrer, width=60).to_numpy(),
         },
