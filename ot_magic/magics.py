@@ -304,7 +304,8 @@ class OTMagic(Magics):
             with interrupt_cancels(cancel) if pull.paged else nullcontext():
                 outcome = run_sessions(self._run_client(args), request, pull, out=args.out,
                                        namespace=self.shell.user_ns, wording=_wording(args.out),
-                                       progress=progress, cancel=cancel)  # fmt: skip
+                                       progress=progress, cancel=cancel,
+                                       on_days=progress.on_days if progress else None)  # fmt: skip
         finally:
             if progress is not None:
                 progress.close()
@@ -531,20 +532,40 @@ class OTMagic(Magics):
 
 
 class _Progress:
-    """A progress bar for multi-page pulls: it appears with the second page, not before."""
+    """A progress bar for multi-page pulls: it appears with the second page, not before. A pull
+    by days counts days against their total (so the bar shows an ETA), rows and pages beside."""
 
     def __init__(self) -> None:
         self.bar: Any = None
+        self.by_days = False
+        self.rows = self.pages = 0
 
     def __call__(self, rows: int, pages: int) -> None:
+        self.rows, self.pages = rows, pages
+        if self.by_days:
+            self.bar.set_postfix_str(f"{rows:,} rows, {pages:,} pages")
+            return
         if self.bar is None and pages < 2:
             return
         if self.bar is None:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(desc="otsessions", unit=" pages", leave=False, mininterval=0)
-        self.bar.set_postfix_str(f"{rows} rows", refresh=False)
+            self.bar = self._new(unit=" pages")
+        self.bar.set_postfix_str(f"{rows:,} rows", refresh=False)
         self.bar.update(pages - self.bar.n)
+
+    def on_days(self, done: int, total: int) -> None:
+        if total < 2:
+            return
+        if not self.by_days:
+            self.close()
+            self.bar, self.by_days = self._new(unit=" days", total=total), True
+            self.bar.set_postfix_str(f"{self.rows:,} rows, {self.pages:,} pages", refresh=False)
+        self.bar.update(done - self.bar.n)
+
+    @staticmethod
+    def _new(**options: Any) -> Any:
+        from tqdm.auto import tqdm
+
+        return tqdm(desc="otsessions", leave=False, mininterval=0, **options)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -41,10 +41,10 @@ from .names import name_problem
 if TYPE_CHECKING:
     from .cache import DayCache
     from .client import OpenTrackerClient
+    from .paging import OnDays, Progress
     from .request import SessionsRequest
     from .result import SessionsResult
 
-Progress = Callable[[int, int], Any]
 T = TypeVar("T")
 
 
@@ -165,8 +165,11 @@ def run_sessions(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     catch_all: bool = False,
+    on_days: OnDays | None = None,
 ) -> Outcome:
     """Check, fetch, bind to ``out`` and say so in one line; see the module's docstring.
+    ``on_days(done, total)`` hears how many days of a pull by days are complete (a progress
+    bar's total and ETA).
 
     An :class:`~ot_magic.errors.OpenTrackerError` becomes a failed :class:`Outcome` (its rows,
     if a later page failed, bound); other exceptions too with ``catch_all`` (a widget callback
@@ -180,13 +183,15 @@ def run_sessions(
         return Outcome(line=str(error), ok=False, error=error)
     cancel = cancel if cancel is not None else threading.Event()
     if pull.to is not None:
-        return _run_to(client, request, pull, out, namespace, progress, cancel, catch_all, wording)
+        return _run_to(
+            client, request, pull, out, namespace, progress, cancel, catch_all, wording, on_days
+        )
     from . import bulk
 
     def fetch() -> SessionsResult:
         return bulk.fetch(client, request, all_pages=pull.all_pages, max_rows=pull.max_rows,
                           progress=progress, cancel=cancel, refresh=pull.refresh,
-                          cache=pull.cache)  # fmt: skip
+                          cache=pull.cache, on_days=on_days)  # fmt: skip
 
     outcome = run_call(fetch, catch_all=catch_all)
     result = outcome.value
@@ -232,6 +237,7 @@ def _run_to(
     cancel: threading.Event,
     catch_all: bool,
     wording: Wording,
+    on_days: OnDays | None = None,
 ) -> Outcome:
     """``--to``: a day at a time into the dataset at ``pull.to``, bound to ``out`` however
     the pull ends (the complete days are there)."""
@@ -242,7 +248,7 @@ def _run_to(
 
     def fetch() -> SessionsDataset:
         return bulk.pull_to(client, request, pull.to, refresh=pull.refresh, progress=progress,
-                            cancel=cancel, report=report)  # fmt: skip
+                            cancel=cancel, report=report, on_days=on_days)  # fmt: skip
 
     outcome = run_call(fetch, catch_all=catch_all)
     if isinstance(outcome.error, PartialResultError):

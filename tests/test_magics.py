@@ -163,6 +163,13 @@ def test_a_progress_bar_shows_only_for_a_multi_page_pull(api, capsys):
     assert re.search(r"otsessions: \d+ pages .*\d+ rows", capsys.readouterr().err)
 
 
+def test_a_pull_by_days_counts_days_against_their_total_with_an_eta(api, capsys):
+    capsys.readouterr()
+    run(api, "%%otsessions --all\ndate = 2011-11-16\nperiod = 3d\nincludeCountryCode = NL\n")
+    bar = capsys.readouterr().err
+    assert re.search(r"otsessions: +\d+%\|.*\| 3/3 \[.*<.*, [\d,]+ rows, \d+ pages\]", bar), bar
+
+
 # --- dry run, demo, panel ---------------------------------------------------------------------
 
 
