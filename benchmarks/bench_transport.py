@@ -8,7 +8,8 @@
 - scrubbing every answer of every encoding of the secret, per MB, against ``json.loads`` of the
   same answer (what reading it costs anyway).
 
-Each memory figure comes from a fresh process (``ru_maxrss`` before and after one request).
+Each memory figure comes from a fresh process (its own peak, ``VmHWM``, before and after one
+request).
 
     python -m benchmarks.bench_transport
 """
@@ -85,18 +86,24 @@ class _QuietServer(ThreadingHTTPServer):
 
 _PROBE = textwrap.dedent(
     """
-    import resource, sys
+    import sys
     from ot_magic.credentials import Credentials
     from ot_magic.transport import Transport
+
+    def peak():  # VmHWM: this process's own peak (ru_maxrss can carry a parent's over exec)
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM:"))
+        return int(line.split()[1]) * 1024
+
     transport = Transport(sys.argv[1], timeout=120, retries=0, max_bytes=int(sys.argv[3]))
     account = Credentials("me@example.org", "pw-Ca!n#a&r y-é9")
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak()
     try:
         body = transport.post(sys.argv[2], {}, account)
         said = f"read {len(body) >> 20} MB"
     except Exception as error:
         said = str(error)
-    print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+    print(peak() - before)
     print(said)
     """
 )
