@@ -251,7 +251,9 @@ class _DaySplit:
 
     def run(self, progress: Progress | None, on_days: OnDays | None, concurrency: int) -> Pull:
         pagers, stop, max_rows, cancel = self.pagers, self.stop, self.max_rows, self.cancel
-        shown, told = (-1, -1), -1
+        shown, told = (-1, -1), 0
+        if on_days is not None:  # before any day runs: a cached day completes at once
+            on_days(0, len(pagers))
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ot-day") as pool:
             running: dict[Future, Pager] = {}
             waiting = list(range(len(pagers)))
