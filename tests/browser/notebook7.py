@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 
 from .lab import JupyterLab
-from .ui import CELL_SECONDS, IDLE_STOP_SECONDS, error_outputs
+from .ui import CELL_SECONDS, wait_all_run
 
 START_ATTEMPTS, START_SECONDS = 3, 10
 
@@ -61,17 +61,5 @@ def run_all(page, timeout: float = CELL_SECONDS * 3) -> None:
         else:
             continue
         break
-    deadline = time.monotonic() + timeout
     idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-    stopped_since = None
-    while True:
-        texts = [text.strip() for text in prompts.all_inner_texts()]
-        if texts and all(text.startswith("[") and text[1:2].isdigit() for text in texts):
-            return
-        stopped = idle.count() > 0 and "[*]:" not in texts
-        stopped_since = (stopped_since or time.monotonic()) if stopped else None
-        if stopped_since and time.monotonic() - stopped_since > IDLE_STOP_SECONDS:
-            raise RuntimeError(f"Run All stopped at {texts}; errors: {error_outputs(page)}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"cells still running after {timeout} s: {texts}")
-        page.wait_for_timeout(300)
+    wait_all_run(page, timeout, is_idle=lambda: idle.count() > 0)

@@ -12,7 +12,7 @@ import contextlib
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -101,19 +101,21 @@ def run_all_cells(page, timeout: float = CELL_SECONDS * 3) -> None:
     wait_all_run(page, timeout)
 
 
-def wait_all_run(page, timeout: float) -> None:
-    """Wait until every code cell shows an execution count (not ``[*]``) and the kernel idles.
+def wait_all_run(page, timeout: float, is_idle: Callable[[], bool] | None = None) -> None:
+    """Wait until every code cell shows an execution count (not ``[*]``) and the kernel idles
+    (``is_idle``: the front end's own test of that; JupyterLab's status bar by default).
 
     A run that stops early (an error stops Run All) is reported with the notebook's errors as
     soon as the kernel has stayed idle for a while with cells left unrun.
     """
+    is_idle = is_idle or (lambda: kernel_status(page) == "idle")
     deadline = time.monotonic() + timeout
     prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt")
     stopped_since = None
     while True:
         texts = [text.strip() for text in prompts.all_inner_texts()]
         done = texts and all(text.startswith("[") and text[1:2].isdigit() for text in texts)
-        idle = kernel_status(page) == "idle"
+        idle = is_idle()
         if done and idle:
             return
         # An error stops Run All: the cells left unrun go back to "[ ]" (never "[*]").
