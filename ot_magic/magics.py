@@ -565,7 +565,7 @@ class _Progress:
     def _new(**options: Any) -> Any:
         from tqdm.auto import tqdm
 
-        return tqdm(desc="otsessions", leave=False, mininterval=0, **options)
+        return tqdm(desc="otsessions", leave=False, mininterval=0, miniters=1, **options)
 
     def close(self) -> None:
         if self.bar is not None:
