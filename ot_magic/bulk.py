@@ -93,17 +93,17 @@ class DatasetDays:
 
     def finished(self, day: dt.date, pages: list[ParsedPage]) -> bool:
         """Type the day's pages as a fetch does, write them, and take them (``True``)."""
-        from .frame import redacted_params, to_dataframe
+        from .frame import redacted_params, typed_rows
 
         one_day = day_request(self.request, day)
-        df = to_dataframe(pages, request=one_day)
+        rows = typed_rows(pages, request=one_day)
         provenance = {
             "request": redacted_params(one_day),
             "api": self.client.source,
             "api_url": self.client.api_url,
-            "fetched_at": df.attrs.get("fetched_at"),
+            "fetched_at": rows.attrs.get("fetched_at"),
         }
-        self.dataset.write_day(day, df, provenance)
+        self.dataset.write_day(day, rows, provenance)
         self.report.pages += len(pages)
         self.report.written.append(day)
         return True

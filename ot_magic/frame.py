@@ -34,9 +34,9 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -162,6 +162,29 @@ def to_dataframe(
     Values are read in the request's ``locale``; ``attrs["unreadable"]`` counts, per column,
     the texts that could not be read (they are missing in the frame).
     """
+    typed = typed_rows(pages, request=request, time_zone=time_zone)
+    df = arrow_to_frame(typed.table)
+    df.attrs.update(typed.attrs)
+    return df
+
+
+@dataclass(frozen=True)
+class TypedRows:
+    """Pages joined and typed, still in Arrow: the frame's columns and its ``attrs``. What
+    :func:`to_dataframe` hands to pandas, and what a dataset writes without pandas."""
+
+    table: pa.Table
+    attrs: dict[str, Any]
+
+
+def typed_rows(
+    pages: list[ParsedPage], *, request: Any = None, time_zone: str | None = None
+) -> TypedRows:
+    """The pages' rows typed as the frame types them (in the request's ``locale`` and zone),
+    as an Arrow table with the frame's ``attrs``::
+
+        typed = typed_rows(pages, request=req); typed.table.num_rows, typed.attrs["time_zone"]
+    """
     if not pages:  # nothing read (a pull cancelled before its first page): no rows
         pages = [ParsedPage(TextRows(_no_rows(schema.FIELDS)), None, {})]
     params = redacted_params(request)
@@ -173,9 +196,10 @@ def to_dataframe(
     tables = [page.rows.table for page in pages]
     with gc_paused():
         joined = pa.concat_tables(tables, promote_options="permissive")
-        df, unreadable = _typed_frame(joined, zone, locale)
-    meta, columns = pages[0].meta, set(df.columns)
-    df.attrs.update(
+        del tables
+        table, unreadable = _typed_table(joined, zone, locale)
+    meta, columns = pages[0].meta, set(table.column_names)
+    attrs = dict(
         labels=_labels(meta, columns),
         hidden=list(
             dict.fromkeys(f for f in (*(meta.get("hidden") or ()), *_FLAGS) if f in columns)
@@ -190,7 +214,7 @@ def to_dataframe(
         locale=locale.name,
         unreadable=unreadable,
     )
-    return df
+    return TypedRows(table, attrs)
 
 
 def _labels(meta: dict[str, Any], columns: set[str]) -> dict[str, str]:
@@ -421,11 +445,9 @@ def _read_row_chunks(
         lengths = rows.list.len()
         if rows.null_count() or lengths.min() != len(fields) or lengths.max() != len(fields):
             return None
-        values = rows.explode().to_frame("value").select(_EMPTY_IS_MISSING)
+        values = rows.explode().to_arrow()
         del chunk, rows
-        parts.append(
-            as_categories(values.select(_columns_of_values(fields)).to_arrow(), _CATEGORIES_READ)
-        )
+        parts.append(as_categories(_columns_of_values(values, fields), _CATEGORIES_READ))
         del values
         position = boundary.end() - 1 if boundary else stop
     if not parts:
@@ -437,13 +459,15 @@ def _no_rows(fields: tuple[str, ...] | list[str]) -> pa.Table:
     return pa.table({f: pa.array([], pa.large_string()) for f in fields})
 
 
-_EMPTY_IS_MISSING = pl.when(pl.col("value").str.len_bytes() > 0).then(pl.col("value"))
-
-
-@lru_cache(maxsize=16)
-def _columns_of_values(fields: tuple[str, ...]) -> list[pl.Expr]:
-    """Row-major values → one column per field (every ``len(fields)``-th value)."""
-    return [pl.col("value").gather_every(len(fields), i).alias(f) for i, f in enumerate(fields)]
+def _columns_of_values(values: pa.Array | pa.ChunkedArray, fields: tuple[str, ...]) -> pa.Table:
+    """Row-major values → one column per field (every ``len(fields)``-th value), empty text
+    missing. Arrow's kernels, one thread: polars would spread this over its thread pool, whose
+    per-thread arenas keep memory long after a page is read."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = pc.if_else(pc.equal(pc.binary_length(values), 0), pa.scalar(None, values.type), values)
+    step = len(fields)
+    return pa.table({f: values.take(np.arange(i, len(values), step)) for i, f in enumerate(fields)})
 
 
 def _read_rows_python(data: bytes) -> tuple[pa.Table, dict[str, Any]]:
@@ -585,12 +609,12 @@ def _arrow_to_pandas_dtype(arrow_type: pa.DataType) -> Any:
     return None
 
 
-def _typed_frame(
+def _typed_table(
     strings: pa.Table, zone: dt.tzinfo, locale: ValueLocale
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Text columns → pandas: the few of other types typed by polars (in ``locale``), each
-    derived column right after its source, the text handed over as it is (no copy);
-    datetimes shown in ``zone``. Also the count of unreadable texts per column."""
+) -> tuple[pa.Table, dict[str, int]]:
+    """Text columns → the frame's types: the few of other types typed by polars (in
+    ``locale``), each derived column right after its source, the text kept as it is (no
+    copy); datetimes shown in ``zone``. Also the count of unreadable texts per column."""
     to_type = [name for name in strings.column_names if name in TYPED_FIELDS]
     texts = pl.from_arrow(strings.select(to_type), rechunk=False)
     typed, unreadable = typed_columns(texts, locale)
@@ -612,7 +636,7 @@ def _typed_frame(
     table = pa.table(columns)
     del strings, typed
     columns.clear()
-    return arrow_to_frame(table), unreadable
+    return table, unreadable
 
 
 _NO_CATEGORIES = pd.Index([], dtype="str")

@@ -212,6 +212,22 @@ def pull_pages(
     return pull
 
 
+_WORKERS = 32  # the most days any pull runs at once; threads are started only as needed
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _day_workers() -> ThreadPoolExecutor:
+    """The threads that fetch days, shared by every pull of the process (each submits at most
+    its ``concurrency`` days at once). Kept between pulls: a new thread per pull would start
+    with empty allocator caches and claim fresh memory while the last pull's is let go."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="ot-day")
+        return _pool
+
+
 class _DaySplit:
     """The pagers of the days, run ``concurrency`` at once, each asking ``day_source`` first."""
 
@@ -254,7 +270,9 @@ class _DaySplit:
         shown, told = (-1, -1), 0
         if on_days is not None:  # before any day runs: a cached day completes at once
             on_days(0, len(pagers))
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ot-day") as pool:
+        pool = _day_workers()
+        running: dict[Future, Pager] = {}
+        try:
             running: dict[Future, Pager] = {}
             waiting = list(range(len(pagers)))
             while waiting or running:
@@ -287,6 +305,10 @@ class _DaySplit:
                     waiting.clear()
             if on_days is not None and sum(p.done for p in pagers) != told:
                 on_days(sum(p.done for p in pagers), len(pagers))
+        finally:
+            if running:  # a day's source failed: the others stop after their page, then end
+                stop.set()
+                wait(running)
         return self.joined()
 
     def joined(self) -> Pull:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import polars as pl
     import pyarrow as pa
 
+    from .frame import TypedRows
     from .result import SessionsResult
 
 META_KEY = b"ot_magic"
@@ -51,16 +52,9 @@ def write_json_atomically(path: Path, value: Any) -> None:
     os.replace(temporary, path)
 
 
-def frame_to_table(
-    df: pd.DataFrame, provenance: dict[str, Any], columns: list[str] | None = None
-) -> pa.Table:
-    """``df`` as an Arrow table whose schema metadata carries the frame's ``attrs`` (labels,
-    hidden columns, time zone ...), ``provenance`` over them, and its ``columns`` in order
-    (default ``df``'s own), under the key ``ot_magic``."""
-    import pyarrow as pa
-
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    meta = {**df.attrs, **provenance, "columns": columns or list(df.columns)}
+def with_provenance(table: pa.Table, meta: dict[str, Any]) -> pa.Table:
+    """``table`` with ``meta`` (the frame's ``attrs``, the provenance, the column order) in its
+    schema metadata under the key ``ot_magic``: what :func:`table_to_frame` restores."""
     return table.replace_schema_metadata(
         {**(table.schema.metadata or {}), META_KEY: json.dumps(meta, default=str).encode()}
     )
@@ -85,8 +79,8 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
 
 
 def table_to_frame(table: pa.Table) -> pd.DataFrame:
-    """A table made by :func:`frame_to_table` as the typed frame it came from (the same
-    dtypes, ``attrs`` restored from the ``ot_magic`` metadata)."""
+    """A table written by :meth:`SessionsDataset.write_day` as the typed frame it came from
+    (the same dtypes, ``attrs`` restored from the ``ot_magic`` metadata)."""
     from .frame import arrow_to_frame  # the frame's own types: one source
 
     meta = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
@@ -137,35 +131,31 @@ class SessionsDataset:
             )
         write_json_atomically(marker, mine)
 
-    def write_day(self, day: dt.date, df: pd.DataFrame, provenance: dict[str, Any]) -> int:
+    def write_day(self, day: dt.date, rows: TypedRows, provenance: dict[str, Any]) -> int:
         """Write one day's sessions (one file a site, each renamed into place), then mark the
-        day complete; returns the rows written. A day written before is replaced whole."""
+        day complete; returns the rows written. A day written before is replaced whole. The
+        rows go from Arrow to Parquet as they are typed (no pandas copy): with one site, the
+        file is the table itself."""
+        from .frame import as_categories
+
+        table = as_categories(rows.table)  # the frame's categoricals: dictionaries on disk
+        meta = {**rows.attrs, **provenance, "columns": table.column_names}
         day_text = day.isoformat()
         written: list[str] = []
-        sites = df.get("site")
-        keys = (
-            sites.astype("object").where(sites.notna(), NULL_PARTITION)
-            if sites is not None
-            else None
-        )
-        groups = [(NULL_PARTITION, df)] if keys is None else df.groupby(keys, sort=True)
-        for site, part in groups:
-            if not len(part):
-                continue
+        for site, part in _by_site(table):
             relative = f"site={_partition_value(site)}/day={day_text}/{PART_NAME}"
-            part = part.drop(columns=["site"], errors="ignore")
-            table = frame_to_table(part, provenance, columns=list(df.columns))
-            write_parquet_atomically(table, self.path / relative)
+            write_parquet_atomically(with_provenance(part, meta), self.path / relative)
             written.append(relative)
+        del table
         for stale in self._files_of(day_text):
             if stale not in written:  # a site the replaced day no longer has
                 (self.path / stale).unlink(missing_ok=True)
         (self.path / DAYS_DIR).mkdir(exist_ok=True)
         write_json_atomically(
             self.path / DAYS_DIR / f"{day_text}.json",
-            {"day": day_text, "rows": len(df), "files": written, **provenance},
+            {"day": day_text, "rows": rows.table.num_rows, "files": written, **provenance},
         )
-        return len(df)
+        return rows.table.num_rows
 
     def _files_of(self, day_text: str) -> Iterator[str]:
         for file in self.path.glob(f"site=*/day={day_text}/*.parquet"):
@@ -286,6 +276,26 @@ def _typed(table: pa.Table, meta: dict[str, Any]) -> pd.DataFrame:
     return arrow_to_frame(pa.table({name: columns[name] for name in order}))
 
 
+def _by_site(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
+    """``(site, its rows without the site column)`` for each site of ``table``, by name
+    (missing: Hive's null partition); the table itself, not a copy, when it has one site."""
+    import pyarrow.compute as pc
+
+    if "site" not in table.column_names:
+        yield NULL_PARTITION, table
+        return
+    sites = table["site"]
+    rest = table.drop_columns(["site"])
+    names = sorted(str(v) for v in pc.unique(sites).to_pylist() if v is not None)
+    if len(names) == 1 and not sites.null_count:
+        yield names[0], rest
+        return
+    for name in names:
+        yield name, rest.filter(pc.equal(sites, name))
+    if sites.null_count:
+        yield NULL_PARTITION, rest.filter(pc.is_null(sites))
+
+
 def _offset_name(zone: dt.tzinfo) -> str:
     offset = zone.utcoffset(None) or dt.timedelta(0)
     minutes = int(offset.total_seconds()) // 60
@@ -306,8 +316,8 @@ def _describe(held: dict[str, Any]) -> str:
 
 __all__ = [
     "SessionsDataset",
-    "frame_to_table",
     "table_to_frame",
+    "with_provenance",
     "write_atomically",
     "write_parquet_atomically",
 ]
