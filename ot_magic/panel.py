@@ -29,9 +29,10 @@ from typing import Any, ClassVar
 import anywidget
 import ipywidgets as widgets
 
+from .completion import suggestions
 from .errors import ParameterError
 from .help import SECTIONS, sections
-from .params import COLUMN_NAMES, USER_PARAMS, Param, Period, country_codes, known_locales
+from .params import COLUMN_NAMES, USER_PARAMS, Param, Period, country_codes
 from .request import SessionsRequest
 from .run import (
     Pull,
@@ -131,15 +132,18 @@ def _placeholder(param: Param) -> str:
     return f"default {param.default}" if param.default is not None else "not set"
 
 
-def _text(param: Param, widget_type: type = widgets.Text, **more: Any) -> Control:
-    widget = widget_type(
+def _text_box(param: Param, widget_type: type = widgets.Text, **more: Any) -> widgets.Text:
+    return widget_type(
         description=param.name,
         placeholder=_placeholder(param),
         style=_style(widget_type, _NAME),
         layout=_width(520),
         **more,
     )
-    return Control(param, widget)
+
+
+def _text(param: Param) -> Control:
+    return Control(param, _text_box(param))
 
 
 def _choice(param: Param, choices: tuple[str, ...]) -> Control:
@@ -257,10 +261,20 @@ class _Order(Control):
         self.column.value, self.direction.value = column, direction
 
 
-def _zone_ids() -> tuple[str, ...]:
-    from .javatime import zone_ids
+class _Suggest(Control):
+    """A text box whose list offers the values matching what is typed (a few common ones while
+    it is empty), refreshed at each keystroke: the whole list (624 time zones, 1147 locales)
+    would be in every saved notebook. Not ``ensure_option``: Java also takes offsets such as
+    GMT+1; the table's validator names a mistake instead of a silent red box."""
 
-    return tuple(zone_ids())
+    def __init__(self, param: Param) -> None:
+        box = _text_box(param, widgets.Combobox, options=suggestions(param, ""))
+        box.placeholder += " · type to search"
+        box.observe(self._suggest, names="value")
+        super().__init__(param, box)
+
+    def _suggest(self, change: Mapping[str, Any]) -> None:
+        self.inputs[0].options = suggestions(self.param, change["new"] or "")
 
 
 # Kind name -> control. A kind not listed gets a Text box validated by the table.
@@ -271,10 +285,8 @@ _CONTROLS: dict[str, Callable[[Param], Control]] = {
     "bool": lambda p: _choice(p, ("true", "false")),
     "countries": lambda p: _Tags(p, sorted(country_codes())),
     "columns": lambda p: _Tags(p, COLUMN_NAMES),
-    # Not ensure_option: Java also takes offsets such as GMT+1; the table's validator
-    # names the mistake instead of a silent red box.
-    "zone": lambda p: _text(p, widgets.Combobox, options=_zone_ids()),
-    "locale": lambda p: _text(p, widgets.Combobox, options=known_locales()),
+    "zone": _Suggest,
+    "locale": _Suggest,
 }
 
 
