@@ -718,9 +718,14 @@ def test_panels_share_layouts_and_styles_so_a_saved_notebook_stays_small():
 
     first, second = fresh_panel(), fresh_panel()
     models = widget_tree(second)
-    assert len(models) <= 140, len(models)
-    assert sum(isinstance(w, widgets.Layout) for w in models) <= 30  # 96 unshared
+    assert len(models) <= 100, len(models)
+    assert sum(isinstance(w, widgets.Layout) for w in models) <= 15  # 96 unshared
     assert second.controls["limit"].row.layout is first.controls["site"].row.layout
+    assert second.status.layout is first.run_button.layout is first.accordion.layout
+    assert second.run_button.style is first.cancel_button.style
+    # the panel's own layout is the user's to change; progress and cell box show and hide
+    assert len({id(p.layout) for p in (first, second)}) == 2
+    assert first.progress.layout is not second.progress.layout
 
 
 def test_a_second_run_closes_the_widgets_of_the_results_it_replaces(client):
