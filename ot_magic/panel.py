@@ -29,9 +29,10 @@ from typing import Any, ClassVar
 import anywidget
 import ipywidgets as widgets
 
+from .completion import suggestions
 from .errors import ParameterError
 from .help import SECTIONS, sections
-from .params import COLUMN_NAMES, USER_PARAMS, Param, Period, country_codes, known_locales
+from .params import COLUMN_NAMES, USER_PARAMS, Param, Period, country_codes
 from .request import SessionsRequest
 from .run import (
     Pull,
@@ -43,7 +44,7 @@ from .run import (
     user_namespace,
 )
 from .schema import FIELDS
-from .views.tree import SHARED, close_tree
+from .views.tree import close_tree, shared, shared_look
 
 DEFAULT_OUT = "ot_sessions"
 _NAME = "190px"  # the width of the column of parameter names
@@ -68,14 +69,14 @@ class Control:
             widget.tooltip = param.help
         self._message: widgets.HTML | None = None
         name = [_name_label(param)] if label else []
-        self.row = widgets.HBox([*name, *inputs], layout=_shared(widgets.Layout))
+        self.row = widgets.HBox([*name, *inputs], layout=shared(widgets.Layout))
 
     @property
     def message(self) -> widgets.HTML:
         """The red line beside the inputs; made (and added to the row) when first needed, as a
         panel has some 25 controls and most never say anything."""
         if self._message is None:
-            self._message = widgets.HTML(layout=_shared(widgets.Layout), style=_style(widgets.HTML))
+            self._message = widgets.HTML(**shared_look(widgets.HTML))
             self.row.children = (*self.row.children, self._message)
         return self._message
 
@@ -97,49 +98,37 @@ def _name_label(param: Param) -> widgets.HTML:
     return widgets.HTML(
         f'<div style="text-align:right; padding-right:8px" title="{html.escape(param.help)}">'
         f"{html.escape(param.name)}</div>",
-        layout=_shared(widgets.Layout, width=_NAME, flex="0 0 auto"),
+        layout=shared(widgets.Layout, width=_NAME, flex="0 0 auto"),
         style=_style(widgets.HTML),
     )
-
-
-def _shared(kind: type[widgets.Widget], **traits: str) -> widgets.Widget:
-    """One ``kind(**traits)`` (a layout or a style) for every panel of the kernel: a panel
-    is some 25 rows of widgets, and each widget's own layout and style would be models of
-    their own in the browser and in a saved notebook (255 models a panel, 120 shared)."""
-    key = (kind, tuple(sorted(traits.items())))
-    widget = _SHARED_WIDGETS.get(key)
-    if widget is None or widget.comm is None:  # made again if it was closed
-        widget = _SHARED_WIDGETS[key] = kind(**traits)
-        setattr(widget, SHARED, True)
-    return widget
-
-
-_SHARED_WIDGETS: dict[tuple, widgets.Widget] = {}
 
 
 def _style(widget_type: type[widgets.Widget], width: str = "") -> widgets.Widget:
     """The shared style a ``widget_type`` takes, its description ``width`` wide (or default)."""
     kind = widget_type.class_traits()["style"].klass
-    return _shared(kind, description_width=width) if width else _shared(kind)
+    return shared(kind, description_width=width) if width else shared(kind)
 
 
 def _width(pixels: int) -> widgets.Layout:
-    return _shared(widgets.Layout, width=f"{pixels}px")
+    return shared(widgets.Layout, width=f"{pixels}px")
 
 
 def _placeholder(param: Param) -> str:
     return f"default {param.default}" if param.default is not None else "not set"
 
 
-def _text(param: Param, widget_type: type = widgets.Text, **more: Any) -> Control:
-    widget = widget_type(
+def _text_box(param: Param, widget_type: type = widgets.Text, **more: Any) -> widgets.Text:
+    return widget_type(
         description=param.name,
         placeholder=_placeholder(param),
         style=_style(widget_type, _NAME),
         layout=_width(520),
         **more,
     )
-    return Control(param, widget)
+
+
+def _text(param: Param) -> Control:
+    return Control(param, _text_box(param))
 
 
 def _choice(param: Param, choices: tuple[str, ...]) -> Control:
@@ -150,7 +139,7 @@ def _choice(param: Param, choices: tuple[str, ...]) -> Control:
             description=param.name,
             options=options,
             style=_style(widgets.Dropdown, _NAME),
-            layout=_shared(widgets.Layout),
+            layout=shared(widgets.Layout),
         ),
     )
 
@@ -240,7 +229,7 @@ class _Order(Control):
             description=param.name,
             options=[("not set", _NOT_SET), *((f, f) for f in FIELDS)],
             style=_style(widgets.Dropdown, _NAME),
-            layout=_shared(widgets.Layout),
+            layout=shared(widgets.Layout),
         )
         self.direction = widgets.Dropdown(
             options=[("", _NOT_SET), ("asc", "asc"), ("desc", "desc")],
@@ -257,10 +246,20 @@ class _Order(Control):
         self.column.value, self.direction.value = column, direction
 
 
-def _zone_ids() -> tuple[str, ...]:
-    from .javatime import zone_ids
+class _Suggest(Control):
+    """A text box whose list offers the values matching what is typed (a few common ones while
+    it is empty), refreshed at each keystroke: the whole list (624 time zones, 1147 locales)
+    would be in every saved notebook. Not ``ensure_option``: Java also takes offsets such as
+    GMT+1; the table's validator names a mistake instead of a silent red box."""
 
-    return tuple(zone_ids())
+    def __init__(self, param: Param) -> None:
+        box = _text_box(param, widgets.Combobox, options=suggestions(param, ""))
+        box.placeholder += " · type to search"
+        box.observe(self._suggest, names="value")
+        super().__init__(param, box)
+
+    def _suggest(self, change: Mapping[str, Any]) -> None:
+        self.inputs[0].options = suggestions(self.param, change["new"] or "")
 
 
 # Kind name -> control. A kind not listed gets a Text box validated by the table.
@@ -271,10 +270,8 @@ _CONTROLS: dict[str, Callable[[Param], Control]] = {
     "bool": lambda p: _choice(p, ("true", "false")),
     "countries": lambda p: _Tags(p, sorted(country_codes())),
     "columns": lambda p: _Tags(p, COLUMN_NAMES),
-    # Not ensure_option: Java also takes offsets such as GMT+1; the table's validator
-    # names the mistake instead of a silent red box.
-    "zone": lambda p: _text(p, widgets.Combobox, options=_zone_ids()),
-    "locale": lambda p: _text(p, widgets.Combobox, options=known_locales()),
+    "zone": _Suggest,
+    "locale": _Suggest,
 }
 
 
@@ -383,6 +380,7 @@ class SessionsPanel(widgets.VBox):
             description="all pages",
             indent=False,
             layout=_width(100),
+            style=_style(widgets.Checkbox),
             tooltip="Follow nextToken until the last page (like --all).",
         )
         self.max_rows = widgets.BoundedIntText(
@@ -390,20 +388,29 @@ class SessionsPanel(widgets.VBox):
             min=0,
             max=10**9,
             value=0,
-            style={"description_width": "70px"},
+            style=_style(widgets.BoundedIntText, "70px"),
             layout=_width(190),
             tooltip="Stop after this many rows (0: no limit).",
         )
-        self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
-        self.cancel_button = widgets.Button(description="Cancel", icon="stop", disabled=True)
-        self.copy_button = CopyCellButton(self._show_cell)
-        self.request_message = widgets.HTML()
-        self.status = widgets.HTML()
-        self.progress = widgets.IntProgress(layout=widgets.Layout(width="300px", display="none"))
-        self.cell_text = widgets.Textarea(
-            layout=widgets.Layout(width="720px", height="160px", display="none")
+        button = shared_look(widgets.Button)
+        self.run_button = widgets.Button(
+            description="Run", button_style="primary", icon="play", **button
         )
-        self.results = widgets.VBox()
+        self.cancel_button = widgets.Button(
+            description="Cancel", icon="stop", disabled=True, **button
+        )
+        self.copy_button = CopyCellButton(self._show_cell, layout=shared(widgets.Layout))
+        self.request_message = widgets.HTML(**shared_look(widgets.HTML))
+        self.status = widgets.HTML(**shared_look(widgets.HTML))
+        # these two are shown and hidden through their own layouts
+        self.progress = widgets.IntProgress(
+            layout=widgets.Layout(width="300px", display="none"), style=_style(widgets.IntProgress)
+        )
+        self.cell_text = widgets.Textarea(
+            layout=widgets.Layout(width="720px", height="160px", display="none"),
+            style=_style(widgets.Textarea),
+        )
+        self.results = widgets.VBox(**shared_look(widgets.VBox))
 
         self.run_button.on_click(lambda _: self.run())
         self.cancel_button.on_click(lambda _: self.cancel())
@@ -641,21 +648,29 @@ class SessionsPanel(widgets.VBox):
         if rest:  # a group no section names
             blocks.setdefault(SECTIONS[-1][0], []).extend(rest)
         self._sections = {title: rows for title, rows in blocks.items() if title != _IN_VIEW}
+        box = shared_look(widgets.VBox)
         self.accordion = accordion = widgets.Accordion(
-            children=[widgets.VBox([c.row for c in rows]) for rows in self._sections.values()],
+            children=[
+                widgets.VBox([c.row for c in rows], **box) for rows in self._sections.values()
+            ],
             titles=tuple(self._sections),
+            **box,
         )
         buttons = widgets.HBox(
-            [self.run_button, self.cancel_button, self.all_pages, self.max_rows, self.copy_button]
+            [self.run_button, self.cancel_button, self.all_pages, self.max_rows, self.copy_button],
+            **box,
         )
-        title = widgets.HTML(f"<b>Opentracker sessions</b> → <code>{html.escape(self.out)}</code>")
+        title = widgets.HTML(
+            f"<b>Opentracker sessions</b> → <code>{html.escape(self.out)}</code>",
+            **shared_look(widgets.HTML),
+        )
         return [
             title,
             *(control.row for control in blocks.get(_IN_VIEW, [])),
             accordion,
             self.request_message,
             buttons,
-            widgets.HBox([self.status, self.progress]),
+            widgets.HBox([self.status, self.progress], **box),
             self.cell_text,
             self.results,
         ]

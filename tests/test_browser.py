@@ -215,6 +215,33 @@ def test_panel_run_with_a_new_date_shows_new_results_and_copies_as_cell(lab, bro
     page.context.close()
 
 
+def test_the_panels_time_zone_box_offers_the_zones_matching_what_is_typed(lab, browser):
+    """The box's list follows the typing (refreshed by the kernel at each keystroke), a few
+    common zones while it is empty; the zone typed goes into the panel's cell."""
+    _write_notebook(lab.root_dir / "zones.ipynb", "%load_ext ot_magic", "%otpanel --demo --out z")
+    page = loopback_page(browser)
+    open_notebook(page, lab.url("zones.ipynb"))
+    run_all_cells(page)
+    output = _output_of(page, "%otpanel --demo --out z")
+    output.get_by_text("Advanced", exact=True).click()
+    row = output.locator(".widget-inline-hbox").filter(has=page.get_by_text("timeZone", exact=True))
+    box = row.locator("input[list]").first
+    box.wait_for(state="visible")
+    listed = page.locator(f"datalist[id='{box.get_attribute('list')}'] option")
+
+    def offered() -> list[str]:
+        return listed.evaluate_all("options => options.map(o => o.value)")
+
+    assert "Europe/Amsterdam" in offered() and len(offered()) < 30
+    box.press_sequentially("amster")
+    wait_until(lambda: offered() == ["Europe/Amsterdam"], what="only Amsterdam offered")
+    box.fill("Europe/Amsterdam")
+    output.locator("button.jupyter-button").filter(has_text="Copy as cell").click()
+    cell_text = output.locator("textarea").first
+    wait_until(lambda: "timeZone = Europe/Amsterdam" in cell_text.input_value(), what="the cell")
+    page.context.close()
+
+
 OVERVIEW_CELL = "%%otsessions --demo --out visits\ndate = 2011-11-16\nlimit = 400"
 
 

@@ -306,21 +306,12 @@ def test_the_student_version_of_the_lesson_runs_with_its_exercises_left_open(tmp
 
 
 EXAMPLE_MAX_BYTES = 400_000
-# panel.ipynb shows two whole panels and a run's overview, table and map: 507 KB executed
-# (issue 14's 400 KB is not met there yet); this bound keeps it from growing further.
-PANEL_EXAMPLE_MAX_BYTES = 520_000
 
 
-@pytest.mark.parametrize("name", [name for name in NOTEBOOKS if name != "panel"])
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_each_executed_example_weighs_at_most_400_kb(name, tmp_path):
     """Executed, with its widget state saved as nbclient saves it: the table streams its rows
     from the kernel, so none of them is stored in the notebook."""
     nb, _ = execute(name, "None", tmp_path)
     size = len(nbformat.writes(nb))
     assert size <= EXAMPLE_MAX_BYTES, f"{name}.ipynb executed weighs {size:,} bytes"
-
-
-def test_the_executed_panel_example_does_not_grow_past_its_measured_size(tmp_path):
-    nb, _ = execute("panel", "None", tmp_path)
-    size = len(nbformat.writes(nb))
-    assert size <= PANEL_EXAMPLE_MAX_BYTES, f"panel.ipynb executed weighs {size:,} bytes"

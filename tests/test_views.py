@@ -340,6 +340,7 @@ def test_view_is_fitted_to_the_sessions(result):
 
 
 def test_widget_count_is_the_same_for_100_and_all_sessions(result):
+    build_map(result.df.head(10), basemap="offline")  # the layouts and layer maps share, made once
     counts = []
     for df in (result.df.head(100), result.df):
         before = widget_count()
@@ -375,6 +376,26 @@ def test_maps_share_one_outlines_layer_that_closing_a_view_keeps(result):
     close_tree(first)
     assert first.comm is None and first.points.comm is None
     assert second.layers[0].comm is not None
+
+
+def test_displays_share_the_layouts_they_never_change_and_closing_one_keeps_them(view, result):
+    """Each widget's own layout would be a model of about 1 KB more in a saved notebook."""
+    from ot_magic.views.results import build_view
+    from ot_magic.views.tree import close_tree, widget_tree
+
+    layouts = [w for w in widget_tree(view) if isinstance(w, widgets.Layout)]
+    assert len(layouts) <= 16, len(layouts)  # 32 when each widget had its own
+    charts = [fig for fig in view.overview.children[-1].children]
+    assert len(charts) > 3 and len({id(fig.layout) for fig in charts}) == 1
+    assert len({id(fig.scale_x) for fig in charts} | {id(fig.scale_y) for fig in charts}) == 1
+    # the views a user may restyle keep layouts of their own
+    own = (view, view.overview, view.table, view.table.grid, view.map)
+    assert len({id(w.layout) for w in own}) == len(own)
+    other = build_view(SessionsResult(result.df, result.request), namespace={})
+    assert other.summary.layout is view.summary.layout
+    close_tree(view)
+    assert view.summary.comm is None and other.summary.layout.comm is not None
+    assert charts[0].layout.comm is not None
 
 
 def test_heatmap_is_built_on_first_toggle_and_removed_when_off(result):

@@ -25,7 +25,7 @@ from ..params import ENDPOINT_PATHS, params_for
 from ..run import bind, run_call, user_namespace
 from .columns import plural
 from .table import SessionsTable
-from .tree import close_tree
+from .tree import close_tree, shared_look
 from .visit import JourneyView, PageViewsView, drill_view
 
 
@@ -40,19 +40,25 @@ class DrillDown(widgets.VBox):
         self.namespace = namespace
         self.result: Any = None
         self.result_view: PageViewsView | JourneyView | None = None
-        self.page_views_button = widgets.Button(description="Page views", icon="list")
-        self.visitor_button = widgets.Button(description="Visitor's sessions", icon="user")
-        self.save_name = widgets.Text(
-            placeholder="name", layout=widgets.Layout(width="160px"), disabled=True
+        button = shared_look(widgets.Button)
+        self.page_views_button = widgets.Button(description="Page views", icon="list", **button)
+        self.visitor_button = widgets.Button(
+            description="Visitor's sessions", icon="user", **button
         )
-        self.save_button = widgets.Button(description="Save as", icon="save", disabled=True)
-        self.status = widgets.HTML()
+        self.save_name = widgets.Text(
+            placeholder="name", disabled=True, **shared_look(widgets.Text, width="160px")
+        )
+        self.save_button = widgets.Button(
+            description="Save as", icon="save", disabled=True, **button
+        )
+        self.status = widgets.HTML(**shared_look(widgets.HTML))
         self.page_views_button.on_click(lambda _: self._fetch("page_views"))
         self.visitor_button.on_click(lambda _: self._fetch("sessions_by_user"))
         self.save_button.on_click(lambda _: self.save())
         table.observe(self._on_selected, "selected")
         buttons = widgets.HBox(
-            [self.page_views_button, self.visitor_button, self.save_button, self.save_name]
+            [self.page_views_button, self.visitor_button, self.save_button, self.save_name],
+            **shared_look(widgets.HBox),
         )
         super().__init__([buttons, self.status])
         self._on_selected()

@@ -40,6 +40,7 @@ from ipyleaflet import AttributionControl, GeoJSON, Heatmap, Map, WidgetControl,
 from ..frame import gc_paused
 from .basemap import base_layers
 from .columns import as_text, coordinates, online, plural
+from .tree import shared_look
 
 PLACE_DECIMALS = 4
 ONLINE_COLOR, OFFLINE_COLOR, SELECTED_COLOR = "#e6550d", "#3182bd", "#ffd400"
@@ -202,11 +203,14 @@ class SessionsMap(Map):
         self.heatmap: Heatmap | None = None
         self.info = widgets.HTML(
             "<small>hover or click a place</small>",
-            layout=widgets.Layout(max_width="300px", max_height="260px", overflow="auto"),
+            **shared_look(widgets.HTML, max_width="300px", max_height="260px", overflow="auto"),
         )
-        self.legend = widgets.HTML(self._legend_html())
+        self.legend = widgets.HTML(self._legend_html(), **shared_look(widgets.HTML))
         self.heatmap_toggle = widgets.ToggleButton(
-            value=False, description="heatmap", icon="fire", layout=widgets.Layout(width="100px")
+            value=False,
+            description="heatmap",
+            icon="fire",
+            **shared_look(widgets.ToggleButton, width="100px"),
         )
         center, zoom = fitted_view(self.places.lat, self.places.lon)
         super().__init__(

@@ -39,6 +39,7 @@ from bqplot.interacts import BrushIntervalSelector
 from ..frame import gc_paused
 from .columns import plural
 from .crossfilter import Crossfilter, Facet
+from .tree import shared, shared_look
 
 BAR_COLOR, CHOSEN_COLOR = "#3182bd", "#e6550d"
 CHART_HEIGHT, TIME_HEIGHT = "230px", "210px"
@@ -68,12 +69,13 @@ class Overview(widgets.VBox):
             name: self._figure(facet, counts[name])
             for name, facet in self.crossfilter.facets.items()
         }
-        self.chips = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
-        self.line = widgets.HTML()
+        self.chips = widgets.HBox(**shared_look(widgets.HBox, flex_flow="row wrap"))
+        self.line = widgets.HTML(**shared_look(widgets.HTML))
         time = figures.pop("time", None)
         grid = widgets.GridBox(
             list(figures.values()),
-            layout=widgets.Layout(
+            **shared_look(
+                widgets.GridBox,
                 grid_template_columns=f"repeat({max(1, min(3, len(figures)))}, minmax(0, 1fr))",
                 width="100%",
             ),
@@ -105,7 +107,7 @@ class Overview(widgets.VBox):
             figure = Figure(
                 marks=[bars], axes=axes, interaction=self.brush, title=facet.title,
                 fig_margin={"top": 40, "bottom": 30, "left": 60, "right": 20},
-                layout=widgets.Layout(width="100%", height=TIME_HEIGHT),
+                layout=shared(widgets.Layout, width="100%", height=TIME_HEIGHT), **_frame(),
             )  # fmt: skip
         else:  # categories and duration bins: horizontal bars, the first bar on top
             x_scale, y_scale = OrdinalScale(reverse=True), LinearScale(min=0)
@@ -129,7 +131,7 @@ class Overview(widgets.VBox):
             figure = Figure(
                 marks=[bars], axes=axes, title=facet.title,
                 fig_margin={"top": 40, "bottom": 30, "left": min(left, 170), "right": 30},
-                layout=widgets.Layout(width="100%", height=CHART_HEIGHT),
+                layout=shared(widgets.Layout, width="100%", height=CHART_HEIGHT), **_frame(),
             )  # fmt: skip
         _fit(y_scale, counts)
         figure.title_style = {"font-size": "13px"}
@@ -251,13 +253,20 @@ class Overview(widgets.VBox):
             chip = widgets.Button(
                 tooltip="remove this filter" if name else "remove every filter",
                 icon="" if name else "times",
-                layout=widgets.Layout(width="auto", max_width="420px"),
-                style={"button_color": "#fde0c5" if name else "#eeeeee"},
+                layout=shared(widgets.Layout, width="auto", max_width="420px"),
+                style=shared(widgets.ButtonStyle, button_color="#fde0c5" if name else "#eeeeee"),
             )
             chip.on_click(lambda _: self.clear(name))
             self._chips[name] = chip
         chip.description = (self.crossfilter.describe(name) + "  ×") if name else "clear all"
         return chip
+
+
+def _frame() -> dict[str, LinearScale]:
+    """A figure's own scales (bqplot's default, 0 to 1, that its interactions draw on), one
+    scale for every chart: a pair of each figure's own was two models more in a notebook."""
+    scale = shared(LinearScale, min=0.0, max=1.0, allow_padding=False)
+    return {"scale_x": scale, "scale_y": scale}
 
 
 def _fit(scale: LinearScale, counts: np.ndarray) -> None:

@@ -17,6 +17,7 @@ import ipywidgets as widgets
 
 from .drilldown import DrillDown
 from .linking import crossfilter, link
+from .tree import shared_look
 
 
 class ResultsView(widgets.VBox):
@@ -29,7 +30,9 @@ class ResultsView(widgets.VBox):
         link(self.table, self.map)
         crossfilter(self.overview, self.table, self.map)
         self.drilldown = DrillDown(result, self.table, namespace)
-        self.summary = widgets.HTML(f"<b>{html.escape(result.summary())}</b>")
+        self.summary = widgets.HTML(
+            f"<b>{html.escape(result.summary())}</b>", **shared_look(widgets.HTML)
+        )
         super().__init__([self.summary, self.overview, self.table, self.drilldown, self.map])
 
 

@@ -39,6 +39,7 @@ from .columns import (
     wall_clock_ms,
 )
 from .gridcompat import StreamingGrid
+from .tree import shared_look
 
 CHAR_PX = 7
 MIN_COLUMN_PX, MAX_COLUMN_PX = 56, 340
@@ -72,12 +73,15 @@ class SessionsTable(widgets.VBox):
             allowed_tags=list(df.columns),
             allow_duplicates=False,
             tooltip="columns shown (type a name to add one, hidden ones included)",
-            layout=widgets.Layout(flex="1 1 auto"),
+            **shared_look(widgets.TagsInput, flex="1 1 auto"),
         )
         self.raw_names = widgets.ToggleButton(
-            value=False, description="raw names", tooltip="head columns by field name"
+            value=False,
+            description="raw names",
+            tooltip="head columns by field name",
+            **shared_look(widgets.ToggleButton),
         )
-        self.info = widgets.HTML()
+        self.info = widgets.HTML(**shared_look(widgets.HTML))
         self._number = TextRenderer(format=",d", missing="", horizontal_alignment="right")
         self._status = TextRenderer(
             text_color=VegaExpr(f"cell.value == '{ONLINE}' ? '{ONLINE_COLOR}' : '{OFFLINE_COLOR}'")
@@ -96,7 +100,7 @@ class SessionsTable(widgets.VBox):
         self.grid.observe(self._on_grid_selections, "selections")
         self.chooser.observe(self._on_columns, "value")
         self.raw_names.observe(self._on_columns, "value")
-        controls = widgets.HBox([self.chooser, self.raw_names])
+        controls = widgets.HBox([self.chooser, self.raw_names], **shared_look(widgets.HBox))
         super().__init__([controls, self.grid, self.info], **kwargs)
         self._show_info()
 

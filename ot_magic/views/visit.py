@@ -22,6 +22,7 @@ from ipydatagrid import DataGrid
 
 from .columns import plural, prepare_column, short_url
 from .table import SessionsTable
+from .tree import shared_look
 
 PATH_STEPS = 24  # pages drawn in the path before it is cut (the table lists them all)
 ROWS_SHOWN = 10  # the tables grow up to this many rows, then scroll
@@ -101,9 +102,10 @@ class PageViewsView(widgets.VBox):
         times = self.views["time"]
         span = f" · {times.iloc[0]} – {times.iloc[-1]}" if len(times) else ""
         self.line = widgets.HTML(
-            f"<small><b>{plural(len(df), 'page view')}</b>{span}{came}</small>"
+            f"<small><b>{plural(len(df), 'page view')}</b>{span}{came}</small>",
+            **shared_look(widgets.HTML),
         )
-        self.path = widgets.HTML(path_html(self.views))
+        self.path = widgets.HTML(path_html(self.views), **shared_look(widgets.HTML))
         self.table = DataGrid(
             self.views,
             base_row_header_size=32,
