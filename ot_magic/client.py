@@ -19,6 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import credentials as creds
@@ -272,6 +273,7 @@ class OpenTrackerClient:
             cancel=cancel,
             day_source=day_source,
             on_days=on_days,
+            compact=partial(_typed_day, request=request, time_zone=_zone_of(request, params)),
         )
         return self._pulled(pull, request, params, started)
 
@@ -362,8 +364,9 @@ class OpenTrackerClient:
         if pull.cancelled and not pull.pages:
             raise RequestCancelled(f"cancelled before the first answer from {self.transport.host}")
         df = to_dataframe(
-            pull.pages, request=request or params, time_zone=_zone_of(request, params)
-        )
+            pull.pages, request=request or params, time_zone=_zone_of(request, params),
+            release=True,
+        )  # fmt: skip
         result = self._result(
             df, request, pull.resume, pull.resume is not None, pull.page_count, started
         )
@@ -491,6 +494,14 @@ def _is_uuid(text: str) -> bool:
         return len(text) == 36 and str(uuid.UUID(text)) == text.lower()
     except ValueError:
         return False
+
+
+def _typed_day(pages: list[ParsedPage], *, request: Any, time_zone: str | None) -> list[ParsedPage]:
+    """A complete day as a pull keeps it: one page of rows already typed, smaller than their
+    text, so a long pull holds about its frame (and builds it without a second copy)."""
+    from .frame import typed_page
+
+    return [typed_page(pages, request=request, time_zone=time_zone)]
 
 
 def _zone_of(request: Any, params: Mapping[str, str]) -> str | None:

@@ -31,9 +31,11 @@ import datetime as dt
 import gc
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 import numpy as np
@@ -94,9 +96,13 @@ class ParsedAnswer:
 
 @dataclass(frozen=True)
 class TextRows:
-    """One answer's rows as Arrow text columns named by ``field``, empty text missing."""
+    """One answer's rows as Arrow text columns named by ``field``, empty text missing; or,
+    when ``typed``, rows already in the frame's types (:func:`typed_page`: a complete day of
+    a pull, kept compact), with the count of texts that could not be read."""
 
     table: pa.Table
+    typed: bool = False
+    unreadable: dict[str, int] = field(default_factory=dict)
 
     @property
     def height(self) -> int:
@@ -115,7 +121,9 @@ class ParsedPage:
 
     def head(self, count: int) -> ParsedPage:
         """The page with its first ``count`` rows only."""
-        return ParsedPage(TextRows(self.rows.table.slice(0, count)), self.next_token, self.meta)
+        rows = self.rows
+        cut = TextRows(rows.table.slice(0, count), rows.typed, rows.unreadable)
+        return ParsedPage(cut, self.next_token, self.meta)
 
 
 def parse_sessions(
@@ -153,19 +161,40 @@ def read_page(body: bytes | str) -> ParsedPage:
 
 
 def to_dataframe(
-    pages: list[ParsedPage], *, request: Any = None, time_zone: str | None = None
+    pages: list[ParsedPage],
+    *,
+    request: Any = None,
+    time_zone: str | None = None,
+    release: bool = False,
 ) -> pd.DataFrame:
     """The pages' rows, one after the other, as one typed DataFrame with its ``attrs``::
 
     to_dataframe([read_page(b) for b in bodies], request=req)
 
     Values are read in the request's ``locale``; ``attrs["unreadable"]`` counts, per column,
-    the texts that could not be read (they are missing in the frame).
+    the texts that could not be read (they are missing in the frame). With ``release``, the
+    list is emptied once its rows are joined, so that each column's Arrow memory is let go as
+    soon as pandas has it (a pull's pages: the frame is built in little more than its size).
     """
     typed = typed_rows(pages, request=request, time_zone=time_zone)
+    if release:
+        pages.clear()
     df = arrow_to_frame(typed.table)
     df.attrs.update(typed.attrs)
     return df
+
+
+def typed_page(
+    pages: list[ParsedPage], *, request: Any = None, time_zone: str | None = None
+) -> ParsedPage:
+    """Pages (a complete day of a pull) as one page of rows already typed: what a long pull
+    keeps of each day, smaller than its text; :func:`to_dataframe` joins it as it is::
+
+        day = typed_page(pages, request=req); day.rows.typed, day.rows.height
+    """
+    typed = typed_rows(pages, request=request, time_zone=time_zone)
+    rows = TextRows(typed.table, typed=True, unreadable=typed.attrs["unreadable"])
+    return ParsedPage(rows, pages[-1].next_token if pages else None, pages[0].meta if pages else {})
 
 
 @dataclass(frozen=True)
@@ -193,11 +222,26 @@ def typed_rows(
     )
     zone = java_zone(zone_name)
     locale = ValueLocale.of(params.get("locale"))
-    tables = [page.rows.table for page in pages]
+    parts, unreadable = [], Counter()
     with gc_paused():
-        joined = pa.concat_tables(tables, promote_options="permissive")
-        del tables
-        table, unreadable = _typed_table(joined, zone, locale)
+        for typed, run in groupby(pages, key=lambda page: page.rows.typed):
+            run = list(run)
+            if typed:
+                parts += [page.rows.table for page in run]
+                for page in run:
+                    unreadable.update(page.rows.unreadable)
+                continue
+            joined = pa.concat_tables(
+                [page.rows.table for page in run], promote_options="permissive"
+            )
+            table, counts = _typed_table(joined, zone, locale)
+            parts.append(table)
+            unreadable.update(counts)
+            del joined, table
+        table = (
+            parts[0] if len(parts) == 1 else pa.concat_tables(parts, promote_options="permissive")
+        )
+        del parts
     meta, columns = pages[0].meta, set(table.column_names)
     attrs = dict(
         labels=_labels(meta, columns),
@@ -212,7 +256,7 @@ def typed_rows(
         fetched_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         time_zone=zone_name,
         locale=locale.name,
-        unreadable=unreadable,
+        unreadable={name: count for name, count in unreadable.items() if count},
     )
     return TypedRows(table, attrs)
 

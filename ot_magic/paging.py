@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 FetchPage = Callable[[Mapping[str, str]], "ParsedPage"]
 Progress = Callable[[int, int], Any]
 OnDays = Callable[[int, int], Any]  # (days complete, days in the split)
+Compact = Callable[[list["ParsedPage"]], list["ParsedPage"]]  # a complete day's pages, held
 
 TOKEN = re.compile(r"[0-9]{1,19}\.[0-9]{1,19}")
 MAX_EMPTY_PAGES = 20
@@ -189,14 +190,16 @@ def pull_pages(
     cancel: threading.Event | None = None,
     day_source: DaySource | None = None,
     on_days: OnDays | None = None,
+    compact: Compact | None = None,
 ) -> Pull:
     """Every page of ``params`` (or its first ``max_rows`` rows): one day at a time,
     ``concurrency`` days at once, when ``days`` (see :func:`split_days`) has several or a
     ``day_source`` is given (then ``days`` may be the one day of ``params``), else by
     sequential paging. ``on_days(done, total)`` is called with ``(0, total)`` first, then as
-    days complete (the split only: a progress bar's total and ETA)."""
+    days complete (the split only: a progress bar's total and ETA). ``compact(pages)`` gives
+    what the split keeps of a complete day (the same rows, held smaller: typed)."""
     if days and ((len(days) > 1 and concurrency > 1) or day_source is not None):
-        split = _DaySplit(params, days, fetch_page, max_rows, cancel, day_source)
+        split = _DaySplit(params, days, fetch_page, max_rows, cancel, day_source, compact)
         return split.run(progress, on_days, max(1, concurrency))
     pager = Pager(dict(params), max_rows)
     pager.run(
@@ -239,10 +242,11 @@ class _DaySplit:
         max_rows: int | None,
         cancel: threading.Event | None,
         day_source: DaySource | None,
+        compact: Compact | None = None,
     ) -> None:
         one_day = PARAMS["period"].render(PARAMS["period"].parse("1d"))
         self.days, self.fetch_page, self.max_rows = days, fetch_page, max_rows
-        self.cancel, self.day_source = cancel, day_source
+        self.cancel, self.day_source, self.compact = cancel, day_source, compact
         self.stop = threading.Event()
         self.pagers = [
             Pager(
@@ -258,12 +262,15 @@ class _DaySplit:
         pager, day, source = self.pagers[index], self.days[index], self.day_source
         held = source.cached(day) if source is not None else None
         if held is not None:
-            pager.read, pager.rows, pager.done = held, sum(p.rows.height for p in held), True
+            pager.rows, pager.done = sum(p.rows.height for p in held), True
+            pager.read = self.compact(held) if self.compact and held else held
             return
         pager.run(self.fetch_page, stop=self.stop, cancel=self.cancel)
         complete = pager.done and pager.token is None and pager.error is None
         if source is not None and complete and source.finished(day, pager.read):
             pager.read = []  # the source took the rows (written to disk): let them go
+        elif complete and self.compact is not None and pager.read:
+            pager.read = self.compact(pager.read)
 
     def run(self, progress: Progress | None, on_days: OnDays | None, concurrency: int) -> Pull:
         pagers, stop, max_rows, cancel = self.pagers, self.stop, self.max_rows, self.cancel

@@ -62,6 +62,33 @@ def test_the_concurrent_day_split_gives_exactly_the_rows_of_sequential_paging(se
     assert list(split.df.dtypes) == list(sequential.df.dtypes)
 
 
+def test_a_day_split_keeps_each_complete_day_typed_and_gives_the_frame_of_sequential_paging(
+    sequential, emulator
+):
+    import pandas as pd
+
+    from ot_magic.frame import typed_page
+    from ot_magic.paging import pull_pages
+
+    client = make_client(emulator)
+    kept = []
+
+    def compact(pages):
+        kept.append(typed_page(pages, request=THREE_DAYS))
+        return kept[-1:]
+
+    params = {**THREE_DAYS.to_api_params(), "limit": "1000"}
+    fetch = client._page_fetcher("sessions", None)
+    pull = pull_pages(params, fetch, days=split_days(THREE_DAYS), compact=compact)
+    assert [page.rows.typed for page in pull.pages] == [True, True, True]
+    assert sum(page.rows.height for page in kept) == len(sequential.df)
+
+    split = client.sessions(THREE_DAYS, all_pages=True, concurrency=3)
+    pd.testing.assert_frame_equal(split.df, sequential.df)
+    assert split.df.attrs["unreadable"] == sequential.df.attrs["unreadable"]
+    assert split.df.attrs["labels"] == sequential.df.attrs["labels"]
+
+
 def test_max_rows_stops_at_exactly_that_many_rows_the_first_of_all_pages(sequential, emulator):
     for concurrency in (1, 3):
         capped = make_client(emulator).sessions(THREE_DAYS, max_rows=1500, concurrency=concurrency)
