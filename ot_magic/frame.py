@@ -193,7 +193,8 @@ def typed_page(
         day = typed_page(pages, request=req); day.rows.typed, day.rows.height
     """
     typed = typed_rows(pages, request=request, time_zone=time_zone)
-    rows = TextRows(typed.table, typed=True, unreadable=typed.attrs["unreadable"])
+    table = as_categories(typed.table)  # one dictionary a column and day: held as codes
+    rows = TextRows(table, typed=True, unreadable=typed.attrs["unreadable"])
     return ParsedPage(rows, pages[-1].next_token if pages else None, pages[0].meta if pages else {})
 
 
@@ -238,6 +239,8 @@ def typed_rows(
             parts.append(table)
             unreadable.update(counts)
             del joined, table
+        if len(parts) > 1:  # typed days hold their categories encoded: the others too
+            parts = [as_categories(part) for part in parts]
         table = (
             parts[0] if len(parts) == 1 else pa.concat_tables(parts, promote_options="permissive")
         )
@@ -485,9 +488,9 @@ def _read_row_chunks(
             chunk = pl.read_json(text, schema=_CHUNK_SCHEMA)
         except Exception:  # not rows of strings (or a cut inside a string): the slow way
             return None
-        rows = chunk.get_column("rows").explode()
-        lengths = rows.list.len()
-        if rows.null_count() or lengths.min() != len(fields) or lengths.max() != len(fields):
+        rows = chunk.get_column("rows").explode()  # a list of values a row
+        lengths = rows.list.len().to_numpy()
+        if rows.null_count() or not len(fields) == lengths.min() == lengths.max():
             return None
         values = rows.explode().to_arrow()
         del chunk, rows
@@ -505,8 +508,9 @@ def _no_rows(fields: tuple[str, ...] | list[str]) -> pa.Table:
 
 def _columns_of_values(values: pa.Array | pa.ChunkedArray, fields: tuple[str, ...]) -> pa.Table:
     """Row-major values → one column per field (every ``len(fields)``-th value), empty text
-    missing. Arrow's kernels, one thread: polars would spread this over its thread pool, whose
-    per-thread arenas keep memory long after a page is read."""
+    missing; each column its own buffer, let go when the column is. Arrow's kernels, in the
+    reading thread: polars would spread this over its thread pool, whose per-thread arenas
+    keep memory long after a page is read."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     values = pc.if_else(pc.equal(pc.binary_length(values), 0), pa.scalar(None, values.type), values)
@@ -695,10 +699,14 @@ def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
         df = arrow_to_frame(duckdb_relation.arrow())
     """
     table = as_categories(table)
+    empty = [
+        name
+        for name, column in zip(table.column_names, table.columns, strict=True)
+        if pa.types.is_dictionary(column.type) and not any(len(c.dictionary) for c in column.chunks)
+    ]
     df = table.to_pandas(types_mapper=_arrow_to_pandas_dtype, self_destruct=True, split_blocks=True)
-    for name in df.columns.intersection(list(schema.CATEGORY_FIELDS)):
-        if not len(df[name].cat.categories):  # no value: text categories still (for Parquet)
-            df[name] = df[name].cat.set_categories(_NO_CATEGORIES)
+    for name in empty:  # no value: text categories still (for Parquet)
+        df[name] = df[name].cat.set_categories(_NO_CATEGORIES)
     return df
 
 

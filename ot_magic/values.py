@@ -127,11 +127,22 @@ def typed_columns(texts: pl.DataFrame, locale: ValueLocale) -> tuple[pl.DataFram
 
 def _unreadable(texts: pl.DataFrame, typed: pl.DataFrame, names: tuple[str, ...]) -> dict[str, int]:
     """Per field, how many non-empty texts have a missing typed value."""
-    counts = {}
-    for name in names:
-        read = typed[DERIVED_FIELDS[name][0] if name == schema.VISITS_PAGEVIEWS_FIELD else name]
-        counts[name] = int((texts[name].is_not_null() & read.is_null()).sum())
-    return counts
+    if not names:
+        return {}
+    pairs = pl.DataFrame(
+        [texts[name].alias(f"text{i}") for i, name in enumerate(names)]
+        + [
+            typed[DERIVED_FIELDS[name][0] if name == schema.VISITS_PAGEVIEWS_FIELD else name].alias(
+                f"read{i}"
+            )
+            for i, name in enumerate(names)
+        ]
+    )  # the same columns, side by side: every count in one pass
+    counts = pairs.select(
+        (pl.col(f"text{i}").is_not_null() & pl.col(f"read{i}").is_null()).sum().alias(name)
+        for i, name in enumerate(names)
+    )
+    return {name: int(count) for name, count in counts.row(0, named=True).items()}
 
 
 @lru_cache(maxsize=32)
