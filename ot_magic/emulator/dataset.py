@@ -29,14 +29,11 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import gc
 import hashlib
 import math
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
-from itertools import repeat
 from threading import Lock
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -45,17 +42,25 @@ import numpy as np
 
 from ..schema import FIELDS
 from .world import (
+    COUNTRY,
     ENGINES,
     GOOGLE_DOMAIN,
     LOGOUT,
     OTHER_REFERRERS,
+    PROFILE_CODES,
     PROFILE_STREAMS,
+    SERVER,
+    SERVERS,
     Weighted,
     between,
     bits,
     choice,
+    country_codes,
     era_candidates,
+    joined,
+    objects,
     pick_cum,
+    profile_texts,
     profiles,
     small_text,
     text,
@@ -221,7 +226,7 @@ class _Pool:
     numbers: np.ndarray
     first_ms: np.ndarray
     pages_per_visit: np.ndarray
-    profile: dict[str, np.ndarray]
+    profile: np.ndarray  # [code, regular]: world.profiles' codes
 
 
 @lru_cache(maxsize=24)
@@ -324,12 +329,8 @@ class _Batch:
     first_ms: np.ndarray
     visits: np.ndarray
     pages_before: np.ndarray
-    profile: dict[str, np.ndarray]
-    referrer: np.ndarray
-    session_referrer: np.ndarray
-    search: np.ndarray
-    logo: np.ndarray
-    referrer_host: np.ndarray
+    profile: np.ndarray  # [code, session]: world.profiles' codes
+    came: _Referrers
     offsets: np.ndarray  # page views of session i: offsets[i]:offsets[i + 1]
     view_page: np.ndarray
     view_time: np.ndarray
@@ -360,17 +361,21 @@ def _tokens(seeds: np.ndarray) -> list[str]:
 class _Links:
     """A site's referrer URLs by search term, engine and Google's country domain."""
 
-    terms: np.ndarray  # the query of each search term
+    terms: np.ndarray  # the query of each search term, and "" last
     landing: np.ndarray  # the page index of each search term's landing page (-1: none)
     login: int  # the page index of /loginpage (-1: none)
-    engines: np.ndarray  # [engine, term]: the URL of the other engines' results
+    urls: np.ndarray  # every referrer but Google's: "", LOGOUT, OTHER_REFERRERS, [engine, term]
     google_search: np.ndarray  # [domain, term]: the start of a Google results link ...
     google_url: np.ndarray  # [domain, term]: ... and of the link Google redirects through
     google_tail: np.ndarray  # [term]: "&url=<landing page>&ei="
-    domain: dict[str, int]  # country code -> Google's domain index (0: google.com)
-    domain_host: tuple[np.ndarray, np.ndarray]  # [domain]: (referrersLogo, referrer hostname)
-    other_host: tuple[np.ndarray, np.ndarray]  # [OTHER_REFERRERS index]: the same
-    engine_host: tuple[np.ndarray, np.ndarray]  # [ENGINES index]: the same
+    domain: np.ndarray  # [country number]: Google's domain index there (0: google.com)
+    logo: np.ndarray  # referrersLogo of "", LOGOUT, OTHER_REFERRERS, ENGINES, Google's domains
+    hostname: np.ndarray  # and session_referrer_hostname of each (same order)
+
+
+_AT_OTHER = 2  # the first of OTHER_REFERRERS in _Links.urls, logo and hostname
+_AT_ENGINE = _AT_OTHER + len(OTHER_REFERRERS)  # the first engine's (in urls: its first term)
+_AT_DOMAIN = _AT_ENGINE + len(ENGINES)  # the first Google domain's (in logo and hostname)
 
 
 @cache
@@ -380,8 +385,9 @@ def _links(host: str) -> _Links:
     terms = [term for term, _ in site.search_terms]
     domains = ["google.com", *dict.fromkeys(GOOGLE_DOMAIN.values())]
     engines = [
-        [_ENGINE_URLS.get(e[0], "").format(quote(t).replace("%20", "+")) for t in terms]
+        _ENGINE_URLS.get(e[0], "").format(quote(t).replace("%20", "+"))
         for e in ENGINES
+        for t in terms
     ]
 
     def google(kind: str) -> np.ndarray:
@@ -389,39 +395,40 @@ def _links(host: str) -> _Links:
             [[f"http://www.{d}/{kind}?sa=t&rct=j&q={quote(t)}&source=web&cd=" for t in terms]
              for d in domains], dtype=object)  # fmt: skip
 
+    hosts = [
+        _hostname(url.split("/")[2])
+        for url in (
+            LOGOUT,
+            *OTHER_REFERRERS,
+            *(_ENGINE_URLS.get(e[0], "http://www.google.com/") for e in ENGINES),
+            *(f"http://www.{d}/" for d in domains),
+        )
+    ]
+    domain_of = {code: domains.index(domain) for code, domain in GOOGLE_DOMAIN.items()}
     return _Links(
-        np.array(terms, dtype=object),
+        objects((*terms, "")),
         np.array([by_path.get(landing, -1) for _, landing in site.search_terms]),
         by_path.get("/loginpage", -1),
-        np.array(engines, dtype=object),
+        objects(("", LOGOUT, *OTHER_REFERRERS, *engines)),
         google("search"),
         google("url"),
-        np.array(
-            [f"&url={quote(site.url(landing), '')}&ei=" for _, landing in site.search_terms],
-            dtype=object,
+        objects(
+            tuple(f"&url={quote(site.url(landing), '')}&ei=" for _, landing in site.search_terms)
         ),
-        {code: domains.index(domain) for code, domain in GOOGLE_DOMAIN.items()},
-        _hosts(f"http://www.{d}/" for d in domains),
-        _hosts(OTHER_REFERRERS),
-        _hosts(_ENGINE_URLS.get(e[0], "http://www.google.com/") for e in ENGINES),
-    )
-
-
-def _hosts(urls: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(referrersLogo, session_referrer_hostname) of each URL."""
-    pairs = [_hostname(url.split("/")[2]) for url in urls]
-    return np.array([p[0] for p in pairs], dtype=object), np.array(
-        [p[1] for p in pairs], dtype=object
+        np.array([domain_of.get(code, 0) for code in country_codes().tolist()]),
+        objects(("", *(logo for logo, _ in hosts))),
+        objects(("", *(name for _, name in hosts))),
     )
 
 
 @dataclass(frozen=True)
 class _Referrers:
-    referrer: np.ndarray
-    session_referrer: np.ndarray
-    search: np.ndarray
-    logo: np.ndarray  # referrersLogo: google.co.uk
-    host: np.ndarray  # session_referrer_hostname: google
+    url: np.ndarray  # codes into _Links.urls (-1: Google's, in ``google``)
+    google: np.ndarray  # the sessions Google sent
+    search_url: np.ndarray  # the referrer of each of them ...
+    redirect_url: np.ndarray  # ... and its session_referrer (the link Google redirects through)
+    host: np.ndarray  # codes into _Links.logo and hostname
+    term: np.ndarray  # codes into _Links.terms (-1: no search)
     landing: np.ndarray  # the page index the referrer leads to (-1: none in particular)
     aimed: np.ndarray  # True when the visit is aimed at that page (a search or a login)
 
@@ -431,42 +438,44 @@ def _referrers(
 ) -> _Referrers:
     """Where each session comes from: nowhere, a login, another site or a search engine."""
     links = _links(host)
-    n = len(seeds)
     roll = uniform(seeds, _REFERRER)
     login = regular & (roll < 0.5)
     logout = login & (roll >= 0.3)
     other = ~regular & (roll >= 0.3) & (roll < 0.42)
     search = ~regular & (roll >= 0.42) | regular & (roll >= 0.5)
-    referrer = np.full(n, "", dtype=object)
-    referrer[logout] = LOGOUT
-    logo, host = np.full(n, "", dtype=object), np.full(n, "", dtype=object)
-    logo[logout], host[logout] = _hostname(LOGOUT.split("/")[2])
+    url = logout.astype(np.int64)  # 0: no referrer, 1: LOGOUT
     which = (uniform(seeds[other], _OTHER) * len(OTHER_REFERRERS)).astype(np.intp)
-    referrer[other] = np.array(OTHER_REFERRERS, dtype=object)[which]
-    logo[other], host[other] = links.other_host[0][which], links.other_host[1][which]
-    session_referrer = referrer.copy()
-    term = (uniform(seeds, _TERM) * len(links.terms)).astype(np.intp)
+    url[other] = _AT_OTHER + which
+    host_code = url.copy()
+    terms = len(links.terms) - 1
+    term = (uniform(seeds, _TERM) * terms).astype(np.intp)
     engine = pick_cum(uniform(seeds, _ENGINE), _engine_weights(year))
     google = search & (engine == 0)
     elsewhere = search & (engine != 0)
-    referrer[elsewhere] = session_referrer[elsewhere] = links.engines[engine, term][elsewhere]
-    logo[elsewhere] = links.engine_host[0][engine[elsewhere]]
-    host[elsewhere] = links.engine_host[1][engine[elsewhere]]
+    url[elsewhere] = _AT_ENGINE + (engine * terms + term)[elsewhere]
+    host_code[elsewhere] = _AT_ENGINE + engine[elsewhere]
+    search_url = redirect_url = _array([])
     if google.any():
         g = np.flatnonzero(google)
-        codes, inverse = np.unique(countries[g].astype("U2"), return_inverse=True)
-        domain = np.array([links.domain.get(c, 0) for c in codes.tolist()])[inverse.reshape(-1)]
-        logo[g], host[g] = links.domain_host[0][domain], links.domain_host[1][domain]
-        cd = small_text(between(uniform(seeds[g], _CD), 1, 10))
-        ved = choice(uniform(seeds[g], _VED), tuple("ABCDE"))
-        tokens = _tokens(seeds[g])
-        middle = cd + "&ved=0CDYQFjA" + ved + links.google_tail[term[g]]
-        tail = middle + np.array([f"{t[:22]}&usg=AFQjCN{t[22:]}" for t in tokens], dtype=object)
-        referrer[g] = links.google_search[domain, term[g]] + tail
-        session_referrer[g] = links.google_url[domain, term[g]] + tail
-    searched = np.where(search, links.terms[term], "")
+        url[g] = -1
+        domain = links.domain[countries[g]]
+        host_code[g] = _AT_DOMAIN + domain
+        cd = small_text(between(uniform(seeds[g], _CD), 1, 10)).tolist()
+        ved = choice(uniform(seeds[g], _VED), tuple("ABCDE")).tolist()
+        tails = links.google_tail[term[g]].tolist()
+        tail = [
+            f"{c}&ved=0CDYQFjA{v}{t}{k[:22]}&usg=AFQjCN{k[22:]}"
+            for c, v, t, k in zip(cd, ved, tails, _tokens(seeds[g]), strict=True)
+        ]
+        search_url = _array(
+            list(map(str.__add__, links.google_search[domain, term[g]].tolist(), tail))
+        )
+        redirect_url = _array(
+            list(map(str.__add__, links.google_url[domain, term[g]].tolist(), tail))
+        )
     landing = np.where(search, links.landing[term], np.where(login, links.login, _HOME))
-    return _Referrers(referrer, session_referrer, searched, logo, host, landing, search | login)
+    return _Referrers(url, google, search_url, redirect_url, host_code,
+                      np.where(search, term, -1), landing, search | login)  # fmt: skip
 
 
 _HOME = 0  # every site's first page is its home page
@@ -511,18 +520,15 @@ def _generate(host: str, start: np.ndarray, seeds: np.ndarray, who: _Visitors) -
     number = between(uniform(seeds, _NUMBER), 10**7, 2**31)
     first_ms = start.copy()
     pages_before = np.zeros(n, dtype=np.int64)
-    fresh = profiles(seeds[new], site.countries, year)
-    profile = {name: np.empty(n, dtype=object) for name in fresh}
-    for name, values in fresh.items():
-        profile[name][new] = values
+    profile = np.empty((PROFILE_CODES, n), dtype=np.int64)
+    profile[:, new] = profiles(seeds[new], site.countries, year)
     for k in np.unique(who.pool[regular]).tolist():
         pool, mine = who.pools[k], np.flatnonzero(who.pool == k)
         rows = who.row[mine]
         number[mine], first_ms[mine] = pool.numbers[rows], pool.first_ms[rows]
         pages_before[mine] = ((who.visits[mine] - 1) * pool.pages_per_visit[rows]).astype(np.int64)
-        for name, values in profile.items():
-            values[mine] = pool.profile[name][rows]
-    came = _referrers(host, seeds, regular, profile["country_code"], year)
+        profile[:, mine] = pool.profile[:, rows]
+    came = _referrers(host, seeds, regular, profile[COUNTRY], year)
     _, _, weights, _ = _site_pages(host)
     chosen = (came.landing >= 0) & (came.aimed | (uniform(seeds, _ENTRY) < 0.5))
     entry = np.where(chosen, came.landing, pick_cum(uniform(seeds, _ENTRY_PAGE), weights))
@@ -539,9 +545,7 @@ def _generate(host: str, start: np.ndarray, seeds: np.ndarray, who: _Visitors) -
     elapsed = np.cumsum(gaps)
     view_time = start[owner] + elapsed - elapsed[offsets[:-1]][owner]
     return _Batch(host, start, number, first_ms, who.visits.astype(np.int64), pages_before,
-                  profile, came.referrer, came.session_referrer, came.search, came.logo,
-                  came.host, offsets, view_page,
-                  view_time,
+                  profile, came, offsets, view_page, view_time,
                   between(uniform(seeds, _RND), 10000, 99999))  # fmt: skip
 
 
@@ -579,12 +583,22 @@ def _pair_text(visits: str, pages: str) -> str:
     return f"{visits} ({pages})"
 
 
-def _rows(batch: _Batch, now: int | None = None) -> tuple[list[tuple[str, ...]], list[int]]:
-    """The 69 values of each session as seen at ``now`` (None: after it ended), and its last event.
+_SERVERS = objects(tuple(f"{server}:" for server in SERVERS))  # machine_id's start
+_STATUS = objects(("puppet_offline", "puppet_online"))
+_USER_STATUS = objects(("offline", "online"))
+_CONSTANT = {"lastEvent": "", "entry_query": "", "exit_query_id": "", "firstMeasurement": "",
+             "total_duration": "", "type": "session"}  # fmt: skip
+
+
+def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[int]]:
+    """The 69 columns of the sessions as seen at ``now`` (None: after they ended), in FIELDS
+    order (one list of texts each; fields that always agree share a list), and each one's last
+    event.
 
     ``lastEvent`` and ``firstMeasurement`` hold "" here: they are formatted per request.
     """
     site = SITES[batch.host]
+    n = len(batch)
     first = batch.offsets[:-1]
     counts = np.diff(batch.offsets)
     if now is None:
@@ -596,77 +610,106 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[tuple[str, ...]],
     start, number = batch.start, batch.number
     last_event = end + 300 + number % 1700
     if now is None:
-        online = np.zeros(len(start), dtype=bool)
+        online = np.zeros(n, dtype=bool)
     else:
         online = now - last_event < ONLINE_WINDOW_MS
         last_event = np.minimum(last_event, now)
-    durations = np.where(online, np.maximum(0, (now or 0) - start), end - start).tolist()
-    single = ((seen == 1) & ~online).tolist()
-    duration = [
-        "s.e." if s else _seconds_text(d // 1000) for s, d in zip(single, durations, strict=True)
-    ]
+    durations = np.where(online, np.maximum(0, (now or 0) - start), end - start) // 1000
+    duration = _durations(np.where((seen == 1) & ~online, -1, durations))
     urls, titles, _, _ = _site_pages(batch.host)
     entry, exit_ = batch.view_page[first], batch.view_page[last]
-    starts, ends, numbers = text(start), text(end), text(number)
-    visits, pages = small_text(batch.visits).tolist(), small_text(seen).tolist()
-    session_id = [f"{s}.{n}" for s, n in zip(starts, numbers, strict=True)]
+    starts, ends = text(start), text(end)
+    session_id = joined(".", start, number)
     # A new visitor's first session is this one: their id is the session's.
     firsts, visitor = starts.copy(), session_id.copy()
-    for i in np.flatnonzero(batch.first_ms != start).tolist():
-        firsts[i] = str(batch.first_ms[i])
-        visitor[i] = f"{firsts[i]}.{numbers[i]}"
-    referrers = batch.session_referrer.tolist()
-    status = np.where(online, "puppet_online", "puppet_offline").tolist()
-    p = batch.profile
-    searches = batch.search.tolist()
-    exit_urls = urls[exit_].tolist()
-    entry_urls = urls[entry].tolist()
+    returning = np.flatnonzero(batch.first_ms != start)
+    first_ms, their_number = batch.first_ms[returning], number[returning]
+    for i, first, id_ in zip(returning.tolist(), text(first_ms),
+                             joined(".", first_ms, their_number), strict=True):  # fmt: skip
+        firsts[i] = first
+        visitor[i] = id_
+    came, links = batch.came, _links(batch.host)
+    visits, pages = small_text(batch.visits), small_text(seen)
+    referrer, session_referrer = links.urls[came.url], links.urls[came.url]
+    referrer[came.google], session_referrer[came.google] = came.search_url, came.redirect_url
+    dated = np.full(n, "", dtype=object)
+    dated[came.url != 0] = _array(starts)[came.url != 0]
+    searches = links.terms[came.term].tolist()
+    exit_urls, entry_urls = urls[exit_].tolist(), urls[entry].tolist()
+    exit_titles = titles[exit_].tolist()
+    pages_list = pages.tolist()
+    visits_list = visits.tolist()
+    profile = profile_texts(batch.profile)
     values = {
-        **{name: column.tolist() for name, column in p.items()},
+        **profile,
         "duration": duration,
-        "status": status,
-        "visits_pageviews": [_pair_text(v, s) for v, s in zip(visits, pages, strict=True)],
+        "status": _STATUS[online.view(np.int8)].tolist(),
+        "visits_pageviews": _pairs(batch.visits, seen),
         "currentPage": exit_urls,
-        "currentTitle": titles[exit_].tolist(),
+        "currentTitle": exit_titles,
         "currentVisitDuration": duration,
         "entryPage": entry_urls,
         "entry_root_url": entry_urls,
         "entry_title": titles[entry].tolist(),
         "eventUnixTimestamp": text(last_event),
-        "event_id": [f"{e}.{n}" for e, n in zip(ends, numbers, strict=True)],
+        "event_id": joined(".", end, number),
         "exit_root_url": exit_urls,
-        "exit_title": titles[exit_].tolist(),
+        "exit_title": exit_titles,
         "first_session_unix_timestamp": firsts,
-        "machine_id": [
-            f"{s}:{f}" for s, f in zip(p["machine_server"].tolist(), firsts, strict=True)
-        ],
+        "machine_id": list(map(str.__add__, _SERVERS[batch.profile[SERVER]].tolist(), firsts)),
         "machine_idx": visitor,
-        "number_of_pages_viewed": pages,
-        "number_visits": visits,
-        "pages_viewed": pages,
-        "referrer": batch.referrer.tolist(),
-        "referrersLogo": batch.logo.tolist(),
+        "number_of_pages_viewed": pages_list,
+        "number_visits": visits_list,
+        "pages_viewed": pages_list,
+        "referrer": referrer.tolist(),
+        "referrersLogo": links.logo[came.host].tolist(),
         "rnd": small_text(batch.rnd).tolist(),
         "search": searches,
         "session_end_unix_timestamp": ends,
         "session_id": session_id,
-        "session_referrer": referrers,
-        "session_referrer_hostname": batch.referrer_host.tolist(),
-        "session_referrer_unix_timestamp": [
-            s if r else "" for s, r in zip(starts, referrers, strict=True)
-        ],
+        "session_referrer": session_referrer.tolist(),
+        "session_referrer_hostname": links.hostname[came.host].tolist(),
+        "session_referrer_unix_timestamp": dated.tolist(),
         "session_search": searches,
         "session_start_unix_timestamp": starts,
-        "total_number_visits": visits,
-        "total_pages_viewed": text(batch.pages_before + seen),
+        "site": [site.host] * n,
+        "total_number_visits": visits_list,
+        "total_pages_viewed": _numbers_text(batch.pages_before + seen),
         "use_id": visitor,
-        "user_status": np.where(online, "online", "offline").tolist(),
+        "user_status": _USER_STATUS[online.view(np.int8)].tolist(),
         "visit_id": session_id,
     }
-    constant = {"lastEvent": "", "entry_query": "", "exit_query_id": "", "firstMeasurement": "",
-                "site": site.host, "total_duration": "", "type": "session"}  # fmt: skip
-    columns = [values[f] if f in values else repeat(constant[f]) for f in FIELDS]
-    return list(zip(*columns, strict=False)), last_event.tolist()  # repeat() columns are endless
+    blank = {text: [text] * n for text in set(_CONSTANT.values())}
+    columns = [values[f] if f in values else blank[_CONSTANT[f]] for f in FIELDS]
+    return columns, last_event.tolist()
+
+
+def _durations(seconds: np.ndarray) -> list[str]:
+    """Durations as text from whole seconds (-1: ``s.e.``, a single-event visit)."""
+    unique, inverse = np.unique(seconds, return_inverse=True)
+    table = _array([_seconds_text(s) if s >= 0 else "s.e." for s in unique.tolist()])
+    return table[inverse.reshape(-1)].tolist()
+
+
+def _pairs(visits: np.ndarray, pages: np.ndarray) -> list[str]:
+    """``visits (pages)`` of each session."""
+    unique, inverse = np.unique(visits * (1 << 32) + pages, return_inverse=True)
+    table = _array([_pair_text(str(u >> 32), str(u & 0xFFFFFFFF)) for u in unique.tolist()])
+    return table[inverse.reshape(-1)].tolist()
+
+
+def _array(texts: list[str]) -> np.ndarray:
+    """The texts as an object array (the same string objects)."""
+    array = np.empty(len(texts), dtype=object)
+    array[:] = texts
+    return array
+
+
+def _numbers_text(values: np.ndarray) -> list[str]:
+    """Whole numbers as text (the small ones shared)."""
+    if len(values) and values.min() >= 0 and values.max() < 100_000:
+        return small_text(values).tolist()
+    return text(values)
 
 
 @dataclass(frozen=True)
@@ -685,10 +728,8 @@ class Facts:
 
 def page_view_rows(facts: Facts, now: int | None = None) -> list[tuple[tuple[str, ...], int]]:
     """One row per page view of the session (as seen at ``now``), oldest first."""
-    session, _ = (
-        facts.day.row_at(facts.index, now)
-        if now is not None
-        else facts.day.row_and_event(facts.index)
+    session = (
+        facts.day.row_at(facts.index, now)[0] if now is not None else facts.day.row(facts.index)
     )
     seen = int(session[FIELD_INDEX["number_of_pages_viewed"]])
     urls, titles, _, _ = _site_pages(facts.day.host)
@@ -753,8 +794,8 @@ class Day:
         self.regulars: list[Regular | None] = [None] * total
         for k in np.flatnonzero(self._who.pool >= 0).tolist():
             self.regulars[k] = pools[self._who.pool[k]].regulars[self._who.row[k]]
-        self._all: list[tuple[str, ...]] | None = None  # every finished row, once built
-        self._events: list[int] = []  # and the epoch ms of each one's last event
+        self._columns: list[list[str]] | None = None  # every finished value, once built
+        self._events: list[int] = []  # and the epoch ms of each session's last event
         self._rows: dict[int, tuple[tuple[str, ...], int]] = {}
         self.encoded: list[tuple[bytes, bytes]] | None = None  # built rows as render.py writes them
         self._lock = Lock()
@@ -766,30 +807,31 @@ class Day:
     @property
     def is_built(self) -> bool:
         """True once every row of the day is made (:meth:`build`)."""
-        return self._all is not None
+        return self._columns is not None
 
-    def rows(self) -> list[tuple[str, ...]]:
-        """Every finished row of the day, in time order (built first if need be)."""
-        if self._all is None:
+    def columns(self) -> list[list[str]]:
+        """Every finished value of the day: 69 columns in FIELDS order, sessions in time order
+        (built first if need be); fields that always agree share one list. Read only."""
+        if self._columns is None:
             self.build()
-        return self._all  # type: ignore[return-value]
+        return self._columns  # type: ignore[return-value]
 
     @property
     def built(self) -> int:
         """How many of the day's rows are held in memory."""
-        return len(self.starts) if self._all is not None else len(self._rows)
+        return len(self.starts) if self._columns is not None else len(self._rows)
 
     def _batch(self, indexes: np.ndarray) -> _Batch:
         starts = np.array(self.starts, dtype=np.int64)[indexes]
         return _generate(self.host, starts, self.seeds[indexes], self._who[indexes])
 
     def build(self) -> None:
-        """Generate every row of the day at once (vectorised)."""
-        with self._build_lock, _collector_paused:
-            if self._all is None:
-                rows, events = _rows(self._batch(np.arange(len(self))))
-                self._events = events  # before _all: readers check _all first
-                self._all = rows
+        """Generate every value of the day at once (vectorised)."""
+        with self._build_lock:
+            if self._columns is None:
+                columns, events = _rows(self._batch(np.arange(len(self))))
+                self._events = events  # before _columns: readers check _columns first
+                self._columns = columns
                 self._rows = {}
 
     def facts(self, i: int) -> Facts:
@@ -798,30 +840,30 @@ class Day:
 
     def row(self, i: int) -> tuple[str, ...]:
         """The finished session's 69 values (lastEvent/firstMeasurement left empty)."""
-        if self._all is not None:
-            return self._all[i]
         return self.row_and_event(i)[0]
 
     def row_and_event(self, i: int) -> tuple[tuple[str, ...], int]:
-        if self._all is not None:
-            return self._all[i], self._events[i]
+        columns = self._columns
+        if columns is not None:
+            return tuple([column[i] for column in columns]), self._events[i]
         found = self._rows.get(i)
         if found is None:
             if len(self._rows) >= SINGLE_ROWS:
                 self.build()
-                return self._all[i], self._events[i]  # type: ignore[index]
-            rows, events = _rows(self._batch(np.array([i])))
+                return self.row_and_event(i)
+            columns, events = _rows(self._batch(np.array([i])))
             with self._lock:
-                found = self._rows.setdefault(i, (rows[0], events[0]))
+                found = self._rows.setdefault(i, (_first_row(columns), events[0]))
         return found
 
-    def row_at(self, i: int, now: int) -> tuple[tuple[str, ...], int]:
-        """The row as seen at ``now``: sessions still running or just ended are rebuilt live."""
+    def row_at(self, i: int, now: int) -> tuple[tuple[str, ...], int, bool]:
+        """The row as seen at ``now``, its last event, and False when it was rebuilt live (a
+        session still running or just ended at ``now``) rather than the finished row."""
         values, last_event = self.row_and_event(i)
         if last_event + ONLINE_WINDOW_MS > now:
-            rows, events = _rows(self._batch(np.array([i])), now)
-            return rows[0], events[0]
-        return values, last_event
+            columns, events = _rows(self._batch(np.array([i])), now)
+            return _first_row(columns), events[0], False
+        return values, last_event, True
 
     def index_between(self, low_ms: int, high_ms: int) -> range:
         """Indexes of the sessions that start in [low_ms, high_ms), oldest first."""
@@ -841,30 +883,8 @@ class Day:
         return [i for i, r in enumerate(self.regulars) if r is not None and r.number == number]
 
 
-class _CollectorPause:
-    """No garbage collection while any day's rows are made (the rows are all kept, and a
-    collection in the middle would visit them again and again); nests across threads."""
-
-    def __init__(self) -> None:
-        self._lock = Lock()
-        self._depth = 0
-        self._was_enabled = False
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._depth == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0 and self._was_enabled:
-                gc.enable()
-
-
-_collector_paused = _CollectorPause()
+def _first_row(columns: list[list[str]]) -> tuple[str, ...]:
+    return tuple([column[0] for column in columns])
 
 
 def _day_plan(
