@@ -39,6 +39,8 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..schema import FIELDS
 from .world import (
@@ -349,12 +351,27 @@ def _page_counts(seeds: np.ndarray) -> np.ndarray:
     )
 
 
-def _tokens(seeds: np.ndarray) -> list[str]:
-    """50 URL-safe base64 characters a session (Google's ``ei`` and ``usg`` tokens)."""
+def _google_tails(seeds: np.ndarray) -> pa.Array:
+    """What Google's links hold after the search term's landing page, a session each:
+    ``<ei token>&usg=AFQjCN<usg token>`` (50 URL-safe base64 characters in all)."""
     words = np.stack([bits(seeds, _TOKEN + k) for k in range(5)], axis=1)
     shifts = np.arange(10, dtype=np.uint64) * np.uint64(6)
     sixes = ((words[:, :, None] >> shifts) & np.uint64(63)).reshape(len(seeds), 50)
-    return _B64[sixes].view("S50").ravel().astype(str).tolist()
+    chars = np.empty((len(seeds), 50 + len(_USG)), dtype=np.uint8)
+    chars[:, :22], chars[:, 22 : 22 + len(_USG)], chars[:, 22 + len(_USG) :] = (
+        _B64[sixes[:, :22]], np.frombuffer(_USG, np.uint8), _B64[sixes[:, 22:]])  # fmt: skip
+    return _ascii(chars)
+
+
+_USG = b"&usg=AFQjCN"
+_VED_TEXT = b"&ved=0CDYQFjA"
+
+
+def _ascii(chars: np.ndarray) -> pa.Array:
+    """An Arrow string array of the rows of a matrix of ASCII codes (each row a text)."""
+    rows, width = chars.shape
+    offsets = np.arange(0, (rows + 1) * width, width, dtype=np.int32)
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(chars.tobytes()))
 
 
 @dataclass(frozen=True)
@@ -365,9 +382,9 @@ class _Links:
     landing: np.ndarray  # the page index of each search term's landing page (-1: none)
     login: int  # the page index of /loginpage (-1: none)
     urls: np.ndarray  # every referrer but Google's: "", LOGOUT, OTHER_REFERRERS, [engine, term]
-    google_search: np.ndarray  # [domain, term]: the start of a Google results link ...
-    google_url: np.ndarray  # [domain, term]: ... and of the link Google redirects through
-    google_tail: np.ndarray  # [term]: "&url=<landing page>&ei="
+    google_search: pa.Array  # [domain * terms + term]: the start of a Google results link ...
+    google_url: pa.Array  # [domain * terms + term]: ... and of the link Google redirects through
+    google_tail: pa.Array  # [term]: "&url=<landing page>&ei="
     domain: np.ndarray  # [country number]: Google's domain index there (0: google.com)
     logo: np.ndarray  # referrersLogo of "", LOGOUT, OTHER_REFERRERS, ENGINES, Google's domains
     hostname: np.ndarray  # and session_referrer_hostname of each (same order)
@@ -390,10 +407,9 @@ def _links(host: str) -> _Links:
         for t in terms
     ]
 
-    def google(kind: str) -> np.ndarray:
-        return np.array(
-            [[f"http://www.{d}/{kind}?sa=t&rct=j&q={quote(t)}&source=web&cd=" for t in terms]
-             for d in domains], dtype=object)  # fmt: skip
+    def google(kind: str) -> pa.Array:
+        return pa.array([f"http://www.{d}/{kind}?sa=t&rct=j&q={quote(t)}&source=web&cd="
+                         for d in domains for t in terms])  # fmt: skip
 
     hosts = [
         _hostname(url.split("/")[2])
@@ -412,9 +428,7 @@ def _links(host: str) -> _Links:
         objects(("", LOGOUT, *OTHER_REFERRERS, *engines)),
         google("search"),
         google("url"),
-        objects(
-            tuple(f"&url={quote(site.url(landing), '')}&ei=" for _, landing in site.search_terms)
-        ),
+        pa.array([f"&url={quote(site.url(landing), '')}&ei=" for _, landing in site.search_terms]),
         np.array([domain_of.get(code, 0) for code in country_codes().tolist()]),
         objects(("", *(logo for logo, _ in hosts))),
         objects(("", *(name for _, name in hosts))),
@@ -460,18 +474,18 @@ def _referrers(
         url[g] = -1
         domain = links.domain[countries[g]]
         host_code[g] = _AT_DOMAIN + domain
-        cd = small_text(between(uniform(seeds[g], _CD), 1, 10)).tolist()
-        ved = choice(uniform(seeds[g], _VED), tuple("ABCDE")).tolist()
-        tails = links.google_tail[term[g]].tolist()
-        tail = [
-            f"{c}&ved=0CDYQFjA{v}{t}{k[:22]}&usg=AFQjCN{k[22:]}"
-            for c, v, t, k in zip(cd, ved, tails, _tokens(seeds[g]), strict=True)
+        # cd (one digit), "&ved=0CDYQFjA" and ved (one letter)
+        head = np.empty((len(g), 2 + len(_VED_TEXT)), dtype=np.uint8)
+        head[:, 0] = ord("0") + between(uniform(seeds[g], _CD), 1, 10)
+        head[:, 1:-1] = np.frombuffer(_VED_TEXT, np.uint8)
+        head[:, -1] = np.frombuffer(b"ABCDE", np.uint8)[
+            (uniform(seeds[g], _VED) * 5).astype(np.intp)
         ]
-        search_url = _array(
-            list(map(str.__add__, links.google_search[domain, term[g]].tolist(), tail))
-        )
-        redirect_url = _array(
-            list(map(str.__add__, links.google_url[domain, term[g]].tolist(), tail))
+        rest = (_ascii(head), links.google_tail.take(term[g]), _google_tails(seeds[g]), "")
+        at = domain * terms + term[g]
+        search_url, redirect_url = (
+            _array(pc.binary_join_element_wise(start.take(at), *rest).to_pylist())
+            for start in (links.google_search, links.google_url)
         )
     landing = np.where(search, links.landing[term], np.where(login, links.login, _HOME))
     return _Referrers(url, google, search_url, redirect_url, host_code,
@@ -576,11 +590,6 @@ def _hostname(url_host: str) -> tuple[str, str]:
     second_level = len(labels) >= 3 and labels[-2] in ("co", "com", "org", "net", "ac")
     name = labels[-3] if second_level else labels[-2] if len(labels) >= 2 else labels[0]
     return (".".join(labels[-3:]) if second_level else ".".join(labels[-2:])), name
-
-
-@lru_cache(maxsize=65536)
-def _pair_text(visits: str, pages: str) -> str:
-    return f"{visits} ({pages})"
 
 
 _SERVERS = objects(tuple(f"{server}:" for server in SERVERS))  # machine_id's start
@@ -694,7 +703,7 @@ def _durations(seconds: np.ndarray) -> list[str]:
 def _pairs(visits: np.ndarray, pages: np.ndarray) -> list[str]:
     """``visits (pages)`` of each session."""
     unique, inverse = np.unique(visits * (1 << 32) + pages, return_inverse=True)
-    table = _array([_pair_text(str(u >> 32), str(u & 0xFFFFFFFF)) for u in unique.tolist()])
+    table = _array([f"{u >> 32} ({u & 0xFFFFFFFF})" for u in unique.tolist()])
     return table[inverse.reshape(-1)].tolist()
 
 
@@ -786,14 +795,17 @@ class Day:
         owner[: len(rows)] = pool
         row = np.full(total, -1, dtype=np.intp)
         row[: len(rows)] = rows
-        order = np.lexsort((seeds, starts))
+        order = np.argsort(starts, kind="stable")
+        if (np.diff(starts[order]) == 0).any():  # sessions starting the same ms: by seed
+            order = np.lexsort((seeds, starts))
         self.starts: list[int] = starts[order].tolist()
         self.seeds = seeds[order]
         self.numbers: list[int] = numbers[order].tolist()
         self._who = _Visitors(pools, owner[order], row[order], visits[order])
         self.regulars: list[Regular | None] = [None] * total
+        owners, rows = self._who.pool.tolist(), self._who.row.tolist()
         for k in np.flatnonzero(self._who.pool >= 0).tolist():
-            self.regulars[k] = pools[self._who.pool[k]].regulars[self._who.row[k]]
+            self.regulars[k] = pools[owners[k]].regulars[rows[k]]
         self._columns: list[list[str]] | None = None  # every finished value, once built
         self._events: list[int] = []  # and the epoch ms of each session's last event
         self._rows: dict[int, tuple[tuple[str, ...], int]] = {}

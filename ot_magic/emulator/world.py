@@ -326,7 +326,9 @@ def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> np.ndarray:
     located = roll >= 0.05
     span = known.span[country]
     aim = span[:, 2] + u(_CITY) * (span[:, 3] - span[:, 2])
-    city = np.searchsorted(cities.cumulative, aim, side="right")
+    order = np.argsort(aim)  # sorted keys: the search walks the table once
+    city = np.empty(n, dtype=np.intp)
+    city[order] = np.searchsorted(cities.cumulative, aim[order], side="right")
     city = np.clip(city, span[:, 0].astype(np.intp), span[:, 1].astype(np.intp) - 1)
     codes[CITY] = np.where(located, city, -1)
     us = located & (country == known.number["US"]) & (u(_US) < 0.8)
@@ -345,8 +347,8 @@ def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> np.ndarray:
     browser = entries[pick_cum(u(_BROWSER), cumulative)]
     codes[BROWSER] = browser
     family = _BROWSER_FAMILY[browser]
-    for kind in ("win", "mac", "any"):
-        mine = family == kind
+    for number, kind in enumerate(_FAMILIES):
+        mine = family == number
         if mine.any():
             cumulative, entries = _era_columns(_PLATFORMS, year, kind)
             codes[PLATFORM][mine] = entries[pick_cum(u(_PLATFORM)[mine], cumulative)]
@@ -360,7 +362,8 @@ def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> np.ndarray:
     return codes
 
 
-_BROWSER_FAMILY = np.array([entry[-2] for entry in _BROWSERS], dtype=object)
+_FAMILIES = ("win", "mac", "any")
+_BROWSER_FAMILY = np.array([_FAMILIES.index(entry[-2]) for entry in _BROWSERS])
 
 
 @dataclass(frozen=True)
