@@ -66,6 +66,7 @@ from .world import (
     profiles,
     small_text,
     text,
+    texts,
     uniform,
 )
 
@@ -627,8 +628,9 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
     duration = _durations(np.where((seen == 1) & ~online, -1, durations))
     urls, titles, _, _ = _site_pages(batch.host)
     entry, exit_ = batch.view_page[first], batch.view_page[last]
-    starts, ends = text(start), text(end)
-    session_id = joined(".", start, number)
+    start_text, end_text, number_text = texts(start), texts(end), texts(number)
+    starts, ends = start_text.to_pylist(), end_text.to_pylist()
+    session_id = joined(".", start_text, number_text)
     # A new visitor's first session is this one: their id is the session's.
     firsts, visitor = starts.copy(), session_id.copy()
     returning = np.flatnonzero(batch.first_ms != start)
@@ -661,7 +663,7 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
         "entry_root_url": entry_urls,
         "entry_title": titles[entry].tolist(),
         "eventUnixTimestamp": text(last_event),
-        "event_id": joined(".", end, number),
+        "event_id": joined(".", end_text, number_text),
         "exit_root_url": exit_urls,
         "exit_title": exit_titles,
         "first_session_unix_timestamp": firsts,

@@ -30,21 +30,37 @@ import pyarrow.compute as pc
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
+_S11, _S27, _S30, _S31 = (np.uint64(k) for k in (11, 27, 30, 31))
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
 def mix(x: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser: 64 well-mixed bits from each uint64 (pure integer arithmetic)."""
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    return _mixed(x.copy())
+
+
+def _mixed(x: np.ndarray) -> np.ndarray:
+    """:func:`mix`, in place."""
+    x ^= x >> _S30
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
 
 
 def bits(seeds: np.ndarray, stream: int | np.ndarray) -> np.ndarray:
     """The ``stream``-th 64 random bits of each seed: the same whoever else is drawn alongside."""
-    return mix(seeds + np.asarray(stream, dtype=np.uint64) * _GOLDEN)
+    return _mixed(seeds + np.asarray(stream, dtype=np.uint64) * _GOLDEN)
 
 
 def uniform(seeds: np.ndarray, stream: int | np.ndarray) -> np.ndarray:
     """The ``stream``-th number in [0, 1) of each seed (53 bits, exact on every machine)."""
-    return (bits(seeds, stream) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    x = bits(seeds, stream)
+    x >>= _S11
+    u = x.astype(np.float64)
+    u *= 2.0**-53
+    return u
 
 
 def between(u: np.ndarray, low: int, high: int) -> np.ndarray:
@@ -317,7 +333,7 @@ def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> np.ndarray:
     codes = np.full((PROFILE_CODES, n), -1, dtype=np.int64)
     country = _numbers_of(tuple(countries.keys))[countries.index(u(_COUNTRY))]
     elsewhere = country < 0
-    country[elsewhere] = cities.world.index(u(_WORLD)[elsewhere])
+    country[elsewhere] = cities.world.index(uniform(seeds[elsewhere], _WORLD))
     roll = u(_PLACE)
     # no known location for 5%; some only known as "Europe" or "Asia/Pacific"
     country = np.where(roll < 0.015, known.number["EU"],
@@ -332,15 +348,19 @@ def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> np.ndarray:
     city = np.clip(city, span[:, 0].astype(np.intp), span[:, 1].astype(np.intp) - 1)
     codes[CITY] = np.where(located, city, -1)
     us = located & (country == known.number["US"]) & (u(_US) < 0.8)
-    codes[AREA][us] = between(u(_AREA)[us], 201, 990)
-    codes[ZIP][us] = between(u(_ZIP)[us], 1000, 99950)
-    codes[DMA][us] = between(u(_DMA)[us], 500, 882)
+    codes[AREA][us] = between(uniform(seeds[us], _AREA), 201, 990)
+    codes[ZIP][us] = between(uniform(seeds[us], _ZIP), 1000, 99950)
+    codes[DMA][us] = between(uniform(seeds[us], _DMA), 500, 882)
     connection = _CONNECTIONS.index(u(_CONNECTION))
     codes[CONNECTION] = connection
     corporate = connection == _CONNECTIONS.keys.index("Corporate")
     isp = known.isp_first[country] + (u(_ISP) * known.isp_count[country]).astype(np.intp)
-    codes[COMPANY] = np.where(corporate, (u(_COMPANY) * len(_COMPANIES)).astype(np.intp), -1)
-    codes[CARRIER] = np.where(corporate, (u(_CARRIER) * len(_CARRIERS)).astype(np.intp), -1)
+    codes[COMPANY][corporate] = (uniform(seeds[corporate], _COMPANY) * len(_COMPANIES)).astype(
+        np.intp
+    )
+    codes[CARRIER][corporate] = (uniform(seeds[corporate], _CARRIER) * len(_CARRIERS)).astype(
+        np.intp
+    )
     codes[ISP] = np.where(corporate, -1, isp)
     codes[PROVIDER] = np.where(corporate | (u(_PROVIDER) >= 0.85), -1, isp)
     cumulative, entries = _era_columns(_BROWSERS, year, None)
@@ -351,7 +371,7 @@ def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> np.ndarray:
         mine = family == number
         if mine.any():
             cumulative, entries = _era_columns(_PLATFORMS, year, kind)
-            codes[PLATFORM][mine] = entries[pick_cum(u(_PLATFORM)[mine], cumulative)]
+            codes[PLATFORM][mine] = entries[pick_cum(uniform(seeds[mine], _PLATFORM), cumulative)]
     shifts = np.array([0, 8, 16, 24], dtype=np.uint64)
     octets = ((bits(seeds, _IP)[:, None] >> shifts) & np.uint64(255)).astype(np.int64)
     octets[:, 0] = np.array(_FIRST_OCTETS)[(octets[:, 0] * len(_FIRST_OCTETS)) >> 8]
@@ -422,8 +442,9 @@ def profile_texts(codes: np.ndarray) -> dict[str, list[str]]:
     ):  # fmt: skip
         found[field] = table[codes[code]].tolist()
     aton = codes[ATON]
-    octets = [(aton >> shift) & 255 for shift in (24, 16, 8, 0)]
-    found["ip_number"] = joined(".", *octets)
+    found["ip_number"] = joined(
+        ".", *(_OCTETS.take((aton >> shift) & 255) for shift in (24, 16, 8, 0))
+    )
     found["inet_aton"] = text(aton)
     found["email"] = [""] * len(aton)
     return found
@@ -431,17 +452,22 @@ def profile_texts(codes: np.ndarray) -> dict[str, list[str]]:
 
 def text(values: np.ndarray) -> list[str]:
     """Whole numbers as text: ``text(np.array([7, 12])) == ["7", "12"]``."""
-    return _texts(values).to_pylist()
+    return texts(values).to_pylist()
 
 
-def _texts(values: np.ndarray) -> pa.Array:
+def texts(values: np.ndarray) -> pa.Array:
+    """Whole numbers as Arrow text (to join with :func:`joined`)."""
     return pa.array(values, pa.int64()).cast(pa.string())
 
 
-def joined(separator: str, *numbers: np.ndarray) -> list[str]:
-    """Each row's whole numbers as text, joined: ``joined(".", np.array([1, 2]), np.array([7, 8]))
-    == ["1.7", "2.8"]`` (made in Arrow, a Python string each only at the end)."""
-    return pc.binary_join_element_wise(*map(_texts, numbers), separator).to_pylist()
+def joined(separator: str, *parts: np.ndarray | pa.Array) -> list[str]:
+    """Each row's parts (whole numbers, or Arrow text) joined: ``joined(".", np.array([1, 2]),
+    np.array([7, 8])) == ["1.7", "2.8"]`` (made in Arrow, a Python string each at the end)."""
+    arrays = [part if isinstance(part, pa.Array) else texts(part) for part in parts]
+    return pc.binary_join_element_wise(*arrays, separator).to_pylist()
+
+
+_OCTETS = pa.array([str(octet) for octet in range(256)])
 
 
 _SMALL = 100_000
