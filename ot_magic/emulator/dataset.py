@@ -525,8 +525,12 @@ class _Visitors:
         return _Visitors(self.pools, self.pool[indexes], self.row[indexes], self.visits[indexes])
 
 
-def _generate(host: str, start: np.ndarray, seeds: np.ndarray, who: _Visitors) -> _Batch:
-    """Every value of the sessions ``start``/``seeds`` (any subset of a day)."""
+def _generate(
+    host: str, start: np.ndarray, seeds: np.ndarray, who: _Visitors, every_page: bool = True
+) -> _Batch:
+    """Every value of the sessions ``start``/``seeds`` (any subset of a day); without
+    ``every_page``, only each session's first and last page views have their page (all a
+    finished session's row shows)."""
     site = SITES[host]
     n = len(start)
     year = utc_day(int(start[0]) if n else 0).year
@@ -553,7 +557,11 @@ def _generate(host: str, start: np.ndarray, seeds: np.ndarray, who: _Visitors) -
     owner = np.repeat(np.arange(n), counts)
     j = np.arange(offsets[-1]) - offsets[owner]
     view_seeds = seeds[owner]
-    view_page = pick_cum(uniform(view_seeds, _VIEW + 2 * j), weights)
+    if every_page:
+        view_page = pick_cum(uniform(view_seeds, _VIEW + 2 * j), weights)
+    else:
+        view_page = np.zeros(len(j), dtype=np.intp)
+        view_page[offsets[1:] - 1] = pick_cum(uniform(seeds, _VIEW + 2 * (counts - 1)), weights)
     view_page[offsets[:-1]] = entry
     gaps = _GAPS[bits(view_seeds, _VIEW + 2 * j + 1) >> np.uint64(52)]
     gaps[offsets[:-1]] = 0
@@ -835,15 +843,15 @@ class Day:
         """How many of the day's rows are held in memory."""
         return len(self.starts) if self._columns is not None else len(self._rows)
 
-    def _batch(self, indexes: np.ndarray) -> _Batch:
+    def _batch(self, indexes: np.ndarray, every_page: bool = True) -> _Batch:
         starts = np.array(self.starts, dtype=np.int64)[indexes]
-        return _generate(self.host, starts, self.seeds[indexes], self._who[indexes])
+        return _generate(self.host, starts, self.seeds[indexes], self._who[indexes], every_page)
 
     def build(self) -> None:
         """Generate every value of the day at once (vectorised)."""
         with self._build_lock:
             if self._columns is None:
-                columns, events = _rows(self._batch(np.arange(len(self))))
+                columns, events = _rows(self._batch(np.arange(len(self)), every_page=False))
                 self._events = events  # before _columns: readers check _columns first
                 self._columns = columns
                 self._rows = {}
