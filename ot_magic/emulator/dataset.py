@@ -642,11 +642,9 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
     # A new visitor's first session is this one: their id is the session's.
     firsts, visitor = starts.copy(), session_id.copy()
     returning = np.flatnonzero(batch.first_ms != start)
-    first_ms, their_number = batch.first_ms[returning], number[returning]
-    for i, first, id_ in zip(returning.tolist(), text(first_ms),
-                             joined(".", first_ms, their_number), strict=True):  # fmt: skip
-        firsts[i] = first
-        visitor[i] = id_
+    for i, first_ms, their in zip(returning.tolist(), batch.first_ms[returning].tolist(),
+                                  number[returning].tolist(), strict=True):  # fmt: skip
+        firsts[i], visitor[i] = str(first_ms), f"{first_ms}.{their}"
     came, links = batch.came, _links(batch.host)
     visits, pages = small_text(batch.visits), small_text(seen)
     referrer, session_referrer = links.urls[came.url], links.urls[came.url]
@@ -705,16 +703,35 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
 
 def _durations(seconds: np.ndarray) -> list[str]:
     """Durations as text from whole seconds (-1: ``s.e.``, a single-event visit)."""
-    unique, inverse = np.unique(seconds, return_inverse=True)
-    table = _array([_seconds_text(s) if s >= 0 else "s.e." for s in unique.tolist()])
-    return table[inverse.reshape(-1)].tolist()
+    table = _short_durations()
+    found = table[np.minimum(seconds, len(table) - 2)]  # -1: the last, s.e.
+    long = np.flatnonzero(seconds >= len(table) - 1)
+    found[long] = _array([_seconds_text(s) for s in seconds[long].tolist()])
+    return found.tolist()
+
+
+@cache
+def _short_durations() -> np.ndarray:
+    """The text of every duration under an hour, by seconds, then ``s.e.``."""
+    return objects((*(format_duration(s * 1000) for s in range(3600)), "s.e."))
 
 
 def _pairs(visits: np.ndarray, pages: np.ndarray) -> list[str]:
     """``visits (pages)`` of each session."""
-    unique, inverse = np.unique(visits * (1 << 32) + pages, return_inverse=True)
-    table = _array([f"{u >> 32} ({u & 0xFFFFFFFF})" for u in unique.tolist()])
-    return table[inverse.reshape(-1)].tolist()
+    first = _first_visits()
+    found = first[np.minimum(pages, len(first) - 1)]  # a new visitor's: 1 (pages)
+    other = np.flatnonzero((visits != 1) | (pages >= len(first)))
+    if len(other):
+        unique, inverse = np.unique(visits[other] * (1 << 32) + pages[other], return_inverse=True)
+        table = _array([f"{u >> 32} ({u & 0xFFFFFFFF})" for u in unique.tolist()])
+        found[other] = table[inverse.reshape(-1)]
+    return found.tolist()
+
+
+@cache
+def _first_visits() -> np.ndarray:
+    """``1 (pages)`` for sessions of up to 1200 pages."""
+    return objects(tuple(f"1 ({pages})" for pages in range(1201)))
 
 
 def _array(texts: list[str]) -> np.ndarray:

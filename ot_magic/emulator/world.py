@@ -426,7 +426,10 @@ def profile_texts(codes: np.ndarray) -> dict[str, list[str]]:
     """The profile fields of a sessions row (and ``machine_server``), one list per field, from
     the codes of :func:`profiles`; fields that always agree share one list."""
     tables = _tables()
-    found = {field: table[codes[CITY]].tolist() for field, table in tables.city.items()}
+    # each of the day's cities looked up once (the table is large: rows reuse what was read)
+    cities, at = np.unique(codes[CITY], return_inverse=True)
+    at = at.reshape(-1)
+    found = {field: table[cities][at].tolist() for field, table in tables.city.items()}
     found.update({field: table[codes[COUNTRY]].tolist() for field, table in tables.country.items()})
     found["country_name"] = found["country"]
     found["area"] = found["area_code"] = tables.area[codes[AREA]].tolist()
@@ -442,8 +445,12 @@ def profile_texts(codes: np.ndarray) -> dict[str, list[str]]:
     ):  # fmt: skip
         found[field] = table[codes[code]].tolist()
     aton = codes[ATON]
-    found["ip_number"] = joined(
-        ".", *(_OCTETS.take((aton >> shift) & 255) for shift in (24, 16, 8, 0))
+    octets = _small_numbers()
+    found["ip_number"] = list(
+        map(
+            ".".join,
+            zip(*(octets[(aton >> s) & 255].tolist() for s in (24, 16, 8, 0)), strict=True),
+        )
     )
     found["inet_aton"] = text(aton)
     found["email"] = [""] * len(aton)
@@ -465,9 +472,6 @@ def joined(separator: str, *parts: np.ndarray | pa.Array) -> list[str]:
     np.array([7, 8])) == ["1.7", "2.8"]`` (made in Arrow, a Python string each at the end)."""
     arrays = [part if isinstance(part, pa.Array) else texts(part) for part in parts]
     return pc.binary_join_element_wise(*arrays, separator).to_pylist()
-
-
-_OCTETS = pa.array([str(octet) for octet in range(256)])
 
 
 _SMALL = 100_000
