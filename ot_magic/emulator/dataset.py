@@ -3,8 +3,10 @@
 Every random number is the ``k``-th of a seed (:func:`~ot_magic.emulator.world.uniform`, a
 counter-based stream over BLAKE2 seeds, never Python's ``hash()`` or the clock), so the same day
 holds the same sessions on any machine, and a session's values are the same whether it is built
-alone or with its whole day. A day is generated at once, vectorised with numpy, when its rows are
-first read (a few single sessions, such as one visitor's, are built alone)::
+alone or with its whole day. A day is generated at once, vectorised with numpy (its unique texts
+made in Arrow), when its rows are first read, and kept as 69 columns of texts
+(:meth:`Day.columns`); a row's tuple is made when it is read (a few single sessions, such as one
+visitor's, are built alone)::
 
     >>> import datetime as dt
     >>> day = get_day("www.opentracker.net", dt.date(2011, 11, 16))
@@ -77,7 +79,7 @@ FIRST_MS, LAST_MS = 631_152_000_000, 7_258_118_400_000
 HOUR_MS = 3_600_000
 ONLINE_WINDOW_MS = 15 * 60_000  # a visitor counts as online this long after their last event
 # The day cache holds at most DAY_CACHE_SIZE days and, on average, ROWS_PER_CACHED_DAY built
-# rows per day (a built row weighs about 2.3 KB): room for the ~10 UTC days of
+# rows per day (a built row weighs about 1.4 KB in its columns): room for the ~10 UTC days of
 # www.opentracker.net that the client's day split (8 days at once) reads together.
 DAY_CACHE_SIZE = 12
 ROWS_PER_CACHED_DAY = 2500
