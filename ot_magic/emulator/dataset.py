@@ -34,6 +34,7 @@ import datetime as dt
 import hashlib
 import math
 from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from threading import Lock
@@ -56,6 +57,8 @@ from .world import (
     SERVER,
     SERVERS,
     Weighted,
+    arrow_ints,
+    arrow_texts,
     between,
     bits,
     choice,
@@ -66,6 +69,7 @@ from .world import (
     pick_cum,
     profile_texts,
     profiles,
+    repeated,
     small_text,
     text,
     texts,
@@ -411,7 +415,7 @@ def _links(host: str) -> _Links:
     ]
 
     def google(kind: str) -> pa.Array:
-        return pa.array([f"http://www.{d}/{kind}?sa=t&rct=j&q={quote(t)}&source=web&cd="
+        return arrow_texts([f"http://www.{d}/{kind}?sa=t&rct=j&q={quote(t)}&source=web&cd="
                          for d in domains for t in terms])  # fmt: skip
 
     hosts = [
@@ -431,7 +435,9 @@ def _links(host: str) -> _Links:
         objects(("", LOGOUT, *OTHER_REFERRERS, *engines)),
         google("search"),
         google("url"),
-        pa.array([f"&url={quote(site.url(landing), '')}&ei=" for _, landing in site.search_terms]),
+        arrow_texts(
+            [f"&url={quote(site.url(landing), '')}&ei=" for _, landing in site.search_terms]
+        ),
         np.array([domain_of.get(code, 0) for code in country_codes().tolist()]),
         objects(("", *(logo for logo, _ in hosts))),
         objects(("", *(name for _, name in hosts))),
@@ -484,8 +490,9 @@ def _referrers(
         head[:, -1] = np.frombuffer(b"ABCDE", np.uint8)[
             (uniform(seeds[g], _VED) * 5).astype(np.intp)
         ]
-        rest = (_ascii(head), links.google_tail.take(term[g]), _google_tails(seeds[g]), "")
-        at = domain * terms + term[g]
+        tail = links.google_tail.take(arrow_ints(term[g]))
+        rest = (_ascii(head), tail, _google_tails(seeds[g]), repeated("", len(g)))
+        at = arrow_ints(domain * terms + term[g])
         search_url, redirect_url = (
             _array(pc.binary_join_element_wise(start.take(at), *rest).to_pylist())
             for start in (links.google_search, links.google_url)
@@ -881,26 +888,32 @@ class Day:
 
     def row(self, i: int) -> tuple[str, ...]:
         """The finished session's 69 values (lastEvent/firstMeasurement left empty)."""
-        return self.row_and_event(i)[0]
+        return tuple(self._finished(i)[0])
 
     def row_and_event(self, i: int) -> tuple[tuple[str, ...], int]:
+        """:meth:`row` and the epoch ms of the session's last event."""
+        values, last_event = self._finished(i)
+        return tuple(values), last_event
+
+    def _finished(self, i: int) -> tuple[Sequence[str], int]:
         columns = self._columns
         if columns is not None:
-            return tuple([column[i] for column in columns]), self._events[i]
+            return Row(columns, i), self._events[i]
         found = self._rows.get(i)
         if found is None:
             if len(self._rows) >= SINGLE_ROWS:
                 self.build()
-                return self.row_and_event(i)
+                return self._finished(i)
             columns, events = _rows(self._batch(np.array([i])))
             with self._lock:
                 found = self._rows.setdefault(i, (_first_row(columns), events[0]))
         return found
 
-    def row_at(self, i: int, now: int) -> tuple[tuple[str, ...], int, bool]:
-        """The row as seen at ``now``, its last event, and False when it was rebuilt live (a
-        session still running or just ended at ``now``) rather than the finished row."""
-        values, last_event = self.row_and_event(i)
+    def row_at(self, i: int, now: int) -> tuple[Sequence[str], int, bool]:
+        """The row as seen at ``now`` (its 69 values, read like a tuple), its last event, and
+        False when it was rebuilt live (a session still running or just ended at ``now``)
+        rather than the finished row."""
+        values, last_event = self._finished(i)
         if last_event + ONLINE_WINDOW_MS > now:
             columns, events = _rows(self._batch(np.array([i])), now)
             return _first_row(columns), events[0], False
@@ -922,6 +935,38 @@ class Day:
     def visits_of(self, number: int) -> list[int]:
         """Indexes of the sessions of the regular visitor ``number``."""
         return [i for i, r in enumerate(self.regulars) if r is not None and r.number == number]
+
+
+class Row(Sequence[str]):
+    """A built day's session, its 69 values read from the day's columns when asked (the row is
+    read like a tuple; ``tuple(row)`` makes one)."""
+
+    __slots__ = ("_columns", "_index")
+
+    def __init__(self, columns: list[list[str]], index: int) -> None:
+        self._columns = columns
+        self._index = index
+
+    def __getitem__(self, key):  # type: ignore[override]
+        if key.__class__ is slice:
+            return tuple([column[self._index] for column in self._columns[key]])
+        return self._columns[key][self._index]
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([column[self._index] for column in self._columns])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Row | tuple):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
 
 
 def _first_row(columns: list[list[str]]) -> tuple[str, ...]:

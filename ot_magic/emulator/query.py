@@ -61,7 +61,7 @@ import calendar
 import datetime as dt
 import heapq
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
@@ -220,12 +220,12 @@ def duration_seconds(text: str) -> int:
     )
 
 
-def filtered_company(row: tuple[str, ...]) -> str:
+def filtered_company(row: Sequence[str]) -> str:
     """The company that best matches the visitor: the company, else the provider."""
     return row[FIELD_INDEX["company_org"]] or row[FIELD_INDEX["isp_org"]] or row[FIELD_INDEX["isp"]]
 
 
-Predicate = Callable[[tuple[str, ...]], bool]
+Predicate = Callable[[Sequence[str]], bool]
 
 
 def make_filter(values: Mapping[str, Any], site_country: Callable[[str], str]) -> Predicate | None:
@@ -263,7 +263,7 @@ def make_filter(values: Mapping[str, Any], site_country: Callable[[str], str]) -
     return lambda row: all(check(row) for check in checks)
 
 
-def _mapped_code(row: tuple[str, ...], values: Mapping[str, Any], site_country) -> str:
+def _mapped_code(row: Sequence[str], values: Mapping[str, Any], site_country) -> str:
     code = row[FIELD_INDEX["country_code"]]
     if code == "EU" and value(values, "mapEuToCountryDomain"):
         return site_country(row[FIELD_INDEX["site"]]) or code
@@ -278,7 +278,7 @@ class Found(NamedTuple):
     ``finished`` that ``row`` is that finished row (not one rebuilt live)."""
 
     start: int
-    row: tuple[str, ...]
+    row: Sequence[str]  # read like a tuple (a built day's row reads its columns)
     last_event: int
     day: dataset.Day | None = None
     index: int = -1
@@ -402,7 +402,7 @@ class Display:
             columns=columns,
         )
 
-    def present(self, row: tuple[str, ...], last_event: int) -> list[str]:
+    def present(self, row: Sequence[str], last_event: int) -> list[str]:
         """The row as the API writes it: formatted dates, display options, chosen columns."""
         i = FIELD_INDEX
         values = [*row, filtered_company(row)]
