@@ -821,8 +821,10 @@ class Day:
         starts = self.start_ms + hour * HOUR_MS + between(uniform(seeds, _MINUTE), 0, HOUR_MS)
         numbers = between(uniform(seeds, _NUMBER), 10**7, 2**31)
         visits = np.ones(total, dtype=np.int64)
-        for k, (regulars, mine) in enumerate(visiting):
-            at = np.flatnonzero(pool == k)
+        end = 0
+        for regulars, mine in visiting:  # each pool's regulars, one block after another
+            at = np.arange(end, end + len(mine))
+            end += len(mine)
             visits[at] = regulars.visits[mine, epoch_day - regulars.origin]
             numbers[at] = regulars.numbers[mine]
             first = regulars.first_day[mine] == epoch_day
@@ -831,7 +833,7 @@ class Day:
         owner[: len(rows)] = pool
         row = np.full(total, -1, dtype=np.intp)
         row[: len(rows)] = rows
-        order = np.argsort(starts, kind="stable")
+        order = np.argsort(starts)
         if (np.diff(starts[order]) == 0).any():  # sessions starting the same ms: by seed
             order = np.lexsort((seeds, starts))
         self.starts: list[int] = starts[order].tolist()
