@@ -610,7 +610,7 @@ def _hostname(url_host: str) -> tuple[str, str]:
     return (".".join(labels[-3:]) if second_level else ".".join(labels[-2:])), name
 
 
-_SERVERS = objects(tuple(f"{server}:" for server in SERVERS))  # machine_id's start
+_SERVERS = arrow_texts(list(SERVERS))  # machine_id's start
 _STATUS = objects(("puppet_offline", "puppet_online"))
 _USER_STATUS = objects(("offline", "online"))
 _CONSTANT = {"lastEvent": "", "entry_query": "", "exit_query_id": "", "firstMeasurement": "",
@@ -666,6 +666,8 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
     pages_list = pages.tolist()
     visits_list = visits.tolist()
     profile = profile_texts(batch.profile)
+    server = _SERVERS.take(arrow_ints(batch.profile[SERVER]))
+    machine_id = joined(":", server, texts(batch.first_ms))
     values = {
         **profile,
         "duration": duration,
@@ -682,14 +684,14 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
         "exit_root_url": exit_urls,
         "exit_title": exit_titles,
         "first_session_unix_timestamp": firsts,
-        "machine_id": list(map(str.__add__, _SERVERS[batch.profile[SERVER]].tolist(), firsts)),
+        "machine_id": machine_id,
         "machine_idx": visitor,
         "number_of_pages_viewed": pages_list,
         "number_visits": visits_list,
         "pages_viewed": pages_list,
         "referrer": referrer.tolist(),
         "referrersLogo": links.logo[came.host].tolist(),
-        "rnd": small_text(batch.rnd).tolist(),
+        "rnd": text(batch.rnd),
         "search": searches,
         "session_end_unix_timestamp": ends,
         "session_id": session_id,
