@@ -63,6 +63,7 @@ from .world import (
     bits,
     choice,
     country_codes,
+    draws,
     era_candidates,
     joined,
     objects,
@@ -349,8 +350,8 @@ class _Batch:
         return len(self.start)
 
 
-def _page_counts(seeds: np.ndarray) -> np.ndarray:
-    roll, length = uniform(seeds, _COUNT), uniform(seeds, _COUNT_LENGTH)
+def _page_counts(roll: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Page views of each session, from its _COUNT and _COUNT_LENGTH draws."""
     return np.select(
         [roll < 0.46, roll < 0.62, roll < 0.72, roll < 0.93, roll < 0.995],
         [1, 2, 3, between(length, 4, 11), between(length, 11, 41)],
@@ -457,11 +458,17 @@ class _Referrers:
 
 
 def _referrers(
-    host: str, seeds: np.ndarray, regular: np.ndarray, countries: np.ndarray, year: int
+    host: str,
+    seeds: np.ndarray,
+    regular: np.ndarray,
+    countries: np.ndarray,
+    year: int,
+    u: dict[int, np.ndarray],
 ) -> _Referrers:
-    """Where each session comes from: nowhere, a login, another site or a search engine."""
+    """Where each session comes from: nowhere, a login, another site or a search engine
+    (``u``: the sessions' _REFERRER, _TERM and _ENGINE draws)."""
     links = _links(host)
-    roll = uniform(seeds, _REFERRER)
+    roll = u[_REFERRER]
     login = regular & (roll < 0.5)
     logout = login & (roll >= 0.3)
     other = ~regular & (roll >= 0.3) & (roll < 0.42)
@@ -471,8 +478,8 @@ def _referrers(
     url[other] = _AT_OTHER + which
     host_code = url.copy()
     terms = len(links.terms) - 1
-    term = (uniform(seeds, _TERM) * terms).astype(np.intp)
-    engine = pick_cum(uniform(seeds, _ENGINE), _engine_weights(year))
+    term = (u[_TERM] * terms).astype(np.intp)
+    engine = pick_cum(u[_ENGINE], _engine_weights(year))
     google = search & (engine == 0)
     elsewhere = search & (engine != 0)
     url[elsewhere] = _AT_ENGINE + (engine * terms + term)[elsewhere]
@@ -545,7 +552,9 @@ def _generate(
     year = utc_day(int(start[0]) if n else 0).year
     regular = who.pool >= 0
     new = np.flatnonzero(~regular)
-    number = between(uniform(seeds, _NUMBER), 10**7, 2**31)
+    u = draws(seeds, _NUMBER, _REFERRER, _TERM, _ENGINE, _ENTRY, _ENTRY_PAGE, _COUNT,
+              _COUNT_LENGTH, _RND)  # fmt: skip
+    number = between(u[_NUMBER], 10**7, 2**31)
     first_ms = start.copy()
     pages_before = np.zeros(n, dtype=np.int64)
     profile = np.empty((PROFILE_CODES, n), dtype=np.int64)
@@ -556,11 +565,11 @@ def _generate(
         number[mine], first_ms[mine] = pool.numbers[rows], pool.first_ms[rows]
         pages_before[mine] = ((who.visits[mine] - 1) * pool.pages_per_visit[rows]).astype(np.int64)
         profile[:, mine] = pool.profile[:, rows]
-    came = _referrers(host, seeds, regular, profile[COUNTRY], year)
+    came = _referrers(host, seeds, regular, profile[COUNTRY], year, u)
     _, _, weights, _ = _site_pages(host)
-    chosen = (came.landing >= 0) & (came.aimed | (uniform(seeds, _ENTRY) < 0.5))
-    entry = np.where(chosen, came.landing, pick_cum(uniform(seeds, _ENTRY_PAGE), weights))
-    counts = _page_counts(seeds)
+    chosen = (came.landing >= 0) & (came.aimed | (u[_ENTRY] < 0.5))
+    entry = np.where(chosen, came.landing, pick_cum(u[_ENTRY_PAGE], weights))
+    counts = _page_counts(u[_COUNT], u[_COUNT_LENGTH])
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     owner = np.repeat(np.arange(n), counts)
@@ -578,7 +587,7 @@ def _generate(
     view_time = start[owner] + elapsed - elapsed[offsets[:-1]][owner]
     return _Batch(host, start, number, first_ms, who.visits.astype(np.int64), pages_before,
                   profile, came, offsets, view_page, view_time,
-                  between(uniform(seeds, _RND), 10000, 99999))  # fmt: skip
+                  between(u[_RND], 10000, 99999))  # fmt: skip
 
 
 def format_duration(ms: int | None) -> str:
@@ -819,9 +828,10 @@ class Day:
         total = max(count, len(rows))
         seeds = bits(day_seed, 16 + np.arange(total))
         cumulative = np.cumsum(weights)
-        hour = np.searchsorted(cumulative, uniform(seeds, _HOUR) * cumulative[-1], side="right")
-        starts = self.start_ms + hour * HOUR_MS + between(uniform(seeds, _MINUTE), 0, HOUR_MS)
-        numbers = between(uniform(seeds, _NUMBER), 10**7, 2**31)
+        u = draws(seeds, _HOUR, _MINUTE, _NUMBER)
+        hour = np.searchsorted(cumulative, u[_HOUR] * cumulative[-1], side="right")
+        starts = self.start_ms + hour * HOUR_MS + between(u[_MINUTE], 0, HOUR_MS)
+        numbers = between(u[_NUMBER], 10**7, 2**31)
         visits = np.ones(total, dtype=np.int64)
         end = 0
         for regulars, mine in visiting:  # each pool's regulars, one block after another

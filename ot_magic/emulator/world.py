@@ -63,6 +63,12 @@ def uniform(seeds: np.ndarray, stream: int | np.ndarray) -> np.ndarray:
     return u
 
 
+def draws(seeds: np.ndarray, *streams: int) -> dict[int, np.ndarray]:
+    """:func:`uniform` of each stream, drawn at once (the same numbers, fewer numpy calls)."""
+    drawn = uniform(seeds[None, :], np.array(streams, dtype=np.uint64)[:, None])
+    return dict(zip(streams, drawn, strict=True))
+
+
 def between(u: np.ndarray, low: int, high: int) -> np.ndarray:
     """Whole numbers in [low, high) from uniforms ``u``."""
     return low + (u * (high - low)).astype(np.int64)
@@ -328,7 +334,8 @@ def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> np.ndarray:
     """Where each visitor is and what they use, as codes: ``[code, visitor]`` (see
     :func:`profile_texts` for their values)."""
     n = len(seeds)
-    u = lambda stream: uniform(seeds, stream)  # noqa: E731
+    u = draws(seeds, _COUNTRY, _PLACE, _CITY, _US, _CONNECTION, _ISP, _PROVIDER, _BROWSER,
+              _RESOLUTION, _SERVER).__getitem__  # fmt: skip
     cities, known = _cities(), _countries()
     codes = np.full((PROFILE_CODES, n), -1, dtype=np.int64)
     country = _numbers_of(tuple(countries.keys))[countries.index(u(_COUNTRY))]
@@ -403,7 +410,6 @@ class _Tables:
     browser_version: np.ndarray
     platform: np.ndarray
     resolution: np.ndarray
-    server: np.ndarray
 
 
 @cache
@@ -418,13 +424,13 @@ def _tables() -> _Tables:
         ending(_CARRIERS), ending(known.isp_org.tolist()), ending(known.isp_domain.tolist()),
         ending(f"{entry[0]} {entry[1]}" for entry in _BROWSERS),
         ending(entry[1] for entry in _BROWSERS), ending(entry[0] for entry in _PLATFORMS),
-        ending(_RESOLUTIONS.keys), ending(SERVERS),
+        ending(_RESOLUTIONS.keys),
     )  # fmt: skip
 
 
 def profile_texts(codes: np.ndarray) -> dict[str, list[str]]:
-    """The profile fields of a sessions row (and ``machine_server``), one list per field, from
-    the codes of :func:`profiles`; fields that always agree share one list."""
+    """The profile fields of a sessions row, one list per field, from the codes of
+    :func:`profiles` (``SERVER``'s is machine_id's start); fields that always agree share a list."""
     tables = _tables()
     # each of the day's cities looked up once (the table is large: rows reuse what was read)
     cities, at = np.unique(codes[CITY], return_inverse=True)
@@ -441,7 +447,6 @@ def profile_texts(codes: np.ndarray) -> dict[str, list[str]]:
         ("provider", PROVIDER, tables.provider), ("browser", BROWSER, tables.browser),
         ("browser_version", BROWSER, tables.browser_version),
         ("platform", PLATFORM, tables.platform), ("resolution", RESOLUTION, tables.resolution),
-        ("machine_server", SERVER, tables.server),
     ):  # fmt: skip
         found[field] = table[codes[code]].tolist()
     aton = codes[ATON]
