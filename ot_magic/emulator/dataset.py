@@ -362,7 +362,7 @@ def _page_counts(roll: np.ndarray, length: np.ndarray) -> np.ndarray:
 def _google_tails(seeds: np.ndarray) -> pa.Array:
     """What Google's links hold after the search term's landing page, a session each:
     ``<ei token>&usg=AFQjCN<usg token>`` (50 URL-safe base64 characters in all)."""
-    words = np.stack([bits(seeds, _TOKEN + k) for k in range(5)], axis=1)
+    words = bits(seeds[:, None], _TOKEN + np.arange(5)[None, :])
     shifts = np.arange(10, dtype=np.uint64) * np.uint64(6)
     sixes = ((words[:, :, None] >> shifts) & np.uint64(63)).reshape(len(seeds), 50)
     chars = np.empty((len(seeds), 50 + len(_USG)), dtype=np.uint8)
@@ -492,11 +492,10 @@ def _referrers(
         host_code[g] = _AT_DOMAIN + domain
         # cd (one digit), "&ved=0CDYQFjA" and ved (one letter)
         head = np.empty((len(g), 2 + len(_VED_TEXT)), dtype=np.uint8)
-        head[:, 0] = ord("0") + between(uniform(seeds[g], _CD), 1, 10)
+        mine = draws(seeds[g], _CD, _VED)
+        head[:, 0] = ord("0") + between(mine[_CD], 1, 10)
         head[:, 1:-1] = np.frombuffer(_VED_TEXT, np.uint8)
-        head[:, -1] = np.frombuffer(b"ABCDE", np.uint8)[
-            (uniform(seeds[g], _VED) * 5).astype(np.intp)
-        ]
+        head[:, -1] = np.frombuffer(b"ABCDE", np.uint8)[(mine[_VED] * 5).astype(np.intp)]
         tail = links.google_tail.take(arrow_ints(term[g]))
         rest = (_ascii(head), tail, _google_tails(seeds[g]), repeated("", len(g)))
         at = arrow_ints(domain * terms + term[g])

@@ -355,19 +355,17 @@ def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> np.ndarray:
     city = np.clip(city, span[:, 0].astype(np.intp), span[:, 1].astype(np.intp) - 1)
     codes[CITY] = np.where(located, city, -1)
     us = located & (country == known.number["US"]) & (u(_US) < 0.8)
-    codes[AREA][us] = between(uniform(seeds[us], _AREA), 201, 990)
-    codes[ZIP][us] = between(uniform(seeds[us], _ZIP), 1000, 99950)
-    codes[DMA][us] = between(uniform(seeds[us], _DMA), 500, 882)
+    local = draws(seeds[us], _AREA, _ZIP, _DMA)
+    codes[AREA][us] = between(local[_AREA], 201, 990)
+    codes[ZIP][us] = between(local[_ZIP], 1000, 99950)
+    codes[DMA][us] = between(local[_DMA], 500, 882)
     connection = _CONNECTIONS.index(u(_CONNECTION))
     codes[CONNECTION] = connection
     corporate = connection == _CONNECTIONS.keys.index("Corporate")
     isp = known.isp_first[country] + (u(_ISP) * known.isp_count[country]).astype(np.intp)
-    codes[COMPANY][corporate] = (uniform(seeds[corporate], _COMPANY) * len(_COMPANIES)).astype(
-        np.intp
-    )
-    codes[CARRIER][corporate] = (uniform(seeds[corporate], _CARRIER) * len(_CARRIERS)).astype(
-        np.intp
-    )
+    company = draws(seeds[corporate], _COMPANY, _CARRIER)
+    codes[COMPANY][corporate] = (company[_COMPANY] * len(_COMPANIES)).astype(np.intp)
+    codes[CARRIER][corporate] = (company[_CARRIER] * len(_CARRIERS)).astype(np.intp)
     codes[ISP] = np.where(corporate, -1, isp)
     codes[PROVIDER] = np.where(corporate | (u(_PROVIDER) >= 0.85), -1, isp)
     cumulative, entries = _era_columns(_BROWSERS, year, None)
