@@ -141,7 +141,10 @@ def _cities() -> _Cities:
         values = [r[column] for r in rows]
         if field in ("latitude", "longitude"):
             values = [str(float(v)) for v in values]
-        fields[field] = objects((*values, ""))  # the last: a visitor with no known place
+        same: dict[str, str] = {}  # one string for each text: a day's lookups touch fewer
+        fields[field] = objects(
+            (*(same.setdefault(v, v) for v in values), "")
+        )  # the last: a visitor with no known place
     world = Weighted({code: (high - low) ** 0.5 for code, (_, _, low, high) in span.items()})
     return _Cities(fields, np.array(weights), span, world)
 
