@@ -847,7 +847,8 @@ class Day:
         order = np.argsort(starts)
         if (np.diff(starts[order]) == 0).any():  # sessions starting the same ms: by seed
             order = np.lexsort((seeds, starts))
-        self.starts: list[int] = starts[order].tolist()
+        self._start_ms = starts[order]
+        self.starts: list[int] = self._start_ms.tolist()
         self.seeds = seeds[order]
         self.numbers: list[int] = numbers[order].tolist()
         self._who = _Visitors(pools, owner[order], row[order], visits[order])
@@ -883,7 +884,7 @@ class Day:
         return len(self.starts) if self._columns is not None else len(self._rows)
 
     def _batch(self, indexes: np.ndarray, every_page: bool = True) -> _Batch:
-        starts = np.array(self.starts, dtype=np.int64)[indexes]
+        starts = self._start_ms[indexes]
         return _generate(self.host, starts, self.seeds[indexes], self._who[indexes], every_page)
 
     def build(self) -> None:
