@@ -3,8 +3,10 @@
 Every random number is the ``k``-th of a seed (:func:`~ot_magic.emulator.world.uniform`, a
 counter-based stream over BLAKE2 seeds, never Python's ``hash()`` or the clock), so the same day
 holds the same sessions on any machine, and a session's values are the same whether it is built
-alone or with its whole day. A day is generated at once, vectorised with numpy, when its rows are
-first read (a few single sessions, such as one visitor's, are built alone)::
+alone or with its whole day. A day is generated at once, vectorised with numpy (its unique texts
+made in Arrow), when its rows are first read, and kept as 69 columns of texts
+(:meth:`Day.columns`); a row's tuple is made when it is read (a few single sessions, such as one
+visitor's, are built alone)::
 
     >>> import datetime as dt
     >>> day = get_day("www.opentracker.net", dt.date(2011, 11, 16))
@@ -29,36 +31,49 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import gc
 import hashlib
 import math
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
-from itertools import repeat
 from threading import Lock
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..schema import FIELDS
 from .world import (
+    COUNTRY,
     ENGINES,
     GOOGLE_DOMAIN,
     LOGOUT,
     OTHER_REFERRERS,
+    PROFILE_CODES,
     PROFILE_STREAMS,
+    SERVER,
+    SERVERS,
     Weighted,
+    arrow_ints,
+    arrow_texts,
     between,
     bits,
     choice,
+    country_codes,
+    draws,
     era_candidates,
+    joined,
+    objects,
     pick_cum,
+    profile_texts,
     profiles,
+    repeated,
     small_text,
     text,
+    texts,
     uniform,
 )
 
@@ -69,7 +84,7 @@ FIRST_MS, LAST_MS = 631_152_000_000, 7_258_118_400_000
 HOUR_MS = 3_600_000
 ONLINE_WINDOW_MS = 15 * 60_000  # a visitor counts as online this long after their last event
 # The day cache holds at most DAY_CACHE_SIZE days and, on average, ROWS_PER_CACHED_DAY built
-# rows per day (a built row weighs about 2.3 KB): room for the ~10 UTC days of
+# rows per day (a built row weighs about 1.4 KB in its columns): room for the ~10 UTC days of
 # www.opentracker.net that the client's day split (8 days at once) reads together.
 DAY_CACHE_SIZE = 12
 ROWS_PER_CACHED_DAY = 2500
@@ -221,7 +236,7 @@ class _Pool:
     numbers: np.ndarray
     first_ms: np.ndarray
     pages_per_visit: np.ndarray
-    profile: dict[str, np.ndarray]
+    profile: np.ndarray  # [code, regular]: world.profiles' codes
 
 
 @lru_cache(maxsize=24)
@@ -324,12 +339,8 @@ class _Batch:
     first_ms: np.ndarray
     visits: np.ndarray
     pages_before: np.ndarray
-    profile: dict[str, np.ndarray]
-    referrer: np.ndarray
-    session_referrer: np.ndarray
-    search: np.ndarray
-    logo: np.ndarray
-    referrer_host: np.ndarray
+    profile: np.ndarray  # [code, session]: world.profiles' codes
+    came: _Referrers
     offsets: np.ndarray  # page views of session i: offsets[i]:offsets[i + 1]
     view_page: np.ndarray
     view_time: np.ndarray
@@ -339,8 +350,8 @@ class _Batch:
         return len(self.start)
 
 
-def _page_counts(seeds: np.ndarray) -> np.ndarray:
-    roll, length = uniform(seeds, _COUNT), uniform(seeds, _COUNT_LENGTH)
+def _page_counts(roll: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Page views of each session, from its _COUNT and _COUNT_LENGTH draws."""
     return np.select(
         [roll < 0.46, roll < 0.62, roll < 0.72, roll < 0.93, roll < 0.995],
         [1, 2, 3, between(length, 4, 11), between(length, 11, 41)],
@@ -348,29 +359,48 @@ def _page_counts(seeds: np.ndarray) -> np.ndarray:
     )
 
 
-def _tokens(seeds: np.ndarray) -> list[str]:
-    """50 URL-safe base64 characters a session (Google's ``ei`` and ``usg`` tokens)."""
-    words = np.stack([bits(seeds, _TOKEN + k) for k in range(5)], axis=1)
+def _google_tails(seeds: np.ndarray) -> pa.Array:
+    """What Google's links hold after the search term's landing page, a session each:
+    ``<ei token>&usg=AFQjCN<usg token>`` (50 URL-safe base64 characters in all)."""
+    words = bits(seeds[:, None], _TOKEN + np.arange(5)[None, :])
     shifts = np.arange(10, dtype=np.uint64) * np.uint64(6)
     sixes = ((words[:, :, None] >> shifts) & np.uint64(63)).reshape(len(seeds), 50)
-    return _B64[sixes].view("S50").ravel().astype(str).tolist()
+    chars = np.empty((len(seeds), 50 + len(_USG)), dtype=np.uint8)
+    chars[:, :22], chars[:, 22 : 22 + len(_USG)], chars[:, 22 + len(_USG) :] = (
+        _B64[sixes[:, :22]], np.frombuffer(_USG, np.uint8), _B64[sixes[:, 22:]])  # fmt: skip
+    return _ascii(chars)
+
+
+_USG = b"&usg=AFQjCN"
+_VED_TEXT = b"&ved=0CDYQFjA"
+
+
+def _ascii(chars: np.ndarray) -> pa.Array:
+    """An Arrow string array of the rows of a matrix of ASCII codes (each row a text)."""
+    rows, width = chars.shape
+    offsets = np.arange(0, (rows + 1) * width, width, dtype=np.int32)
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(chars.tobytes()))
 
 
 @dataclass(frozen=True)
 class _Links:
     """A site's referrer URLs by search term, engine and Google's country domain."""
 
-    terms: np.ndarray  # the query of each search term
+    terms: np.ndarray  # the query of each search term, and "" last
     landing: np.ndarray  # the page index of each search term's landing page (-1: none)
     login: int  # the page index of /loginpage (-1: none)
-    engines: np.ndarray  # [engine, term]: the URL of the other engines' results
-    google_search: np.ndarray  # [domain, term]: the start of a Google results link ...
-    google_url: np.ndarray  # [domain, term]: ... and of the link Google redirects through
-    google_tail: np.ndarray  # [term]: "&url=<landing page>&ei="
-    domain: dict[str, int]  # country code -> Google's domain index (0: google.com)
-    domain_host: tuple[np.ndarray, np.ndarray]  # [domain]: (referrersLogo, referrer hostname)
-    other_host: tuple[np.ndarray, np.ndarray]  # [OTHER_REFERRERS index]: the same
-    engine_host: tuple[np.ndarray, np.ndarray]  # [ENGINES index]: the same
+    urls: np.ndarray  # every referrer but Google's: "", LOGOUT, OTHER_REFERRERS, [engine, term]
+    google_search: pa.Array  # [domain * terms + term]: the start of a Google results link ...
+    google_url: pa.Array  # [domain * terms + term]: ... and of the link Google redirects through
+    google_tail: pa.Array  # [term]: "&url=<landing page>&ei="
+    domain: np.ndarray  # [country number]: Google's domain index there (0: google.com)
+    logo: np.ndarray  # referrersLogo of "", LOGOUT, OTHER_REFERRERS, ENGINES, Google's domains
+    hostname: np.ndarray  # and session_referrer_hostname of each (same order)
+
+
+_AT_OTHER = 2  # the first of OTHER_REFERRERS in _Links.urls, logo and hostname
+_AT_ENGINE = _AT_OTHER + len(OTHER_REFERRERS)  # the first engine's (in urls: its first term)
+_AT_DOMAIN = _AT_ENGINE + len(ENGINES)  # the first Google domain's (in logo and hostname)
 
 
 @cache
@@ -380,93 +410,102 @@ def _links(host: str) -> _Links:
     terms = [term for term, _ in site.search_terms]
     domains = ["google.com", *dict.fromkeys(GOOGLE_DOMAIN.values())]
     engines = [
-        [_ENGINE_URLS.get(e[0], "").format(quote(t).replace("%20", "+")) for t in terms]
+        _ENGINE_URLS.get(e[0], "").format(quote(t).replace("%20", "+"))
         for e in ENGINES
+        for t in terms
     ]
 
-    def google(kind: str) -> np.ndarray:
-        return np.array(
-            [[f"http://www.{d}/{kind}?sa=t&rct=j&q={quote(t)}&source=web&cd=" for t in terms]
-             for d in domains], dtype=object)  # fmt: skip
+    def google(kind: str) -> pa.Array:
+        return arrow_texts([f"http://www.{d}/{kind}?sa=t&rct=j&q={quote(t)}&source=web&cd="
+                         for d in domains for t in terms])  # fmt: skip
 
+    hosts = [
+        _hostname(url.split("/")[2])
+        for url in (
+            LOGOUT,
+            *OTHER_REFERRERS,
+            *(_ENGINE_URLS.get(e[0], "http://www.google.com/") for e in ENGINES),
+            *(f"http://www.{d}/" for d in domains),
+        )
+    ]
+    domain_of = {code: domains.index(domain) for code, domain in GOOGLE_DOMAIN.items()}
     return _Links(
-        np.array(terms, dtype=object),
+        objects((*terms, "")),
         np.array([by_path.get(landing, -1) for _, landing in site.search_terms]),
         by_path.get("/loginpage", -1),
-        np.array(engines, dtype=object),
+        objects(("", LOGOUT, *OTHER_REFERRERS, *engines)),
         google("search"),
         google("url"),
-        np.array(
-            [f"&url={quote(site.url(landing), '')}&ei=" for _, landing in site.search_terms],
-            dtype=object,
+        arrow_texts(
+            [f"&url={quote(site.url(landing), '')}&ei=" for _, landing in site.search_terms]
         ),
-        {code: domains.index(domain) for code, domain in GOOGLE_DOMAIN.items()},
-        _hosts(f"http://www.{d}/" for d in domains),
-        _hosts(OTHER_REFERRERS),
-        _hosts(_ENGINE_URLS.get(e[0], "http://www.google.com/") for e in ENGINES),
-    )
-
-
-def _hosts(urls: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(referrersLogo, session_referrer_hostname) of each URL."""
-    pairs = [_hostname(url.split("/")[2]) for url in urls]
-    return np.array([p[0] for p in pairs], dtype=object), np.array(
-        [p[1] for p in pairs], dtype=object
+        np.array([domain_of.get(code, 0) for code in country_codes().tolist()]),
+        objects(("", *(logo for logo, _ in hosts))),
+        objects(("", *(name for _, name in hosts))),
     )
 
 
 @dataclass(frozen=True)
 class _Referrers:
-    referrer: np.ndarray
-    session_referrer: np.ndarray
-    search: np.ndarray
-    logo: np.ndarray  # referrersLogo: google.co.uk
-    host: np.ndarray  # session_referrer_hostname: google
+    url: np.ndarray  # codes into _Links.urls (-1: Google's, in ``google``)
+    google: np.ndarray  # the sessions Google sent
+    search_url: np.ndarray  # the referrer of each of them ...
+    redirect_url: np.ndarray  # ... and its session_referrer (the link Google redirects through)
+    host: np.ndarray  # codes into _Links.logo and hostname
+    term: np.ndarray  # codes into _Links.terms (-1: no search)
     landing: np.ndarray  # the page index the referrer leads to (-1: none in particular)
     aimed: np.ndarray  # True when the visit is aimed at that page (a search or a login)
 
 
 def _referrers(
-    host: str, seeds: np.ndarray, regular: np.ndarray, countries: np.ndarray, year: int
+    host: str,
+    seeds: np.ndarray,
+    regular: np.ndarray,
+    countries: np.ndarray,
+    year: int,
+    u: dict[int, np.ndarray],
 ) -> _Referrers:
-    """Where each session comes from: nowhere, a login, another site or a search engine."""
+    """Where each session comes from: nowhere, a login, another site or a search engine
+    (``u``: the sessions' _REFERRER, _TERM and _ENGINE draws)."""
     links = _links(host)
-    n = len(seeds)
-    roll = uniform(seeds, _REFERRER)
+    roll = u[_REFERRER]
     login = regular & (roll < 0.5)
     logout = login & (roll >= 0.3)
     other = ~regular & (roll >= 0.3) & (roll < 0.42)
     search = ~regular & (roll >= 0.42) | regular & (roll >= 0.5)
-    referrer = np.full(n, "", dtype=object)
-    referrer[logout] = LOGOUT
-    logo, host = np.full(n, "", dtype=object), np.full(n, "", dtype=object)
-    logo[logout], host[logout] = _hostname(LOGOUT.split("/")[2])
+    url = logout.astype(np.int64)  # 0: no referrer, 1: LOGOUT
     which = (uniform(seeds[other], _OTHER) * len(OTHER_REFERRERS)).astype(np.intp)
-    referrer[other] = np.array(OTHER_REFERRERS, dtype=object)[which]
-    logo[other], host[other] = links.other_host[0][which], links.other_host[1][which]
-    session_referrer = referrer.copy()
-    term = (uniform(seeds, _TERM) * len(links.terms)).astype(np.intp)
-    engine = pick_cum(uniform(seeds, _ENGINE), _engine_weights(year))
+    url[other] = _AT_OTHER + which
+    host_code = url.copy()
+    terms = len(links.terms) - 1
+    term = (u[_TERM] * terms).astype(np.intp)
+    engine = pick_cum(u[_ENGINE], _engine_weights(year))
     google = search & (engine == 0)
     elsewhere = search & (engine != 0)
-    referrer[elsewhere] = session_referrer[elsewhere] = links.engines[engine, term][elsewhere]
-    logo[elsewhere] = links.engine_host[0][engine[elsewhere]]
-    host[elsewhere] = links.engine_host[1][engine[elsewhere]]
+    url[elsewhere] = _AT_ENGINE + (engine * terms + term)[elsewhere]
+    host_code[elsewhere] = _AT_ENGINE + engine[elsewhere]
+    search_url = redirect_url = _array([])
     if google.any():
         g = np.flatnonzero(google)
-        codes, inverse = np.unique(countries[g].astype("U2"), return_inverse=True)
-        domain = np.array([links.domain.get(c, 0) for c in codes.tolist()])[inverse.reshape(-1)]
-        logo[g], host[g] = links.domain_host[0][domain], links.domain_host[1][domain]
-        cd = small_text(between(uniform(seeds[g], _CD), 1, 10))
-        ved = choice(uniform(seeds[g], _VED), tuple("ABCDE"))
-        tokens = _tokens(seeds[g])
-        middle = cd + "&ved=0CDYQFjA" + ved + links.google_tail[term[g]]
-        tail = middle + np.array([f"{t[:22]}&usg=AFQjCN{t[22:]}" for t in tokens], dtype=object)
-        referrer[g] = links.google_search[domain, term[g]] + tail
-        session_referrer[g] = links.google_url[domain, term[g]] + tail
-    searched = np.where(search, links.terms[term], "")
+        url[g] = -1
+        domain = links.domain[countries[g]]
+        host_code[g] = _AT_DOMAIN + domain
+        # cd (one digit), "&ved=0CDYQFjA" and ved (one letter)
+        head = np.empty((len(g), 2 + len(_VED_TEXT)), dtype=np.uint8)
+        mine = draws(seeds[g], _CD, _VED)
+        head[:, 0] = ord("0") + between(mine[_CD], 1, 10)
+        head[:, 1:-1] = np.frombuffer(_VED_TEXT, np.uint8)
+        head[:, -1] = np.frombuffer(b"ABCDE", np.uint8)[(mine[_VED] * 5).astype(np.intp)]
+        tail = links.google_tail.take(arrow_ints(term[g]))
+        rest = (_ascii(head), tail, _google_tails(seeds[g]), repeated("", len(g)))
+        at = arrow_ints(domain * terms + term[g])
+        search_url, redirect_url = (
+            _array(pc.binary_join_element_wise(start.take(at), *rest).to_pylist())
+            for start in (links.google_search, links.google_url)
+        )
     landing = np.where(search, links.landing[term], np.where(login, links.login, _HOME))
-    return _Referrers(referrer, session_referrer, searched, logo, host, landing, search | login)
+    return _Referrers(url, google, search_url, redirect_url, host_code,
+                      np.where(search, term, -1), landing, search | login)  # fmt: skip
 
 
 _HOME = 0  # every site's first page is its home page
@@ -501,48 +540,53 @@ class _Visitors:
         return _Visitors(self.pools, self.pool[indexes], self.row[indexes], self.visits[indexes])
 
 
-def _generate(host: str, start: np.ndarray, seeds: np.ndarray, who: _Visitors) -> _Batch:
-    """Every value of the sessions ``start``/``seeds`` (any subset of a day)."""
+def _generate(
+    host: str, start: np.ndarray, seeds: np.ndarray, who: _Visitors, every_page: bool = True
+) -> _Batch:
+    """Every value of the sessions ``start``/``seeds`` (any subset of a day); without
+    ``every_page``, only each session's first and last page views have their page (all a
+    finished session's row shows)."""
     site = SITES[host]
     n = len(start)
     year = utc_day(int(start[0]) if n else 0).year
     regular = who.pool >= 0
     new = np.flatnonzero(~regular)
-    number = between(uniform(seeds, _NUMBER), 10**7, 2**31)
+    u = draws(seeds, _NUMBER, _REFERRER, _TERM, _ENGINE, _ENTRY, _ENTRY_PAGE, _COUNT,
+              _COUNT_LENGTH, _RND)  # fmt: skip
+    number = between(u[_NUMBER], 10**7, 2**31)
     first_ms = start.copy()
     pages_before = np.zeros(n, dtype=np.int64)
-    fresh = profiles(seeds[new], site.countries, year)
-    profile = {name: np.empty(n, dtype=object) for name in fresh}
-    for name, values in fresh.items():
-        profile[name][new] = values
+    profile = np.empty((PROFILE_CODES, n), dtype=np.int64)
+    profile[:, new] = profiles(seeds[new], site.countries, year)
     for k in np.unique(who.pool[regular]).tolist():
         pool, mine = who.pools[k], np.flatnonzero(who.pool == k)
         rows = who.row[mine]
         number[mine], first_ms[mine] = pool.numbers[rows], pool.first_ms[rows]
         pages_before[mine] = ((who.visits[mine] - 1) * pool.pages_per_visit[rows]).astype(np.int64)
-        for name, values in profile.items():
-            values[mine] = pool.profile[name][rows]
-    came = _referrers(host, seeds, regular, profile["country_code"], year)
+        profile[:, mine] = pool.profile[:, rows]
+    came = _referrers(host, seeds, regular, profile[COUNTRY], year, u)
     _, _, weights, _ = _site_pages(host)
-    chosen = (came.landing >= 0) & (came.aimed | (uniform(seeds, _ENTRY) < 0.5))
-    entry = np.where(chosen, came.landing, pick_cum(uniform(seeds, _ENTRY_PAGE), weights))
-    counts = _page_counts(seeds)
+    chosen = (came.landing >= 0) & (came.aimed | (u[_ENTRY] < 0.5))
+    entry = np.where(chosen, came.landing, pick_cum(u[_ENTRY_PAGE], weights))
+    counts = _page_counts(u[_COUNT], u[_COUNT_LENGTH])
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     owner = np.repeat(np.arange(n), counts)
     j = np.arange(offsets[-1]) - offsets[owner]
     view_seeds = seeds[owner]
-    view_page = pick_cum(uniform(view_seeds, _VIEW + 2 * j), weights)
+    if every_page:
+        view_page = pick_cum(uniform(view_seeds, _VIEW + 2 * j), weights)
+    else:
+        view_page = np.zeros(len(j), dtype=np.intp)
+        view_page[offsets[1:] - 1] = pick_cum(uniform(seeds, _VIEW + 2 * (counts - 1)), weights)
     view_page[offsets[:-1]] = entry
     gaps = _GAPS[bits(view_seeds, _VIEW + 2 * j + 1) >> np.uint64(52)]
     gaps[offsets[:-1]] = 0
     elapsed = np.cumsum(gaps)
     view_time = start[owner] + elapsed - elapsed[offsets[:-1]][owner]
     return _Batch(host, start, number, first_ms, who.visits.astype(np.int64), pages_before,
-                  profile, came.referrer, came.session_referrer, came.search, came.logo,
-                  came.host, offsets, view_page,
-                  view_time,
-                  between(uniform(seeds, _RND), 10000, 99999))  # fmt: skip
+                  profile, came, offsets, view_page, view_time,
+                  between(u[_RND], 10000, 99999))  # fmt: skip
 
 
 def format_duration(ms: int | None) -> str:
@@ -574,17 +618,22 @@ def _hostname(url_host: str) -> tuple[str, str]:
     return (".".join(labels[-3:]) if second_level else ".".join(labels[-2:])), name
 
 
-@lru_cache(maxsize=65536)
-def _pair_text(visits: str, pages: str) -> str:
-    return f"{visits} ({pages})"
+_SERVERS = arrow_texts(list(SERVERS))  # machine_id's start
+_STATUS = objects(("puppet_offline", "puppet_online"))
+_USER_STATUS = objects(("offline", "online"))
+_CONSTANT = {"lastEvent": "", "entry_query": "", "exit_query_id": "", "firstMeasurement": "",
+             "total_duration": "", "type": "session"}  # fmt: skip
 
 
-def _rows(batch: _Batch, now: int | None = None) -> tuple[list[tuple[str, ...]], list[int]]:
-    """The 69 values of each session as seen at ``now`` (None: after it ended), and its last event.
+def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[int]]:
+    """The 69 columns of the sessions as seen at ``now`` (None: after they ended), in FIELDS
+    order (one list of texts each; fields that always agree share a list), and each one's last
+    event.
 
     ``lastEvent`` and ``firstMeasurement`` hold "" here: they are formatted per request.
     """
     site = SITES[batch.host]
+    n = len(batch)
     first = batch.offsets[:-1]
     counts = np.diff(batch.offsets)
     if now is None:
@@ -596,77 +645,126 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[tuple[str, ...]],
     start, number = batch.start, batch.number
     last_event = end + 300 + number % 1700
     if now is None:
-        online = np.zeros(len(start), dtype=bool)
+        online = np.zeros(n, dtype=bool)
     else:
         online = now - last_event < ONLINE_WINDOW_MS
         last_event = np.minimum(last_event, now)
-    durations = np.where(online, np.maximum(0, (now or 0) - start), end - start).tolist()
-    single = ((seen == 1) & ~online).tolist()
-    duration = [
-        "s.e." if s else _seconds_text(d // 1000) for s, d in zip(single, durations, strict=True)
-    ]
+    durations = np.where(online, np.maximum(0, (now or 0) - start), end - start) // 1000
+    duration = _durations(np.where((seen == 1) & ~online, -1, durations))
     urls, titles, _, _ = _site_pages(batch.host)
     entry, exit_ = batch.view_page[first], batch.view_page[last]
-    starts, ends, numbers = text(start), text(end), text(number)
-    visits, pages = small_text(batch.visits).tolist(), small_text(seen).tolist()
-    session_id = [f"{s}.{n}" for s, n in zip(starts, numbers, strict=True)]
+    start_text, end_text, number_text = texts(start), texts(end), texts(number)
+    starts, ends = start_text.to_pylist(), end_text.to_pylist()
+    session_id = joined(".", start_text, number_text)
     # A new visitor's first session is this one: their id is the session's.
     firsts, visitor = starts.copy(), session_id.copy()
-    for i in np.flatnonzero(batch.first_ms != start).tolist():
-        firsts[i] = str(batch.first_ms[i])
-        visitor[i] = f"{firsts[i]}.{numbers[i]}"
-    referrers = batch.session_referrer.tolist()
-    status = np.where(online, "puppet_online", "puppet_offline").tolist()
-    p = batch.profile
-    searches = batch.search.tolist()
-    exit_urls = urls[exit_].tolist()
-    entry_urls = urls[entry].tolist()
+    returning = np.flatnonzero(batch.first_ms != start)
+    for i, first_ms, their in zip(returning.tolist(), batch.first_ms[returning].tolist(),
+                                  number[returning].tolist(), strict=True):  # fmt: skip
+        firsts[i], visitor[i] = str(first_ms), f"{first_ms}.{their}"
+    came, links = batch.came, _links(batch.host)
+    visits, pages = small_text(batch.visits), small_text(seen)
+    referrer, session_referrer = links.urls[came.url], links.urls[came.url]
+    referrer[came.google], session_referrer[came.google] = came.search_url, came.redirect_url
+    dated = np.full(n, "", dtype=object)
+    dated[came.url != 0] = _array(starts)[came.url != 0]
+    searches = links.terms[came.term].tolist()
+    exit_urls, entry_urls = urls[exit_].tolist(), urls[entry].tolist()
+    exit_titles = titles[exit_].tolist()
+    pages_list = pages.tolist()
+    visits_list = visits.tolist()
+    profile = profile_texts(batch.profile)
+    server = _SERVERS.take(arrow_ints(batch.profile[SERVER]))
+    machine_id = joined(":", server, texts(batch.first_ms))
     values = {
-        **{name: column.tolist() for name, column in p.items()},
+        **profile,
         "duration": duration,
-        "status": status,
-        "visits_pageviews": [_pair_text(v, s) for v, s in zip(visits, pages, strict=True)],
+        "status": _STATUS[online.view(np.int8)].tolist(),
+        "visits_pageviews": _pairs(batch.visits, seen),
         "currentPage": exit_urls,
-        "currentTitle": titles[exit_].tolist(),
+        "currentTitle": exit_titles,
         "currentVisitDuration": duration,
         "entryPage": entry_urls,
         "entry_root_url": entry_urls,
         "entry_title": titles[entry].tolist(),
         "eventUnixTimestamp": text(last_event),
-        "event_id": [f"{e}.{n}" for e, n in zip(ends, numbers, strict=True)],
+        "event_id": joined(".", end_text, number_text),
         "exit_root_url": exit_urls,
-        "exit_title": titles[exit_].tolist(),
+        "exit_title": exit_titles,
         "first_session_unix_timestamp": firsts,
-        "machine_id": [
-            f"{s}:{f}" for s, f in zip(p["machine_server"].tolist(), firsts, strict=True)
-        ],
+        "machine_id": machine_id,
         "machine_idx": visitor,
-        "number_of_pages_viewed": pages,
-        "number_visits": visits,
-        "pages_viewed": pages,
-        "referrer": batch.referrer.tolist(),
-        "referrersLogo": batch.logo.tolist(),
-        "rnd": small_text(batch.rnd).tolist(),
+        "number_of_pages_viewed": pages_list,
+        "number_visits": visits_list,
+        "pages_viewed": pages_list,
+        "referrer": referrer.tolist(),
+        "referrersLogo": links.logo[came.host].tolist(),
+        "rnd": text(batch.rnd),
         "search": searches,
         "session_end_unix_timestamp": ends,
         "session_id": session_id,
-        "session_referrer": referrers,
-        "session_referrer_hostname": batch.referrer_host.tolist(),
-        "session_referrer_unix_timestamp": [
-            s if r else "" for s, r in zip(starts, referrers, strict=True)
-        ],
+        "session_referrer": session_referrer.tolist(),
+        "session_referrer_hostname": links.hostname[came.host].tolist(),
+        "session_referrer_unix_timestamp": dated.tolist(),
         "session_search": searches,
         "session_start_unix_timestamp": starts,
-        "total_number_visits": visits,
-        "total_pages_viewed": text(batch.pages_before + seen),
+        "site": [site.host] * n,
+        "total_number_visits": visits_list,
+        "total_pages_viewed": _numbers_text(batch.pages_before + seen),
         "use_id": visitor,
-        "user_status": np.where(online, "online", "offline").tolist(),
+        "user_status": _USER_STATUS[online.view(np.int8)].tolist(),
         "visit_id": session_id,
     }
-    constant = {"lastEvent": "", "entry_query": "", "exit_query_id": "", "firstMeasurement": "",
-                "site": site.host, "total_duration": "", "type": "session"}  # fmt: skip
-    columns = [values[f] if f in values else repeat(constant[f]) for f in FIELDS]
-    return list(zip(*columns, strict=False)), last_event.tolist()  # repeat() columns are endless
+    blank = {text: [text] * n for text in set(_CONSTANT.values())}
+    columns = [values[f] if f in values else blank[_CONSTANT[f]] for f in FIELDS]
+    return columns, last_event.tolist()
+
+
+def _durations(seconds: np.ndarray) -> list[str]:
+    """Durations as text from whole seconds (-1: ``s.e.``, a single-event visit)."""
+    table = _short_durations()
+    found = table[np.minimum(seconds, len(table) - 2)]  # -1: the last, s.e.
+    long = np.flatnonzero(seconds >= len(table) - 1)
+    found[long] = _array([_seconds_text(s) for s in seconds[long].tolist()])
+    return found.tolist()
+
+
+@cache
+def _short_durations() -> np.ndarray:
+    """The text of every duration under an hour, by seconds, then ``s.e.``."""
+    return objects((*(format_duration(s * 1000) for s in range(3600)), "s.e."))
+
+
+def _pairs(visits: np.ndarray, pages: np.ndarray) -> list[str]:
+    """``visits (pages)`` of each session."""
+    first = _first_visits()
+    found = first[np.minimum(pages, len(first) - 1)]  # a new visitor's: 1 (pages)
+    other = np.flatnonzero((visits != 1) | (pages >= len(first)))
+    if len(other):
+        unique, inverse = np.unique(visits[other] * (1 << 32) + pages[other], return_inverse=True)
+        table = _array([f"{u >> 32} ({u & 0xFFFFFFFF})" for u in unique.tolist()])
+        found[other] = table[inverse.reshape(-1)]
+    return found.tolist()
+
+
+@cache
+def _first_visits() -> np.ndarray:
+    """``1 (pages)`` for sessions of up to 1200 pages."""
+    return objects(tuple(f"1 ({pages})" for pages in range(1201)))
+
+
+def _array(texts: list[str]) -> np.ndarray:
+    """The texts as an object array (the same string objects)."""
+    array = np.empty(len(texts), dtype=object)
+    array[:] = texts
+    return array
+
+
+def _numbers_text(values: np.ndarray) -> list[str]:
+    """Whole numbers as text (the small ones shared)."""
+    if len(values) and values.min() >= 0 and values.max() < 100_000:
+        return small_text(values).tolist()
+    return text(values)
 
 
 @dataclass(frozen=True)
@@ -685,10 +783,8 @@ class Facts:
 
 def page_view_rows(facts: Facts, now: int | None = None) -> list[tuple[tuple[str, ...], int]]:
     """One row per page view of the session (as seen at ``now``), oldest first."""
-    session, _ = (
-        facts.day.row_at(facts.index, now)
-        if now is not None
-        else facts.day.row_and_event(facts.index)
+    session = (
+        facts.day.row_at(facts.index, now)[0] if now is not None else facts.day.row(facts.index)
     )
     seen = int(session[FIELD_INDEX["number_of_pages_viewed"]])
     urls, titles, _, _ = _site_pages(facts.day.host)
@@ -731,12 +827,15 @@ class Day:
         total = max(count, len(rows))
         seeds = bits(day_seed, 16 + np.arange(total))
         cumulative = np.cumsum(weights)
-        hour = np.searchsorted(cumulative, uniform(seeds, _HOUR) * cumulative[-1], side="right")
-        starts = self.start_ms + hour * HOUR_MS + between(uniform(seeds, _MINUTE), 0, HOUR_MS)
-        numbers = between(uniform(seeds, _NUMBER), 10**7, 2**31)
+        u = draws(seeds, _HOUR, _MINUTE, _NUMBER)
+        hour = np.searchsorted(cumulative, u[_HOUR] * cumulative[-1], side="right")
+        starts = self.start_ms + hour * HOUR_MS + between(u[_MINUTE], 0, HOUR_MS)
+        numbers = between(u[_NUMBER], 10**7, 2**31)
         visits = np.ones(total, dtype=np.int64)
-        for k, (regulars, mine) in enumerate(visiting):
-            at = np.flatnonzero(pool == k)
+        end = 0
+        for regulars, mine in visiting:  # each pool's regulars, one block after another
+            at = np.arange(end, end + len(mine))
+            end += len(mine)
             visits[at] = regulars.visits[mine, epoch_day - regulars.origin]
             numbers[at] = regulars.numbers[mine]
             first = regulars.first_day[mine] == epoch_day
@@ -745,16 +844,20 @@ class Day:
         owner[: len(rows)] = pool
         row = np.full(total, -1, dtype=np.intp)
         row[: len(rows)] = rows
-        order = np.lexsort((seeds, starts))
-        self.starts: list[int] = starts[order].tolist()
+        order = np.argsort(starts)
+        if (np.diff(starts[order]) == 0).any():  # sessions starting the same ms: by seed
+            order = np.lexsort((seeds, starts))
+        self._start_ms = starts[order]
+        self.starts: list[int] = self._start_ms.tolist()
         self.seeds = seeds[order]
         self.numbers: list[int] = numbers[order].tolist()
         self._who = _Visitors(pools, owner[order], row[order], visits[order])
         self.regulars: list[Regular | None] = [None] * total
+        owners, rows = self._who.pool.tolist(), self._who.row.tolist()
         for k in np.flatnonzero(self._who.pool >= 0).tolist():
-            self.regulars[k] = pools[self._who.pool[k]].regulars[self._who.row[k]]
-        self._all: list[tuple[str, ...]] | None = None  # every finished row, once built
-        self._events: list[int] = []  # and the epoch ms of each one's last event
+            self.regulars[k] = pools[owners[k]].regulars[rows[k]]
+        self._columns: list[list[str]] | None = None  # every finished value, once built
+        self._events: list[int] = []  # and the epoch ms of each session's last event
         self._rows: dict[int, tuple[tuple[str, ...], int]] = {}
         self.encoded: list[tuple[bytes, bytes]] | None = None  # built rows as render.py writes them
         self._lock = Lock()
@@ -766,30 +869,31 @@ class Day:
     @property
     def is_built(self) -> bool:
         """True once every row of the day is made (:meth:`build`)."""
-        return self._all is not None
+        return self._columns is not None
 
-    def rows(self) -> list[tuple[str, ...]]:
-        """Every finished row of the day, in time order (built first if need be)."""
-        if self._all is None:
+    def columns(self) -> list[list[str]]:
+        """Every finished value of the day: 69 columns in FIELDS order, sessions in time order
+        (built first if need be); fields that always agree share one list. Read only."""
+        if self._columns is None:
             self.build()
-        return self._all  # type: ignore[return-value]
+        return self._columns  # type: ignore[return-value]
 
     @property
     def built(self) -> int:
         """How many of the day's rows are held in memory."""
-        return len(self.starts) if self._all is not None else len(self._rows)
+        return len(self.starts) if self._columns is not None else len(self._rows)
 
-    def _batch(self, indexes: np.ndarray) -> _Batch:
-        starts = np.array(self.starts, dtype=np.int64)[indexes]
-        return _generate(self.host, starts, self.seeds[indexes], self._who[indexes])
+    def _batch(self, indexes: np.ndarray, every_page: bool = True) -> _Batch:
+        starts = self._start_ms[indexes]
+        return _generate(self.host, starts, self.seeds[indexes], self._who[indexes], every_page)
 
     def build(self) -> None:
-        """Generate every row of the day at once (vectorised)."""
-        with self._build_lock, _collector_paused:
-            if self._all is None:
-                rows, events = _rows(self._batch(np.arange(len(self))))
-                self._events = events  # before _all: readers check _all first
-                self._all = rows
+        """Generate every value of the day at once (vectorised)."""
+        with self._build_lock:
+            if self._columns is None:
+                columns, events = _rows(self._batch(np.arange(len(self)), every_page=False))
+                self._events = events  # before _columns: readers check _columns first
+                self._columns = columns
                 self._rows = {}
 
     def facts(self, i: int) -> Facts:
@@ -798,30 +902,36 @@ class Day:
 
     def row(self, i: int) -> tuple[str, ...]:
         """The finished session's 69 values (lastEvent/firstMeasurement left empty)."""
-        if self._all is not None:
-            return self._all[i]
-        return self.row_and_event(i)[0]
+        return tuple(self._finished(i)[0])
 
     def row_and_event(self, i: int) -> tuple[tuple[str, ...], int]:
-        if self._all is not None:
-            return self._all[i], self._events[i]
+        """:meth:`row` and the epoch ms of the session's last event."""
+        values, last_event = self._finished(i)
+        return tuple(values), last_event
+
+    def _finished(self, i: int) -> tuple[Sequence[str], int]:
+        columns = self._columns
+        if columns is not None:
+            return Row(columns, i), self._events[i]
         found = self._rows.get(i)
         if found is None:
             if len(self._rows) >= SINGLE_ROWS:
                 self.build()
-                return self._all[i], self._events[i]  # type: ignore[index]
-            rows, events = _rows(self._batch(np.array([i])))
+                return self._finished(i)
+            columns, events = _rows(self._batch(np.array([i])))
             with self._lock:
-                found = self._rows.setdefault(i, (rows[0], events[0]))
+                found = self._rows.setdefault(i, (_first_row(columns), events[0]))
         return found
 
-    def row_at(self, i: int, now: int) -> tuple[tuple[str, ...], int]:
-        """The row as seen at ``now``: sessions still running or just ended are rebuilt live."""
-        values, last_event = self.row_and_event(i)
+    def row_at(self, i: int, now: int) -> tuple[Sequence[str], int, bool]:
+        """The row as seen at ``now`` (its 69 values, read like a tuple), its last event, and
+        False when it was rebuilt live (a session still running or just ended at ``now``)
+        rather than the finished row."""
+        values, last_event = self._finished(i)
         if last_event + ONLINE_WINDOW_MS > now:
-            rows, events = _rows(self._batch(np.array([i])), now)
-            return rows[0], events[0]
-        return values, last_event
+            columns, events = _rows(self._batch(np.array([i])), now)
+            return _first_row(columns), events[0], False
+        return values, last_event, True
 
     def index_between(self, low_ms: int, high_ms: int) -> range:
         """Indexes of the sessions that start in [low_ms, high_ms), oldest first."""
@@ -841,30 +951,40 @@ class Day:
         return [i for i, r in enumerate(self.regulars) if r is not None and r.number == number]
 
 
-class _CollectorPause:
-    """No garbage collection while any day's rows are made (the rows are all kept, and a
-    collection in the middle would visit them again and again); nests across threads."""
+class Row(Sequence[str]):
+    """A built day's session, its 69 values read from the day's columns when asked (the row is
+    read like a tuple; ``tuple(row)`` makes one)."""
 
-    def __init__(self) -> None:
-        self._lock = Lock()
-        self._depth = 0
-        self._was_enabled = False
+    __slots__ = ("_columns", "_index")
 
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._depth == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._depth += 1
+    def __init__(self, columns: list[list[str]], index: int) -> None:
+        self._columns = columns
+        self._index = index
 
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0 and self._was_enabled:
-                gc.enable()
+    def __getitem__(self, key):  # type: ignore[override]
+        if key.__class__ is slice:
+            return tuple([column[self._index] for column in self._columns[key]])
+        return self._columns[key][self._index]
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([column[self._index] for column in self._columns])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Row | tuple):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
 
 
-_collector_paused = _CollectorPause()
+def _first_row(columns: list[list[str]]) -> tuple[str, ...]:
+    return tuple([column[0] for column in columns])
 
 
 def _day_plan(

