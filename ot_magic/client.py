@@ -263,17 +263,19 @@ class OpenTrackerClient:
             return self._one_answer("sessions", params, request, started, cancel, answers)
         if all_pages and "limit" not in params:  # fewest requests: the largest page documented
             params["limit"] = PARAMS["limit"].render(params_for("sessions")["limit"].maximum)
+        days = days_of(request) if day_source is not None else split_days(request)
+        typed = partial(_typed_day, request=request, time_zone=_zone_of(request, params))
         pull = pull_pages(
             params,
             self._page_fetcher("sessions", None),  # a pull stops between pages: rows are kept
-            days=days_of(request) if day_source is not None else split_days(request),
+            days=days,
             max_rows=max_rows,
             progress=progress,
             concurrency=concurrency,
             cancel=cancel,
             day_source=day_source,
             on_days=on_days,
-            compact=partial(_typed_day, request=request, time_zone=_zone_of(request, params)),
+            compact=typed if len(days) > TYPED_DAYS_AFTER else None,
         )
         return self._pulled(pull, request, params, started)
 
@@ -494,6 +496,11 @@ def _is_uuid(text: str) -> bool:
         return len(text) == 36 and str(uuid.UUID(text)) == text.lower()
     except ValueError:
         return False
+
+
+# A pull of more days than this keeps each complete day typed: its text would outgrow the
+# frame. A shorter one types its pages once at the end, which takes less time.
+TYPED_DAYS_AFTER = 62
 
 
 def _typed_day(pages: list[ParsedPage], *, request: Any, time_zone: str | None) -> list[ParsedPage]:

@@ -197,7 +197,7 @@ def pull_pages(
     ``day_source`` is given (then ``days`` may be the one day of ``params``), else by
     sequential paging. ``on_days(done, total)`` is called with ``(0, total)`` first, then as
     days complete (the split only: a progress bar's total and ETA). ``compact(pages)`` gives
-    what the split keeps of a complete day (the same rows, held smaller: typed)."""
+    what the split keeps of a day it fetched whole (the same rows, held smaller: typed)."""
     if days and ((len(days) > 1 and concurrency > 1) or day_source is not None):
         split = _DaySplit(params, days, fetch_page, max_rows, cancel, day_source, compact)
         return split.run(progress, on_days, max(1, concurrency))
@@ -262,9 +262,8 @@ class _DaySplit:
         pager, day, source = self.pagers[index], self.days[index], self.day_source
         held = source.cached(day) if source is not None else None
         if held is not None:
-            pager.rows, pager.done = sum(p.rows.height for p in held), True
-            pager.read = self.compact(held) if self.compact and held else held
-            return
+            pager.read, pager.rows, pager.done = held, sum(p.rows.height for p in held), True
+            return  # kept as read from the source: typed once with the rest (faster)
         pager.run(self.fetch_page, stop=self.stop, cancel=self.cancel)
         complete = pager.done and pager.token is None and pager.error is None
         if source is not None and complete and source.finished(day, pager.read):
