@@ -263,6 +263,7 @@ def typed_rows(
             else pa.concat_tables(parts, promote_options="permissive", memory_pool=POOL)
         )
         del parts
+        table = as_categories(table)  # the frame's own table: no other holds its columns
     meta, columns = pages[0].meta, set(table.column_names)
     attrs = dict(
         labels=_labels(meta, columns),
@@ -685,11 +686,12 @@ def as_categories(table: pa.Table, names: frozenset[str] = schema.CATEGORY_FIELD
 
         typed.to_pandas(types_mapper=...)  →  as_categories(typed).to_pandas(types_mapper=...)
     """
-    return pa.Table.from_arrays(
-        [_encoded(column) if name in names else column
-         for name, column in zip(table.column_names, table.columns, strict=True)],
-        names=table.column_names,
-    )  # fmt: skip
+    given = table.columns
+    columns = [_encoded(column) if name in names else column
+               for name, column in zip(table.column_names, given, strict=True)]  # fmt: skip
+    if all(new is old for new, old in zip(columns, given, strict=True)):
+        return table  # the same object: converting it with self_destruct frees as it goes
+    return pa.Table.from_arrays(columns, names=table.column_names)
 
 
 def _encoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
