@@ -139,11 +139,30 @@ def scrub_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
     """:func:`scrub` for bytes (UTF-8 text, or raw Latin-1 bytes of a secret)."""
     for secret in secrets:
         if secret:
-            data = _patterns(secret, bytes).sub(_SCRUBBED.encode(), data)
+            if _may_hold(data, secret):
+                data = _patterns(secret, bytes).sub(_SCRUBBED.encode(), data)
             for literal in _literals(secret):
                 data = data.replace(literal.encode("ascii"), _SCRUBBED.encode())
             data = _cut_at_end(data, secret, bytes)
     return data
+
+
+_RE2_FROM = 64 * 1024  # bytes: from this size on, an answer is looked through by RE2 first
+
+
+def _may_hold(data: bytes, secret: str) -> bool:
+    """Whether ``data`` may hold any encoding of ``secret``; False only when it surely does
+    not. A large answer is looked through once by RE2 (Arrow's regex kernel: one linear pass,
+    without the GIL, more than twice as fast as Python's ``re`` on a 1.3 MB answer), which
+    takes the same pattern when it is ASCII (any ASCII secret); else Python's ``re`` decides."""
+    pattern = _patterns(secret, bytes).pattern
+    if len(data) < _RE2_FROM or not pattern.isascii():
+        return True
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    answer = pa.array([data], pa.binary())
+    return bool(pc.match_substring_regex(answer, pattern.decode("ascii"))[0].as_py())
 
 
 def scrub_error(error: OpenTrackerError, secrets: Iterable[str]) -> OpenTrackerError:
