@@ -195,7 +195,7 @@ def to_dataframe(
     typed = typed_rows(pages, request=request, time_zone=time_zone)
     if release:
         pages.clear()
-    df = arrow_to_frame(typed.table)
+    df = arrow_to_frame(typed.table, consume=True)
     df.attrs.update(typed.attrs)
     return df
 
@@ -748,15 +748,19 @@ def _typed_table(
 _NO_CATEGORIES = pd.Index([], dtype="str")
 
 
-def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
+def arrow_to_frame(table: pa.Table, *, consume: bool = False) -> pd.DataFrame:
     """An Arrow table of the frame's columns (already typed) as a frame of the frame's pandas
     types: repeated text as categoricals (of text, even with no value), other text as
-    Arrow-backed strings, whole numbers ``Int64``; the table's buffers are let go as they are
-    converted::
+    Arrow-backed strings, whole numbers ``Int64``. With ``consume``, the table's own buffers
+    are let go as they are converted, and the table must not be used again (a pull's frame is
+    then built in little more than its size)::
 
         df = arrow_to_frame(duckdb_relation.arrow())
     """
-    table = as_categories(table)
+    encoded = as_categories(table)
+    if encoded is table and not consume:  # a table of its own: the caller's stays whole
+        encoded = pa.Table.from_arrays(table.columns, schema=table.schema)
+    table = encoded
     empty = [
         name
         for name, column in zip(table.column_names, table.columns, strict=True)

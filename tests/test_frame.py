@@ -426,3 +426,16 @@ def test_repeated_text_is_categorical_and_a_paged_frame_weighs_under_a_kilobyte_
     assert df["search"].isna().any() and df["search"].notna().any()
     per_session = df.memory_usage(deep=True).sum() / len(df)
     assert per_session < 1000, per_session  # all text as strings: about 1,550 B
+
+
+def test_a_table_made_a_frame_stays_whole_for_its_caller(sample):
+    # A table already typed and encoded (as Parquet or DuckDB hand it back) is converted
+    # without being consumed: the caller may read it again, and get the same frame.
+    from ot_magic.frame import arrow_to_frame, typed_rows
+
+    table = typed_rows([read_page(SAMPLE)]).table
+    first = arrow_to_frame(table)
+    again = arrow_to_frame(table)
+    assert table.num_rows == len(first) and table.column_names == list(first.columns)
+    pd.testing.assert_frame_equal(first, again)
+    pd.testing.assert_frame_equal(first, sample.df)
