@@ -439,3 +439,16 @@ def test_a_table_made_a_frame_stays_whole_for_its_caller(sample):
     assert table.num_rows == len(first) and table.column_names == list(first.columns)
     pd.testing.assert_frame_equal(first, again)
     pd.testing.assert_frame_equal(first, sample.df)
+
+
+def test_a_query_answer_with_an_empty_column_or_a_null_category_reads_as_text_categories():
+    # DuckDB answers a column with no value as NULL-typed, and may put NULL in a dictionary.
+    import pyarrow as pa
+
+    from ot_magic.frame import arrow_to_frame
+
+    with_null = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0]), pa.array(["NL", None]))
+    df = arrow_to_frame(pa.table({"city": pa.nulls(3), "country": with_null}))
+    assert df["city"].dtype == "category" and df["city"].isna().all()
+    assert list(df["country"].cat.categories) == ["NL"]
+    assert df["country"].tolist()[0] == "NL" and pd.isna(df["country"].tolist()[1])
