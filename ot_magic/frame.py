@@ -773,7 +773,7 @@ def _in_pool(table: pa.Table) -> pa.Table:
     at once (its allocator keeps freed pages for seconds), and the frame's columns are all
     Arrow's to free as pandas takes them."""
     return pa.table(
-        {name: pa.concat_arrays(column.chunks, memory_pool=POOL)
+        {name: pa.concat_arrays(column.chunks or [pa.array([], column.type)], memory_pool=POOL)
          for name, column in zip(table.column_names, table.columns, strict=True)}
     )  # fmt: skip
 
