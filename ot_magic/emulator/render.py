@@ -21,11 +21,13 @@ import csv
 import html
 import io
 import json
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from itertools import accumulate
+from threading import Lock
 from typing import Any, NamedTuple
+
+import numpy as np
 
 from ..schema import LABELS, reference_meta
 from .dataset import FIELD_INDEX, Day
@@ -93,14 +95,14 @@ _LAST, _FIRST = FIELD_INDEX["lastEvent"], FIELD_INDEX["firstMeasurement"]
 _FIRST_MS = FIELD_INDEX["first_session_unix_timestamp"]
 
 
-_CONTROL = re.compile(r"[\x00-\x1f]")  # JSON writes these as escapes
+_PRINTABLE = bytes(range(0x20, 0x100))  # JSON writes the other bytes (controls) as escapes
 
 
 def _escaped(column: list[str]) -> list[str]:
     """A column's values as they stand between the quotes of the answer's JSON (``/`` as
     ``\\/``), escaped at once; most columns need nothing (ids, numbers, names)."""
     values = "".join(column)
-    if not values.isprintable() and _CONTROL.search(values) is not None:  # rare: one by one
+    if values.encode().translate(None, _PRINTABLE):  # rare: a control, one by one
         table = {text: _json(text)[1:-1] for text in set(column)}
         return [table[text] for text in column]
     if '"' not in values and "\\" not in values and "/" not in values:
@@ -117,48 +119,56 @@ class _Written(NamedTuple):
     text: bytes
     offsets: list[int]  # where the row of index i ends: offsets[len - i]
 
-    def rows(self, first: int, stop: int) -> bytes:
-        """The rows of indexes [first, stop), newest first."""
+    def rows(self, first: int, stop: int) -> memoryview:
+        """The rows of indexes [first, stop), newest first (not copied)."""
         end = len(self.offsets) - 1
-        return self.text[self.offsets[end - stop] : self.offsets[end - first]]
+        return memoryview(self.text)[self.offsets[end - stop] : self.offsets[end - first]]
+
+
+_WRITING = Lock()  # a day that answers computed at once all want is written once
 
 
 def _written(day: Day, display: Display) -> _Written:
     """The day's rows written as ``display`` writes them, kept with the day (for one way of
-    writing dates at a time): every column escaped once, each row then joined."""
+    writing dates at a time)."""
     dates = (display.pattern, display.zone, display.locale)
     found = day.written
-    if isinstance(found, _Written) and found.dates == dates:
-        return found
+    if not (isinstance(found, _Written) and found.dates == dates):
+        with _WRITING:
+            found = day.written
+            if not (isinstance(found, _Written) and found.dates == dates):
+                found = day.written = _write(day, display)
+    return found
+
+
+def _write(day: Day, display: Display) -> _Written:
+    """The day's rows written as ``display`` writes them: every column escaped once, each row
+    then joined."""
     escaped: dict[int, list[str]] = {}  # fields that share a column are escaped once
     columns = [
         escaped.get(id(column)) or escaped.setdefault(id(column), _escaped(column))
         for column in day.columns()
     ]
-    date = _date_text(display)
-    columns[_LAST] = [date(epoch_ms) for epoch_ms in day.last_events()]
-    columns[_FIRST] = [date(int(epoch_ms)) for epoch_ms in day.columns()[_FIRST_MS]]
+    firsts = list(map(int, day.columns()[_FIRST_MS]))
+    columns[_LAST], columns[_FIRST] = _dates(display, day.last_events(), firsts)
     rows = [f'[ "{row}"], '.encode() for row in map('", "'.join, zip(*columns, strict=True))]
     rows.reverse()
-    found = day.written = _Written(dates, b"".join(rows), [0, *accumulate(map(len, rows))])
-    return found
+    dates = (display.pattern, display.zone, display.locale)
+    return _Written(dates, b"".join(rows), [0, *accumulate(map(len, rows))])
 
 
-def _date_text(display: Display) -> Callable[[int], str]:
-    """Epoch ms → the date as it stands between the quotes of the answer's JSON."""
-    written: dict[int, str] = {}
+def _dates(display: Display, *columns: list[int]) -> list[list[str]]:
+    """Columns of epoch ms as the dates stand between the quotes of the answer's JSON, each
+    date written once."""
+    moments = np.concatenate([np.array(column, dtype=np.int64) for column in columns])
     api = display.pattern == API_DATE_PATTERN  # minutes at most, in ASCII with no escapes
-    step = 60_000 if api else 1
-
-    def date(epoch_ms: int) -> str:
-        epoch_ms -= epoch_ms % step
-        found = written.get(epoch_ms)
-        if found is None:
-            text = display.date(epoch_ms)
-            found = written[epoch_ms] = text if api else _json(text)[1:-1]
-        return found
-
-    return date
+    if api:
+        moments -= moments % 60_000
+    unique, where = np.unique(moments, return_inverse=True)
+    texts = [display.date(moment) for moment in unique.tolist()]
+    written = np.array(texts if api else [_json(text)[1:-1] for text in texts], dtype=object)
+    ends = np.cumsum([len(column) for column in columns])
+    return [part.tolist() for part in np.split(written[where.reshape(-1)], ends[:-1])]
 
 
 def rows_json(table: Table) -> bytes:
@@ -169,7 +179,7 @@ def rows_json(table: Table) -> bytes:
     display = table.display
     if not display.plain:
         return _json(table.rows)[1:-1].replace('["', '[ "').encode()
-    parts: list[bytes] = []
+    parts: list[bytes | memoryview] = []
     add = parts.append
     for part in table.parts:
         if part.__class__ is Run:
@@ -179,7 +189,7 @@ def rows_json(table: Table) -> bytes:
         else:
             add(b"[ " + _json(display.present(part.row, part.last_event))[1:-1].encode() + b"], ")
     if parts:
-        parts[-1] = parts[-1][:-2]  # no comma after the last row
+        parts[-1] = memoryview(parts[-1])[:-2]  # no comma after the last row
     return b"".join(parts)
 
 
