@@ -288,6 +288,13 @@ class Found(NamedTuple):
         """True when ``row`` is the day's finished row (not one rebuilt live)."""
         return self.day is not None and self.finished
 
+    @property
+    def size(self) -> int:
+        return 1
+
+    def sessions(self) -> list[Found]:
+        return [self]
+
 
 class Run(NamedTuple):
     """Finished sessions of a built day, its indexes [first, stop), newest first: what an
@@ -327,13 +334,12 @@ class Table:
     @property
     def count(self) -> int:
         """How many sessions the answer holds."""
-        return sum(1 if part.__class__ is Found else part.size for part in self.parts)
+        return sum(part.size for part in self.parts)
 
     @cached_property
     def found(self) -> list[Found]:
         """Every session of the answer, one :class:`Found` each."""
-        return [one for part in self.parts
-                for one in ((part,) if part.__class__ is Found else part.sessions())]  # fmt: skip
+        return [one for part in self.parts for one in part.sessions()]
 
     @cached_property
     def rows(self) -> list[list[str]]:
@@ -401,7 +407,7 @@ def collect(
         before = len(found)
         if whole_hours:
             found.extend(rows)
-            count += sum(1 if part.__class__ is Found else part.size for part in found[before:])
+            count += sum(part.size for part in found[before:])
         else:
             found.extend(islice(rows, limit - count))
             count = len(found)
