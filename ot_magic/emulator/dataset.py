@@ -699,7 +699,7 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
         "pages_viewed": pages_list,
         "referrer": referrer.tolist(),
         "referrersLogo": links.logo[came.host].tolist(),
-        "rnd": text(batch.rnd),
+        "rnd": small_text(batch.rnd).tolist(),  # 10000-99999
         "search": searches,
         "session_end_unix_timestamp": ends,
         "session_id": session_id,
