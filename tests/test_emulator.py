@@ -13,7 +13,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD, DEMO_SITE, Emulator, query
+from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD, DEMO_SITE, Emulator, dataset, query
+from ot_magic.emulator.dataset import FIELD_INDEX
 from ot_magic.schema import FIELDS, reference_meta
 
 SESSIONS = "views/c_view_session.jsp"
@@ -118,6 +119,39 @@ def test_urls_are_escaped_as_in_the_sample(http, emu):
     text = post(http, emu, date="2011-11-16", limit=5).text
     assert '"http:\\/\\/www.opentracker.net' in text
     assert "http://" not in text
+
+
+def test_odd_characters_are_written_as_a_json_writer_writes_them_whichever_way_rows_are_taken(
+    emu, monkeypatch
+):
+    # A jsondatatable page copies a day's rows written at once; showColumns naming every field
+    # in order has each row written by the JSON writer: both must write the same bytes.
+    day = dataset.get_day(DEMO_SITE, dt.date(2011, 11, 14))
+    columns = list(day.columns())
+    city = columns[FIELD_INDEX["city"]] = list(columns[FIELD_INDEX["city"]])
+    odd = ['Quote" back\\slash /slash\ttab\x01', "Zürich/Ost", "日本"]
+    city[-len(odd) :] = odd  # the day's newest sessions
+    monkeypatch.setattr(day, "_columns", columns)
+    monkeypatch.setattr(day, "written", None)
+    params = {**AUTH, "date": "2011-11-14", "limit": "1000", "dataType": "jsondatatable"}
+    pages = {}
+    for shown in ({}, {"showColumns": ",".join(FIELDS)}):
+        bodies, token = [], None
+        while token != "":
+            body, _ = emu.answer(
+                "sessions", {**params, **shown, **({"nextToken": token} if token else {})}
+            )
+            bodies.append(body)
+            token = json.loads(body)["nextToken"]
+        pages[bool(shown)] = bodies
+    assert pages[False] == pages[True]
+    cities = {
+        row[FIELDS.index("city")]
+        for body in pages[False]
+        for row in json.loads(body)["resultsList"]
+    }
+    assert set(odd) <= cities
+    assert b'Quote\\" back\\\\slash \\/slash\\ttab\\u0001' in b"".join(pages[False])
 
 
 def test_same_request_same_bytes_even_from_another_emulator(http, emu):

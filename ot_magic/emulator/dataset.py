@@ -699,7 +699,7 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
         "pages_viewed": pages_list,
         "referrer": referrer.tolist(),
         "referrersLogo": links.logo[came.host].tolist(),
-        "rnd": text(batch.rnd),
+        "rnd": small_text(batch.rnd).tolist(),  # 10000-99999
         "search": searches,
         "session_end_unix_timestamp": ends,
         "session_id": session_id,
@@ -859,7 +859,7 @@ class Day:
         self._columns: list[list[str]] | None = None  # every finished value, once built
         self._events: list[int] = []  # and the epoch ms of each session's last event
         self._rows: dict[int, tuple[tuple[str, ...], int]] = {}
-        self.encoded: list[tuple[bytes, bytes]] | None = None  # built rows as render.py writes them
+        self.written: object = None  # render.py's text of the built rows (one way to write dates)
         self._lock = Lock()
         self._build_lock = Lock()
 
@@ -877,6 +877,17 @@ class Day:
         if self._columns is None:
             self.build()
         return self._columns  # type: ignore[return-value]
+
+    def last_events(self) -> list[int]:
+        """The epoch ms of each finished session's last event, in the order of :meth:`columns`
+        (built first if need be). Read only."""
+        if self._columns is None:
+            self.build()
+        return self._events
+
+    def all_finished(self, indexes: range, now: int) -> bool:
+        """True when every session of ``indexes`` (some) is finished at ``now`` (built first)."""
+        return max(self.last_events()[indexes.start : indexes.stop]) + ONLINE_WINDOW_MS <= now
 
     @property
     def built(self) -> int:

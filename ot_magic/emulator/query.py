@@ -288,12 +288,38 @@ class Found(NamedTuple):
         """True when ``row`` is the day's finished row (not one rebuilt live)."""
         return self.day is not None and self.finished
 
+    @property
+    def size(self) -> int:
+        return 1
+
+    def sessions(self) -> list[Found]:
+        return [self]
+
+
+class Run(NamedTuple):
+    """Finished sessions of a built day, its indexes [first, stop), newest first: what an
+    answer takes whole from a day (render.py writes them at once)."""
+
+    day: dataset.Day
+    first: int
+    stop: int
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.first
+
+    def sessions(self) -> list[Found]:
+        """One :class:`Found` for each session, newest first."""
+        day = self.day
+        return [Found(day.starts[i], *day.row_and_event(i), day, i, True)
+                for i in reversed(range(self.first, self.stop))]  # fmt: skip
+
 
 @dataclass
 class Table:
     """An answer before it is written out: the sessions found, how to show them, the next token."""
 
-    found: list[Found]
+    parts: list[Found | Run]  # the sessions found, in the answer's order
     display: Display
     next_token: str = ""
     low: int = 0
@@ -305,6 +331,16 @@ class Table:
     def columns(self) -> list[str]:
         return list(self.display.columns)
 
+    @property
+    def count(self) -> int:
+        """How many sessions the answer holds."""
+        return sum(part.size for part in self.parts)
+
+    @cached_property
+    def found(self) -> list[Found]:
+        """Every session of the answer, one :class:`Found` each."""
+        return [one for part in self.parts for one in part.sessions()]
+
     @cached_property
     def rows(self) -> list[list[str]]:
         """Every row as the API shows it (lists of strings in ``columns`` order)."""
@@ -312,9 +348,11 @@ class Table:
 
 
 def _site_sessions(
-    host: str, low: int, high: int, now: int, keep: Predicate | None
-) -> Iterator[Found]:
-    """Sessions of ``host`` starting in [low, min(high, now]), newest first."""
+    host: str, low: int, high: int, now: int, keep: Predicate | None, runs: bool = False
+) -> Iterator[Found | Run]:
+    """Sessions of ``host`` starting in [low, min(high, now]), newest first; with ``runs``, each
+    day's sessions as one :class:`Run` when every one of them is finished (none may be filtered
+    out then: ``keep`` is None)."""
     high = min(high, now + 1)
     if high <= low:
         return
@@ -322,21 +360,25 @@ def _site_sessions(
     first_day = dataset.utc_day(low)
     while day >= first_day:
         today = dataset.get_day(host, day)
-        for index in reversed(today.index_between(low, high)):
-            row, last_event, finished = today.row_at(index, now)
-            if keep is None or keep(row):
-                yield Found(today.starts[index], row, last_event, today, index, finished)
+        indexes = today.index_between(low, high)
+        if runs and indexes and today.all_finished(indexes, now):
+            yield Run(today, indexes.start, indexes.stop)
+        else:
+            for index in reversed(indexes):
+                row, last_event, finished = today.row_at(index, now)
+                if keep is None or keep(row):
+                    yield Found(today.starts[index], row, last_event, today, index, finished)
         day -= dt.timedelta(days=1)
 
 
-def _merged(sources: list[Iterator[Found]]) -> Iterator[Found]:
+def _merged(sources: list[Iterator[Found | Run]]) -> Iterator[Found | Run]:
     if len(sources) == 1:
         return sources[0]
     return heapq.merge(*sources, key=lambda found: -found.start)
 
 
 def collect(
-    source: Callable[[int, int], Iterator[Found]],
+    source: Callable[[int, int], Iterator[Found | Run]],
     low: int,
     high: int,
     zone: dt.tzinfo,
@@ -344,15 +386,17 @@ def collect(
     whole_hours: bool,
     token: str | None = None,
     cancelled: Cancelled | None = None,
-) -> tuple[list[Found], str]:
+) -> tuple[list[Found | Run], str]:
     """Rows newest first, hour by hour, and the token of the next hour.
 
     With ``whole_hours`` (``jsondatatable``) the token is "" once the range is done; without,
     the answer is the newest ``limit`` rows and carries no token, since an hour's token could
-    not go on from the middle of that hour. ``cancelled`` is asked before each hour.
+    not go on from the middle of that hour (only whole hours may come as a :class:`Run`).
+    ``cancelled`` is asked before each hour.
     """
     top = high if token is None else read_token(token, low, high, zone) + HOUR_MS
-    found: list[Found] = []
+    found: list[Found | Run] = []
+    count = 0
     if top <= low:
         return found, ""
     hour = hour_start(top - 1, zone)
@@ -360,14 +404,17 @@ def collect(
         if cancelled is not None and cancelled():
             raise Abandoned
         rows = source(max(hour, low), min(hour + HOUR_MS, top))
+        before = len(found)
         if whole_hours:
             found.extend(rows)
+            count += sum(part.size for part in found[before:])
         else:
-            found.extend(islice(rows, limit - len(found)))
+            found.extend(islice(rows, limit - count))
+            count = len(found)
         if hour <= low:
             return found, ""
         older = hour_start(hour - 1, zone)
-        if len(found) >= limit:
+        if count >= limit:
             return found, make_token(older) if whole_hours else ""
         hour = older
 
@@ -489,15 +536,19 @@ def sessions_table(
         found = _one_session(sites, values["session_id"], now, keep)
         token = ""
     else:
-
-        def source(a: int, b: int) -> Iterator[Found]:
-            return _merged([_site_sessions(host, a, b, now, keep) for host in sites])
-
         whole_hours = value(values, "dataType", endpoint) == "jsondatatable"
+        # A day's rows taken whole, written at once: when nothing is filtered, sorted or shown
+        # otherwise, and no other site's rows come between them.
+        runs = (whole_hours and keep is None and display.plain and len(sites) == 1
+                and "orderCriteria" not in values)  # fmt: skip
+
+        def source(a: int, b: int) -> Iterator[Found | Run]:
+            return _merged([_site_sessions(host, a, b, now, keep, runs) for host in sites])
+
         found, token = collect(source, low, high, zone, limit, whole_hours,
                                values.get("nextToken"), cancelled)  # fmt: skip
     if "orderCriteria" in values:
-        found = sort_rows(found, values["orderCriteria"])
+        found = sort_rows(Table(found, display).found, values["orderCriteria"])
     return Table(found, display, token, low, high, sites, zone_name)
 
 

@@ -21,14 +21,17 @@ import csv
 import html
 import io
 import json
-import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from itertools import accumulate
+from threading import Lock
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from ..schema import LABELS, reference_meta
 from .dataset import FIELD_INDEX, Day
-from .query import Table
+from .query import Display, Run, Table
 from .rules import API_DATE_PATTERN, format_date, value
 
 JSON_TYPE = "application/json; charset=UTF-8"
@@ -90,17 +93,16 @@ def _json(data: Any) -> str:
 
 _LAST, _FIRST = FIELD_INDEX["lastEvent"], FIELD_INDEX["firstMeasurement"]
 _FIRST_MS = FIELD_INDEX["first_session_unix_timestamp"]
-assert _LAST == 0
 
 
-_CONTROL = re.compile(r"[\x00-\x1f]")  # JSON writes these as escapes
+_PRINTABLE = bytes(range(0x20, 0x100))  # JSON writes the other bytes (controls) as escapes
 
 
 def _escaped(column: list[str]) -> list[str]:
     """A column's values as they stand between the quotes of the answer's JSON (``/`` as
     ``\\/``), escaped at once; most columns need nothing (ids, numbers, names)."""
     values = "".join(column)
-    if not values.isprintable() and _CONTROL.search(values) is not None:  # rare: one by one
+    if values.encode().translate(None, _PRINTABLE):  # rare: a control, one by one
         table = {text: _json(text)[1:-1] for text in set(column)}
         return [table[text] for text in column]
     if '"' not in values and "\\" not in values and "/" not in values:
@@ -109,65 +111,85 @@ def _escaped(column: list[str]) -> list[str]:
     return joined.replace("\\", "\\\\").replace('"', '\\"').replace("/", "\\/").split("\x00")
 
 
-def _day_fragments(day: Day) -> list[tuple[bytes, bytes]]:
-    """Every built row of the day as JSON around its two per-request dates, written column by
-    column from the day's columns (each column escaped once, then each row joined): kept with
-    its day."""
-    found = day.encoded
-    if found is None:
-        escaped: dict[int, list[str]] = {}  # fields that share a column are escaped once
-        columns = [
-            escaped.get(id(column)) or escaped.setdefault(id(column), _escaped(column))
-            for column in day.columns()
-        ]
-        between = '", "'.join
-        heads = map(between, zip(*columns[1:_FIRST], strict=True))
-        tails = map(between, zip(*columns[_FIRST + 1 :], strict=True))
-        found = day.encoded = [
-            (f'"{head}"'.encode(), f'"{tail}"'.encode())
-            for head, tail in zip(heads, tails, strict=True)
-        ]
+class _Written(NamedTuple):
+    """A built day's rows as the answer writes them, newest first, each followed by ``, ``:
+    the rows of indexes [first, stop) are one slice of ``text``."""
+
+    dates: tuple[str, str, str]  # how its dates are written: pattern, zone, locale
+    text: bytes
+    offsets: list[int]  # where the row of index i ends: offsets[len - i]
+
+    def rows(self, first: int, stop: int) -> memoryview:
+        """The rows of indexes [first, stop), newest first (not copied)."""
+        end = len(self.offsets) - 1
+        return memoryview(self.text)[self.offsets[end - stop] : self.offsets[end - first]]
+
+
+_WRITING = Lock()  # a day that answers computed at once all want is written once
+
+
+def _written(day: Day, display: Display) -> _Written:
+    """The day's rows written as ``display`` writes them, kept with the day (for one way of
+    writing dates at a time)."""
+    dates = (display.pattern, display.zone, display.locale)
+    found = day.written
+    if not (isinstance(found, _Written) and found.dates == dates):
+        with _WRITING:
+            found = day.written
+            if not (isinstance(found, _Written) and found.dates == dates):
+                found = day.written = _write(day, display)
     return found
 
 
-def _fragments(day: Day, index: int) -> tuple[bytes, bytes]:
-    """A cached row's JSON around its two per-request dates."""
-    if day.is_built:
-        return _day_fragments(day)[index]
-    row = day.row(index)
-    return _json(row[1:_FIRST])[1:-1].encode(), _json(row[_FIRST + 1 :])[1:-1].encode()
+def _write(day: Day, display: Display) -> _Written:
+    """The day's rows written as ``display`` writes them: every column escaped once, each row
+    then joined."""
+    escaped: dict[int, list[str]] = {}  # fields that share a column are escaped once
+    columns = [
+        escaped.get(id(column)) or escaped.setdefault(id(column), _escaped(column))
+        for column in day.columns()
+    ]
+    firsts = list(map(int, day.columns()[_FIRST_MS]))
+    columns[_LAST], columns[_FIRST] = _dates(display, day.last_events(), firsts)
+    rows = [f'[ "{row}"], '.encode() for row in map('", "'.join, zip(*columns, strict=True))]
+    rows.reverse()
+    dates = (display.pattern, display.zone, display.locale)
+    return _Written(dates, b"".join(rows), [0, *accumulate(map(len, rows))])
+
+
+def _dates(display: Display, *columns: list[int]) -> list[list[str]]:
+    """Columns of epoch ms as the dates stand between the quotes of the answer's JSON, each
+    date written once."""
+    moments = np.concatenate([np.array(column, dtype=np.int64) for column in columns])
+    api = display.pattern == API_DATE_PATTERN  # minutes at most, in ASCII with no escapes
+    if api:
+        moments -= moments % 60_000
+    unique, where = np.unique(moments, return_inverse=True)
+    texts = [display.date(moment) for moment in unique.tolist()]
+    written = np.array(texts if api else [_json(text)[1:-1] for text in texts], dtype=object)
+    ends = np.cumsum([len(column) for column in columns])
+    return [part.tolist() for part in np.split(written[where.reshape(-1)], ends[:-1])]
 
 
 def rows_json(table: Table) -> bytes:
     """The rows as the sample writes them, ``[ "Nov 17 12:44 AM", "20s", ...]``, comma separated.
 
-    Rows of cached days are written once and then only get their dates filled in.
+    Rows of built days are written once (:func:`_written`) and then only copied.
     """
     display = table.display
     if not display.plain:
         return _json(table.rows)[1:-1].replace('["', '[ "').encode()
-    quote = _json if display.pattern != API_DATE_PATTERN else '"{}"'.format  # ASCII, no escapes
-    written: dict[int, bytes] = {}
-    step = 60_000 if display.pattern == API_DATE_PATTERN else 1  # that pattern shows minutes
-
-    def date(epoch_ms: int) -> bytes:
-        epoch_ms -= epoch_ms % step
-        found = written.get(epoch_ms)
-        if found is None:
-            found = written[epoch_ms] = quote(display.date(epoch_ms)).encode()
-        return found
-
-    parts: list[bytes] = []
-    add = parts.extend
-    for found in table.found:
-        if found.cached():
-            head, tail = _fragments(found.day, found.index)
-            last, first = date(found.last_event), date(int(found.row[_FIRST_MS]))
-            add((b"[ ", last, b", ", head, b", ", first, b", ", tail, b"], "))
+    parts: list[bytes | memoryview] = []
+    add = parts.append
+    for part in table.parts:
+        if part.__class__ is Run:
+            add(_written(part.day, display).rows(part.first, part.stop))
+        elif part.cached() and part.day.is_built:
+            add(_written(part.day, display).rows(part.index, part.index + 1))
         else:
-            add((b"[ ", _json(display.present(found.row, found.last_event))[1:-1].encode(), b"], "))
+            add(b"[ " + _json(display.present(part.row, part.last_event))[1:-1].encode() + b"], ")
     if parts:
-        parts[-1] = b"]"  # no comma after the last row
+        parts[-1] = memoryview(parts[-1])[:-2]  # no comma after the last row
     return b"".join(parts)
 
 
@@ -198,7 +220,7 @@ def json_bytes(table: Table, values: Mapping[str, Any], expand_url: str, endpoin
     columns = tuple(table.columns)
     shown = tuple(labels(table.columns, locale, bool(value(values, "ignoreLocale", endpoint))))
     to_rows, to_token, to_list = _meta_template(columns, shown, expand_url)
-    return b"".join((to_rows, b"%d" % len(table.found), to_token, _json(table.next_token).encode(),
+    return b"".join((to_rows, b"%d" % table.count, to_token, _json(table.next_token).encode(),
                      to_list, b"[", rows_json(table), b" ] }"))  # fmt: skip
 
 

@@ -397,7 +397,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         # Headers and body in one write: one wake-up of the client instead of two.
-        self._headers_buffer.append(b"\r\n" + body)
+        self._headers_buffer += (b"\r\n", body)
         self.flush_headers()
 
 
