@@ -214,7 +214,11 @@ def typed_page(
         day = typed_page(pages, request=req); day.rows.typed, day.rows.height
     """
     typed = typed_rows(pages, request=request, time_zone=time_zone)
-    rows = TextRows(_narrowed(typed.table), typed=True, unreadable=typed.attrs["unreadable"])
+    rows = TextRows(  # one chunk a column: a category's one dictionary of the day, small codes
+        _narrowed(typed.table.combine_chunks(memory_pool=POOL)),
+        typed=True,
+        unreadable=typed.attrs["unreadable"],
+    )
     return ParsedPage(rows, pages[-1].next_token if pages else None, pages[0].meta if pages else {})
 
 
