@@ -229,9 +229,10 @@ class _Pool:
     """The regulars of one era with their whole schedules and profiles."""
 
     regulars: tuple[Regular, ...]
-    origin: int  # epoch day of column 0 of ``visits``
-    visits: np.ndarray  # [regular, day - origin]: visits so far, that day included (0 before)
-    visited: np.ndarray  # [regular, day - origin]: True on the days they visit
+    origin: int  # epoch day of row 0 of ``visits``
+    # Day-major, so that one day's regulars are read from one contiguous row:
+    visits: np.ndarray  # [day - origin, regular]: visits so far, that day included (0 before)
+    visited: np.ndarray  # [day - origin, regular]: True on the days they visit
     first_day: np.ndarray
     numbers: np.ndarray
     first_ms: np.ndarray
@@ -264,7 +265,8 @@ def _pool(host: str, era: int) -> _Pool:
     )
     year = utc_day(start_day * DAY_MS).year
     profile = profiles(seeds, site.countries, year)
-    return _Pool(regulars, origin, np.cumsum(visited, axis=1, dtype=np.int16), visited,
+    visited = np.ascontiguousarray(visited.T)
+    return _Pool(regulars, origin, np.cumsum(visited, axis=0, dtype=np.int16), visited,
                  first_day, numbers, first_ms, pages, profile)  # fmt: skip
 
 
@@ -285,7 +287,7 @@ def _regulars_on(host: str, epoch_day: int) -> list[tuple[_Pool, np.ndarray]]:
         pool = _pool(host, era)
         column = epoch_day - pool.origin
         if 0 <= column < _SPAN:
-            found.append((pool, np.flatnonzero(pool.visited[:, column])))
+            found.append((pool, np.flatnonzero(pool.visited[column])))
     return found
 
 
@@ -836,7 +838,7 @@ class Day:
         for regulars, mine in visiting:  # each pool's regulars, one block after another
             at = np.arange(end, end + len(mine))
             end += len(mine)
-            visits[at] = regulars.visits[mine, epoch_day - regulars.origin]
+            visits[at] = regulars.visits[epoch_day - regulars.origin, mine]
             numbers[at] = regulars.numbers[mine]
             first = regulars.first_day[mine] == epoch_day
             starts[at[first]] = regulars.first_ms[mine[first]]
