@@ -365,16 +365,24 @@ def _google_tails(seeds: np.ndarray) -> pa.Array:
     """What Google's links hold after the search term's landing page, a session each:
     ``<ei token>&usg=AFQjCN<usg token>`` (50 URL-safe base64 characters in all)."""
     words = bits(seeds[:, None], _TOKEN + np.arange(5)[None, :])
-    shifts = np.arange(10, dtype=np.uint64) * np.uint64(6)
-    sixes = ((words[:, :, None] >> shifts) & np.uint64(63)).reshape(len(seeds), 50)
+    # each word's 60 low bits, 12 at a time: two characters each (the lower six bits first)
+    twelves = ((words[:, :, None] >> _TWELVES) & np.uint64(4095)).astype(np.intp)
+    sixes = _B64_PAIRS[twelves].view(np.uint8).reshape(len(seeds), 50)
     chars = np.empty((len(seeds), 50 + len(_USG)), dtype=np.uint8)
     chars[:, :22], chars[:, 22 : 22 + len(_USG)], chars[:, 22 + len(_USG) :] = (
-        _B64[sixes[:, :22]], np.frombuffer(_USG, np.uint8), _B64[sixes[:, 22:]])  # fmt: skip
+        sixes[:, :22], np.frombuffer(_USG, np.uint8), sixes[:, 22:])  # fmt: skip
     return _ascii(chars)
 
 
 _USG = b"&usg=AFQjCN"
 _VED_TEXT = b"&ved=0CDYQFjA"
+
+
+_TWELVES = np.arange(5, dtype=np.uint64) * np.uint64(12)
+# The two base64 characters of each 12-bit number, its lower six bits first (two bytes a number).
+_B64_PAIRS = np.stack([_B64[np.arange(4096) & 63], _B64[np.arange(4096) >> 6]], axis=1).view(
+    np.uint16
+)[:, 0]
 
 
 def _ascii(chars: np.ndarray) -> pa.Array:
