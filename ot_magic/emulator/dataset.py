@@ -353,12 +353,16 @@ class _Batch:
 
 
 def _page_counts(roll: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Page views of each session, from its _COUNT and _COUNT_LENGTH draws."""
-    return np.select(
-        [roll < 0.46, roll < 0.62, roll < 0.72, roll < 0.93, roll < 0.995],
-        [1, 2, 3, between(length, 4, 11), between(length, 11, 41)],
-        between(length, 41, 1201),
-    )
+    """Page views of each session, from its _COUNT and _COUNT_LENGTH draws: 1, 2 or 3, or a
+    number in one of three ranges (the first range whose chance is above the roll)."""
+    kind = np.searchsorted(_COUNT_CHANCES, roll, side="right")
+    low, high = _COUNT_LOW[kind], _COUNT_HIGH[kind]
+    return low + (length * (high - low)).astype(np.int64)  # as between(length, low, high)
+
+
+_COUNT_CHANCES = np.array([0.46, 0.62, 0.72, 0.93, 0.995])
+_COUNT_LOW = np.array([1, 2, 3, 4, 11, 41])
+_COUNT_HIGH = np.array([1, 2, 3, 11, 41, 1201])  # 1, 2, 3: high == low, no range
 
 
 def _google_tails(seeds: np.ndarray) -> pa.Array:
