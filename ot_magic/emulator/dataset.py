@@ -585,19 +585,19 @@ def _generate(
     counts = _page_counts(u[_COUNT], u[_COUNT_LENGTH])
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    owner = np.repeat(np.arange(n), counts)
-    j = np.arange(offsets[-1]) - offsets[owner]
-    view_seeds = seeds[owner]
+    first = offsets[:-1]
+    j = np.arange(offsets[-1]) - np.repeat(first, counts)  # each view's number in its session
+    view_seeds = np.repeat(seeds, counts)
     if every_page:
         view_page = pick_cum(uniform(view_seeds, _VIEW + 2 * j), weights)
     else:
         view_page = np.zeros(len(j), dtype=np.intp)
         view_page[offsets[1:] - 1] = pick_cum(uniform(seeds, _VIEW + 2 * (counts - 1)), weights)
-    view_page[offsets[:-1]] = entry
+    view_page[first] = entry
     gaps = _GAPS[bits(view_seeds, _VIEW + 2 * j + 1) >> np.uint64(52)]
-    gaps[offsets[:-1]] = 0
+    gaps[first] = 0
     elapsed = np.cumsum(gaps)
-    view_time = start[owner] + elapsed - elapsed[offsets[:-1]][owner]
+    view_time = np.repeat(start - elapsed[first], counts) + elapsed
     return _Batch(host, start, number, first_ms, who.visits.astype(np.int64), pages_before,
                   profile, came, offsets, view_page, view_time,
                   between(u[_RND], 10000, 99999))  # fmt: skip
