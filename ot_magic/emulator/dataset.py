@@ -673,9 +673,10 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
     # A new visitor's first session is this one: their id is the session's.
     firsts, visitor = starts.copy(), session_id.copy()
     returning = np.flatnonzero(batch.first_ms != start)
-    for i, first_ms, their in zip(returning.tolist(), batch.first_ms[returning].tolist(),
-                                  number[returning].tolist(), strict=True):  # fmt: skip
-        firsts[i], visitor[i] = str(first_ms), f"{first_ms}.{their}"
+    first_ms = batch.first_ms[returning]
+    for i, first_text, their in zip(returning.tolist(), text(first_ms),
+                                    joined(".", first_ms, number[returning]), strict=True):  # fmt: skip
+        firsts[i], visitor[i] = first_text, their
     came, links = batch.came, _links(batch.host)
     visits, pages = small_text(batch.visits), small_text(seen)
     referrer, session_referrer = links.urls[came.url], links.urls[came.url]
