@@ -679,10 +679,11 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
         firsts[i], visitor[i] = first_text, their
     came, links = batch.came, _links(batch.host)
     visits, pages = small_text(batch.visits), small_text(seen)
-    referrer, session_referrer = links.urls[came.url], links.urls[came.url]
+    referrer = links.urls[came.url]
+    session_referrer = referrer.copy()
     referrer[came.google], session_referrer[came.google] = came.search_url, came.redirect_url
-    dated = np.full(n, "", dtype=object)
-    dated[came.url != 0] = _array(starts)[came.url != 0]
+    dated = _array(starts)  # when the referrer was seen: the session's start, if any
+    dated[came.url == 0] = ""
     searches = links.terms[came.term].tolist()
     exit_urls, entry_urls = urls[exit_].tolist(), urls[entry].tolist()
     exit_titles = titles[exit_].tolist()
