@@ -866,12 +866,8 @@ class Day:
         self._start_ms = starts[order]
         self.starts: list[int] = self._start_ms.tolist()
         self.seeds = seeds[order]
-        self.numbers: list[int] = numbers[order].tolist()
+        self._numbers = numbers[order]
         self._who = _Visitors(pools, owner[order], row[order], visits[order])
-        self.regulars: list[Regular | None] = [None] * total
-        owners, rows = self._who.pool.tolist(), self._who.row.tolist()
-        for k in np.flatnonzero(self._who.pool >= 0).tolist():
-            self.regulars[k] = pools[owners[k]].regulars[rows[k]]
         self._columns: list[list[str]] | None = None  # every finished value, once built
         self._events: list[int] = []  # and the epoch ms of each session's last event
         self._rows: dict[int, tuple[tuple[str, ...], int]] = {}
@@ -881,6 +877,21 @@ class Day:
 
     def __len__(self) -> int:
         return len(self.starts)
+
+    @cached_property
+    def numbers(self) -> list[int]:
+        """The visitor number of each session (its id's second part), when first asked."""
+        return self._numbers.tolist()
+
+    @cached_property
+    def regulars(self) -> list[Regular | None]:
+        """The regular visitor of each session (None: a new visitor), when first asked."""
+        found: list[Regular | None] = [None] * len(self)
+        who = self._who
+        owners, rows = who.pool.tolist(), who.row.tolist()
+        for k in np.flatnonzero(who.pool >= 0).tolist():
+            found[k] = who.pools[owners[k]].regulars[rows[k]]
+        return found
 
     @property
     def is_built(self) -> bool:
