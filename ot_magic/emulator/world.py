@@ -375,11 +375,12 @@ def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> np.ndarray:
     browser = entries[pick_cum(u(_BROWSER), cumulative)]
     codes[BROWSER] = browser
     family = _BROWSER_FAMILY[browser]
+    platform = uniform(seeds, _PLATFORM)
     for number, kind in enumerate(_FAMILIES):
         mine = family == number
         if mine.any():
             cumulative, entries = _era_columns(_PLATFORMS, year, kind)
-            codes[PLATFORM][mine] = entries[pick_cum(uniform(seeds[mine], _PLATFORM), cumulative)]
+            codes[PLATFORM][mine] = entries[pick_cum(platform[mine], cumulative)]
     shifts = np.array([0, 8, 16, 24], dtype=np.uint64)
     octets = ((bits(seeds, _IP)[:, None] >> shifts) & np.uint64(255)).astype(np.int64)
     octets[:, 0] = np.array(_FIRST_OCTETS)[(octets[:, 0] * len(_FIRST_OCTETS)) >> 8]
