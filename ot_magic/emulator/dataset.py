@@ -37,6 +37,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
+from operator import add
 from threading import Lock
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -632,7 +633,7 @@ def _hostname(url_host: str) -> tuple[str, str]:
     return (".".join(labels[-3:]) if second_level else ".".join(labels[-2:])), name
 
 
-_SERVERS = arrow_texts(list(SERVERS))  # machine_id's start
+_MACHINE_STARTS = objects(tuple(f"{server}:" for server in SERVERS))  # machine_id's start
 _STATUS = objects(("puppet_offline", "puppet_online"))
 _USER_STATUS = objects(("offline", "online"))
 _CONSTANT = {"lastEvent": "", "entry_query": "", "exit_query_id": "", "firstMeasurement": "",
@@ -690,8 +691,8 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
     pages_list = pages.tolist()
     visits_list = visits.tolist()
     profile = profile_texts(batch.profile)
-    server = _SERVERS.take(arrow_ints(batch.profile[SERVER]))
-    machine_id = joined(":", server, texts(batch.first_ms))
+    # the visitor's server and first visit: that visit's start is already text (firsts)
+    machine_id = list(map(add, _MACHINE_STARTS[batch.profile[SERVER]].tolist(), firsts))
     values = {
         **profile,
         "duration": duration,
