@@ -405,8 +405,8 @@ class _Links:
     landing: np.ndarray  # the page index of each search term's landing page (-1: none)
     login: int  # the page index of /loginpage (-1: none)
     urls: np.ndarray  # every referrer but Google's: "", LOGOUT, OTHER_REFERRERS, [engine, term]
-    google_search: pa.Array  # [domain * terms + term]: the start of a Google results link ...
-    google_url: pa.Array  # [domain * terms + term]: ... and of the link Google redirects through
+    google_search: np.ndarray  # [domain * terms + term]: the start of a Google results link ...
+    google_url: np.ndarray  # [domain * terms + term]: ... and of the link Google redirects through
     google_tail: pa.Array  # [term]: "&url=<landing page>&ei="
     domain: np.ndarray  # [country number]: Google's domain index there (0: google.com)
     logo: np.ndarray  # referrersLogo of "", LOGOUT, OTHER_REFERRERS, ENGINES, Google's domains
@@ -430,9 +430,9 @@ def _links(host: str) -> _Links:
         for t in terms
     ]
 
-    def google(kind: str) -> pa.Array:
-        return arrow_texts([f"http://www.{d}/{kind}?sa=t&rct=j&q={quote(t)}&source=web&cd="
-                         for d in domains for t in terms])  # fmt: skip
+    def google(kind: str) -> np.ndarray:
+        return objects(tuple(f"http://www.{d}/{kind}?sa=t&rct=j&q={quote(t)}&source=web&cd="
+                             for d in domains for t in terms))  # fmt: skip
 
     hosts = [
         _hostname(url.split("/")[2])
@@ -513,9 +513,11 @@ def _referrers(
         head[:, -1] = np.frombuffer(b"ABCDE", np.uint8)[(mine[_VED] * 5).astype(np.intp)]
         tail = links.google_tail.take(arrow_ints(term[g]))
         rest = (_ascii(head), tail, _google_tails(seeds[g]), repeated("", len(g)))
-        at = arrow_ints(domain * terms + term[g])
+        # what both links hold after their start, made once and joined to each start in Python
+        ends = pc.binary_join_element_wise(*rest).to_pylist()
+        at = domain * terms + term[g]
         search_url, redirect_url = (
-            _array(pc.binary_join_element_wise(start.take(at), *rest).to_pylist())
+            _array(list(map(add, start[at].tolist(), ends)))
             for start in (links.google_search, links.google_url)
         )
     landing = np.where(search, links.landing[term], np.where(login, links.login, _HOME))
