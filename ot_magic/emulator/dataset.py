@@ -774,9 +774,7 @@ def _first_visits() -> np.ndarray:
 
 def _array(texts: list[str]) -> np.ndarray:
     """The texts as an object array (the same string objects)."""
-    array = np.empty(len(texts), dtype=object)
-    array[:] = texts
-    return array
+    return np.fromiter(texts, dtype=object, count=len(texts))
 
 
 def _numbers_text(values: np.ndarray) -> list[str]:
