@@ -760,9 +760,8 @@ def _pairs(visits: np.ndarray, pages: np.ndarray) -> list[str]:
     found = first[np.minimum(pages, len(first) - 1)]  # a new visitor's: 1 (pages)
     other = np.flatnonzero((visits != 1) | (pages >= len(first)))
     if len(other):
-        unique, inverse = np.unique(visits[other] * (1 << 32) + pages[other], return_inverse=True)
-        table = _array([f"{u >> 32} ({u & 0xFFFFFFFF})" for u in unique.tolist()])
-        found[other] = table[inverse.reshape(-1)]
+        found[other] = _array([f"{v} ({p})" for v, p in zip(visits[other].tolist(),
+                                                            pages[other].tolist(), strict=True)])  # fmt: skip
     return found.tolist()
 
 
