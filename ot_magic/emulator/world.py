@@ -434,9 +434,12 @@ def profile_texts(codes: np.ndarray) -> dict[str, list[str]]:
     """The profile fields of a sessions row, one list per field, from the codes of
     :func:`profiles` (``SERVER``'s is machine_id's start); fields that always agree share a list."""
     tables = _tables()
-    # each of the day's cities looked up once (the table is large: rows reuse what was read)
-    cities, at = np.unique(codes[CITY], return_inverse=True)
-    at = at.reshape(-1)
+    # each of the day's cities looked up once (the table is large: rows reuse what was read),
+    # found by marking them in a table as long as the cities' (no city, -1: its last row)
+    city = codes[CITY] % len(tables.city["city"])
+    seen = np.zeros(len(tables.city["city"]), dtype=bool)
+    seen[city] = True
+    cities, at = np.flatnonzero(seen), (np.cumsum(seen) - 1)[city]
     found = {field: table[cities][at].tolist() for field, table in tables.city.items()}
     found.update({field: table[codes[COUNTRY]].tolist() for field, table in tables.country.items()})
     found["country_name"] = found["country"]
