@@ -698,7 +698,7 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
     values = {
         **profile,
         "duration": duration,
-        "status": _STATUS[online.view(np.int8)].tolist(),
+        "status": _by_flag(_STATUS, online),
         "visits_pageviews": _pairs(batch.visits, seen),
         "currentPage": exit_urls,
         "currentTitle": exit_titles,
@@ -731,12 +731,20 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
         "total_number_visits": visits_list,
         "total_pages_viewed": _numbers_text(batch.pages_before + seen),
         "use_id": visitor,
-        "user_status": _USER_STATUS[online.view(np.int8)].tolist(),
+        "user_status": _by_flag(_USER_STATUS, online),
         "visit_id": session_id,
     }
     blank = {text: [text] * n for text in set(_CONSTANT.values())}
     columns = [values[f] if f in values else blank[_CONSTANT[f]] for f in FIELDS]
     return columns, last_event.tolist()
+
+
+def _by_flag(texts: np.ndarray, flags: np.ndarray) -> list[str]:
+    """``texts[1]`` where the flag is set, ``texts[0]`` elsewhere (one list repeat when none is
+    set, as for every finished session)."""
+    if not flags.any():
+        return [texts[0]] * len(flags)
+    return texts[flags.view(np.int8)].tolist()
 
 
 def _durations(seconds: np.ndarray) -> list[str]:
