@@ -37,6 +37,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
+from operator import add
 from threading import Lock
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -229,9 +230,10 @@ class _Pool:
     """The regulars of one era with their whole schedules and profiles."""
 
     regulars: tuple[Regular, ...]
-    origin: int  # epoch day of column 0 of ``visits``
-    visits: np.ndarray  # [regular, day - origin]: visits so far, that day included (0 before)
-    visited: np.ndarray  # [regular, day - origin]: True on the days they visit
+    origin: int  # epoch day of row 0 of ``visits``
+    # Day-major, so that one day's regulars are read from one contiguous row:
+    visits: np.ndarray  # [day - origin, regular]: visits so far, that day included (0 before)
+    visited: np.ndarray  # [day - origin, regular]: True on the days they visit
     first_day: np.ndarray
     numbers: np.ndarray
     first_ms: np.ndarray
@@ -264,7 +266,8 @@ def _pool(host: str, era: int) -> _Pool:
     )
     year = utc_day(start_day * DAY_MS).year
     profile = profiles(seeds, site.countries, year)
-    return _Pool(regulars, origin, np.cumsum(visited, axis=1, dtype=np.int16), visited,
+    visited = np.ascontiguousarray(visited.T)
+    return _Pool(regulars, origin, np.cumsum(visited, axis=0, dtype=np.int16), visited,
                  first_day, numbers, first_ms, pages, profile)  # fmt: skip
 
 
@@ -285,7 +288,7 @@ def _regulars_on(host: str, epoch_day: int) -> list[tuple[_Pool, np.ndarray]]:
         pool = _pool(host, era)
         column = epoch_day - pool.origin
         if 0 <= column < _SPAN:
-            found.append((pool, np.flatnonzero(pool.visited[:, column])))
+            found.append((pool, np.flatnonzero(pool.visited[column])))
     return found
 
 
@@ -351,28 +354,40 @@ class _Batch:
 
 
 def _page_counts(roll: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Page views of each session, from its _COUNT and _COUNT_LENGTH draws."""
-    return np.select(
-        [roll < 0.46, roll < 0.62, roll < 0.72, roll < 0.93, roll < 0.995],
-        [1, 2, 3, between(length, 4, 11), between(length, 11, 41)],
-        between(length, 41, 1201),
-    )
+    """Page views of each session, from its _COUNT and _COUNT_LENGTH draws: 1, 2 or 3, or a
+    number in one of three ranges (the first range whose chance is above the roll)."""
+    kind = np.searchsorted(_COUNT_CHANCES, roll, side="right")
+    low, high = _COUNT_LOW[kind], _COUNT_HIGH[kind]
+    return low + (length * (high - low)).astype(np.int64)  # as between(length, low, high)
+
+
+_COUNT_CHANCES = np.array([0.46, 0.62, 0.72, 0.93, 0.995])
+_COUNT_LOW = np.array([1, 2, 3, 4, 11, 41])
+_COUNT_HIGH = np.array([1, 2, 3, 11, 41, 1201])  # 1, 2, 3: high == low, no range
 
 
 def _google_tails(seeds: np.ndarray) -> pa.Array:
     """What Google's links hold after the search term's landing page, a session each:
     ``<ei token>&usg=AFQjCN<usg token>`` (50 URL-safe base64 characters in all)."""
     words = bits(seeds[:, None], _TOKEN + np.arange(5)[None, :])
-    shifts = np.arange(10, dtype=np.uint64) * np.uint64(6)
-    sixes = ((words[:, :, None] >> shifts) & np.uint64(63)).reshape(len(seeds), 50)
+    # each word's 60 low bits, 12 at a time: two characters each (the lower six bits first)
+    twelves = ((words[:, :, None] >> _TWELVES) & np.uint64(4095)).astype(np.intp)
+    sixes = _B64_PAIRS[twelves].view(np.uint8).reshape(len(seeds), 50)
     chars = np.empty((len(seeds), 50 + len(_USG)), dtype=np.uint8)
     chars[:, :22], chars[:, 22 : 22 + len(_USG)], chars[:, 22 + len(_USG) :] = (
-        _B64[sixes[:, :22]], np.frombuffer(_USG, np.uint8), _B64[sixes[:, 22:]])  # fmt: skip
+        sixes[:, :22], np.frombuffer(_USG, np.uint8), sixes[:, 22:])  # fmt: skip
     return _ascii(chars)
 
 
 _USG = b"&usg=AFQjCN"
 _VED_TEXT = b"&ved=0CDYQFjA"
+
+
+_TWELVES = np.arange(5, dtype=np.uint64) * np.uint64(12)
+# The two base64 characters of each 12-bit number, its lower six bits first (two bytes a number).
+_B64_PAIRS = np.stack([_B64[np.arange(4096) & 63], _B64[np.arange(4096) >> 6]], axis=1).view(
+    np.uint16
+)[:, 0]
 
 
 def _ascii(chars: np.ndarray) -> pa.Array:
@@ -390,8 +405,8 @@ class _Links:
     landing: np.ndarray  # the page index of each search term's landing page (-1: none)
     login: int  # the page index of /loginpage (-1: none)
     urls: np.ndarray  # every referrer but Google's: "", LOGOUT, OTHER_REFERRERS, [engine, term]
-    google_search: pa.Array  # [domain * terms + term]: the start of a Google results link ...
-    google_url: pa.Array  # [domain * terms + term]: ... and of the link Google redirects through
+    google_search: np.ndarray  # [domain * terms + term]: the start of a Google results link ...
+    google_url: np.ndarray  # [domain * terms + term]: ... and of the link Google redirects through
     google_tail: pa.Array  # [term]: "&url=<landing page>&ei="
     domain: np.ndarray  # [country number]: Google's domain index there (0: google.com)
     logo: np.ndarray  # referrersLogo of "", LOGOUT, OTHER_REFERRERS, ENGINES, Google's domains
@@ -415,9 +430,9 @@ def _links(host: str) -> _Links:
         for t in terms
     ]
 
-    def google(kind: str) -> pa.Array:
-        return arrow_texts([f"http://www.{d}/{kind}?sa=t&rct=j&q={quote(t)}&source=web&cd="
-                         for d in domains for t in terms])  # fmt: skip
+    def google(kind: str) -> np.ndarray:
+        return objects(tuple(f"http://www.{d}/{kind}?sa=t&rct=j&q={quote(t)}&source=web&cd="
+                             for d in domains for t in terms))  # fmt: skip
 
     hosts = [
         _hostname(url.split("/")[2])
@@ -498,9 +513,11 @@ def _referrers(
         head[:, -1] = np.frombuffer(b"ABCDE", np.uint8)[(mine[_VED] * 5).astype(np.intp)]
         tail = links.google_tail.take(arrow_ints(term[g]))
         rest = (_ascii(head), tail, _google_tails(seeds[g]), repeated("", len(g)))
-        at = arrow_ints(domain * terms + term[g])
+        # what both links hold after their start, made once and joined to each start in Python
+        ends = pc.binary_join_element_wise(*rest).to_pylist()
+        at = domain * terms + term[g]
         search_url, redirect_url = (
-            _array(pc.binary_join_element_wise(start.take(at), *rest).to_pylist())
+            _array(list(map(add, start[at].tolist(), ends)))
             for start in (links.google_search, links.google_url)
         )
     landing = np.where(search, links.landing[term], np.where(login, links.login, _HOME))
@@ -571,19 +588,19 @@ def _generate(
     counts = _page_counts(u[_COUNT], u[_COUNT_LENGTH])
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    owner = np.repeat(np.arange(n), counts)
-    j = np.arange(offsets[-1]) - offsets[owner]
-    view_seeds = seeds[owner]
+    first = offsets[:-1]
+    j = np.arange(offsets[-1]) - np.repeat(first, counts)  # each view's number in its session
+    view_seeds = np.repeat(seeds, counts)
     if every_page:
         view_page = pick_cum(uniform(view_seeds, _VIEW + 2 * j), weights)
     else:
         view_page = np.zeros(len(j), dtype=np.intp)
         view_page[offsets[1:] - 1] = pick_cum(uniform(seeds, _VIEW + 2 * (counts - 1)), weights)
-    view_page[offsets[:-1]] = entry
+    view_page[first] = entry
     gaps = _GAPS[bits(view_seeds, _VIEW + 2 * j + 1) >> np.uint64(52)]
-    gaps[offsets[:-1]] = 0
+    gaps[first] = 0
     elapsed = np.cumsum(gaps)
-    view_time = start[owner] + elapsed - elapsed[offsets[:-1]][owner]
+    view_time = np.repeat(start - elapsed[first], counts) + elapsed
     return _Batch(host, start, number, first_ms, who.visits.astype(np.int64), pages_before,
                   profile, came, offsets, view_page, view_time,
                   between(u[_RND], 10000, 99999))  # fmt: skip
@@ -618,7 +635,7 @@ def _hostname(url_host: str) -> tuple[str, str]:
     return (".".join(labels[-3:]) if second_level else ".".join(labels[-2:])), name
 
 
-_SERVERS = arrow_texts(list(SERVERS))  # machine_id's start
+_MACHINE_STARTS = objects(tuple(f"{server}:" for server in SERVERS))  # machine_id's start
 _STATUS = objects(("puppet_offline", "puppet_online"))
 _USER_STATUS = objects(("offline", "online"))
 _CONSTANT = {"lastEvent": "", "entry_query": "", "exit_query_id": "", "firstMeasurement": "",
@@ -659,27 +676,29 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
     # A new visitor's first session is this one: their id is the session's.
     firsts, visitor = starts.copy(), session_id.copy()
     returning = np.flatnonzero(batch.first_ms != start)
-    for i, first_ms, their in zip(returning.tolist(), batch.first_ms[returning].tolist(),
-                                  number[returning].tolist(), strict=True):  # fmt: skip
-        firsts[i], visitor[i] = str(first_ms), f"{first_ms}.{their}"
+    first_ms = batch.first_ms[returning]
+    for i, first_text, their in zip(returning.tolist(), text(first_ms),
+                                    joined(".", first_ms, number[returning]), strict=True):  # fmt: skip
+        firsts[i], visitor[i] = first_text, their
     came, links = batch.came, _links(batch.host)
     visits, pages = small_text(batch.visits), small_text(seen)
-    referrer, session_referrer = links.urls[came.url], links.urls[came.url]
+    referrer = links.urls[came.url]
+    session_referrer = referrer.copy()
     referrer[came.google], session_referrer[came.google] = came.search_url, came.redirect_url
-    dated = np.full(n, "", dtype=object)
-    dated[came.url != 0] = _array(starts)[came.url != 0]
+    dated = _array(starts)  # when the referrer was seen: the session's start, if any
+    dated[came.url == 0] = ""
     searches = links.terms[came.term].tolist()
     exit_urls, entry_urls = urls[exit_].tolist(), urls[entry].tolist()
     exit_titles = titles[exit_].tolist()
     pages_list = pages.tolist()
     visits_list = visits.tolist()
     profile = profile_texts(batch.profile)
-    server = _SERVERS.take(arrow_ints(batch.profile[SERVER]))
-    machine_id = joined(":", server, texts(batch.first_ms))
+    # the visitor's server and first visit: that visit's start is already text (firsts)
+    machine_id = list(map(add, _MACHINE_STARTS[batch.profile[SERVER]].tolist(), firsts))
     values = {
         **profile,
         "duration": duration,
-        "status": _STATUS[online.view(np.int8)].tolist(),
+        "status": _by_flag(_STATUS, online),
         "visits_pageviews": _pairs(batch.visits, seen),
         "currentPage": exit_urls,
         "currentTitle": exit_titles,
@@ -712,12 +731,20 @@ def _rows(batch: _Batch, now: int | None = None) -> tuple[list[list[str]], list[
         "total_number_visits": visits_list,
         "total_pages_viewed": _numbers_text(batch.pages_before + seen),
         "use_id": visitor,
-        "user_status": _USER_STATUS[online.view(np.int8)].tolist(),
+        "user_status": _by_flag(_USER_STATUS, online),
         "visit_id": session_id,
     }
     blank = {text: [text] * n for text in set(_CONSTANT.values())}
     columns = [values[f] if f in values else blank[_CONSTANT[f]] for f in FIELDS]
     return columns, last_event.tolist()
+
+
+def _by_flag(texts: np.ndarray, flags: np.ndarray) -> list[str]:
+    """``texts[1]`` where the flag is set, ``texts[0]`` elsewhere (one list repeat when none is
+    set, as for every finished session)."""
+    if not flags.any():
+        return [texts[0]] * len(flags)
+    return texts[flags.view(np.int8)].tolist()
 
 
 def _durations(seconds: np.ndarray) -> list[str]:
@@ -741,9 +768,8 @@ def _pairs(visits: np.ndarray, pages: np.ndarray) -> list[str]:
     found = first[np.minimum(pages, len(first) - 1)]  # a new visitor's: 1 (pages)
     other = np.flatnonzero((visits != 1) | (pages >= len(first)))
     if len(other):
-        unique, inverse = np.unique(visits[other] * (1 << 32) + pages[other], return_inverse=True)
-        table = _array([f"{u >> 32} ({u & 0xFFFFFFFF})" for u in unique.tolist()])
-        found[other] = table[inverse.reshape(-1)]
+        found[other] = _array([f"{v} ({p})" for v, p in zip(visits[other].tolist(),
+                                                            pages[other].tolist(), strict=True)])  # fmt: skip
     return found.tolist()
 
 
@@ -755,9 +781,7 @@ def _first_visits() -> np.ndarray:
 
 def _array(texts: list[str]) -> np.ndarray:
     """The texts as an object array (the same string objects)."""
-    array = np.empty(len(texts), dtype=object)
-    array[:] = texts
-    return array
+    return np.fromiter(texts, dtype=object, count=len(texts))
 
 
 def _numbers_text(values: np.ndarray) -> list[str]:
@@ -836,7 +860,7 @@ class Day:
         for regulars, mine in visiting:  # each pool's regulars, one block after another
             at = np.arange(end, end + len(mine))
             end += len(mine)
-            visits[at] = regulars.visits[mine, epoch_day - regulars.origin]
+            visits[at] = regulars.visits[epoch_day - regulars.origin, mine]
             numbers[at] = regulars.numbers[mine]
             first = regulars.first_day[mine] == epoch_day
             starts[at[first]] = regulars.first_ms[mine[first]]
@@ -850,12 +874,8 @@ class Day:
         self._start_ms = starts[order]
         self.starts: list[int] = self._start_ms.tolist()
         self.seeds = seeds[order]
-        self.numbers: list[int] = numbers[order].tolist()
+        self._numbers = numbers[order]
         self._who = _Visitors(pools, owner[order], row[order], visits[order])
-        self.regulars: list[Regular | None] = [None] * total
-        owners, rows = self._who.pool.tolist(), self._who.row.tolist()
-        for k in np.flatnonzero(self._who.pool >= 0).tolist():
-            self.regulars[k] = pools[owners[k]].regulars[rows[k]]
         self._columns: list[list[str]] | None = None  # every finished value, once built
         self._events: list[int] = []  # and the epoch ms of each session's last event
         self._rows: dict[int, tuple[tuple[str, ...], int]] = {}
@@ -865,6 +885,21 @@ class Day:
 
     def __len__(self) -> int:
         return len(self.starts)
+
+    @cached_property
+    def numbers(self) -> list[int]:
+        """The visitor number of each session (its id's second part), when first asked."""
+        return self._numbers.tolist()
+
+    @cached_property
+    def regulars(self) -> list[Regular | None]:
+        """The regular visitor of each session (None: a new visitor), when first asked."""
+        found: list[Regular | None] = [None] * len(self)
+        who = self._who
+        owners, rows = who.pool.tolist(), who.row.tolist()
+        for k in np.flatnonzero(who.pool >= 0).tolist():
+            found[k] = who.pools[owners[k]].regulars[rows[k]]
+        return found
 
     @property
     def is_built(self) -> bool:

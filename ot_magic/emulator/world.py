@@ -267,8 +267,9 @@ def era_candidates(table: tuple, year: int, family: str | None) -> tuple[np.ndar
     return objects(tuple(candidates)), np.array(list(accumulate(e[-1] for e in candidates)))
 
 
-_FIRST_OCTETS = (12, 24, 31, 46, 62, 66, 70, 71, 76, 79, 80, 81, 82, 84, 86, 87, 88, 89, 91,
-                 93, 94, 98, 108, 109, 151, 173, 178, 187, 189, 201, 203, 212, 213, 217)  # fmt: skip
+_FIRST_OCTET = np.array((12, 24, 31, 46, 62, 66, 70, 71, 76, 79, 80, 81, 82, 84, 86, 87, 88,
+                         89, 91, 93, 94, 98, 108, 109, 151, 173, 178, 187, 189, 201, 203, 212,
+                         213, 217))  # fmt: skip
 # A visitor's draws: the k-th uniform of their seed is used for one thing only.
 _COUNTRY, _WORLD, _PLACE, _CITY, _US, _AREA, _ZIP, _DMA, _CONNECTION, _COMPANY, _CARRIER = range(11)
 _ISP, _PROVIDER, _BROWSER, _PLATFORM, _IP, _RESOLUTION, _SERVER = range(11, 18)
@@ -375,16 +376,17 @@ def profiles(seeds: np.ndarray, countries: Weighted, year: int) -> np.ndarray:
     browser = entries[pick_cum(u(_BROWSER), cumulative)]
     codes[BROWSER] = browser
     family = _BROWSER_FAMILY[browser]
+    platform = uniform(seeds, _PLATFORM)
     for number, kind in enumerate(_FAMILIES):
         mine = family == number
         if mine.any():
             cumulative, entries = _era_columns(_PLATFORMS, year, kind)
-            codes[PLATFORM][mine] = entries[pick_cum(uniform(seeds[mine], _PLATFORM), cumulative)]
-    shifts = np.array([0, 8, 16, 24], dtype=np.uint64)
-    octets = ((bits(seeds, _IP)[:, None] >> shifts) & np.uint64(255)).astype(np.int64)
-    octets[:, 0] = np.array(_FIRST_OCTETS)[(octets[:, 0] * len(_FIRST_OCTETS)) >> 8]
-    octets[:, 3] = np.maximum(octets[:, 3], 1) - (octets[:, 3] == 255)
-    codes[ATON] = (octets[:, 0] << 24) | (octets[:, 1] << 16) | (octets[:, 2] << 8) | octets[:, 3]
+            codes[PLATFORM][mine] = entries[pick_cum(platform[mine], cumulative)]
+    ip = bits(seeds, _IP).view(np.int64)  # its four low bytes, lowest first: the IP's octets
+    first = _FIRST_OCTET[((ip & 255) * len(_FIRST_OCTET)) >> 8]
+    last = (ip >> 24) & 255
+    last = np.maximum(last, 1) - (last == 255)
+    codes[ATON] = (first << 24) | (((ip >> 8) & 255) << 16) | (((ip >> 16) & 255) << 8) | last
     codes[RESOLUTION] = _RESOLUTIONS.index(u(_RESOLUTION))
     codes[SERVER] = (u(_SERVER) * len(SERVERS)).astype(np.intp)
     return codes
@@ -433,9 +435,12 @@ def profile_texts(codes: np.ndarray) -> dict[str, list[str]]:
     """The profile fields of a sessions row, one list per field, from the codes of
     :func:`profiles` (``SERVER``'s is machine_id's start); fields that always agree share a list."""
     tables = _tables()
-    # each of the day's cities looked up once (the table is large: rows reuse what was read)
-    cities, at = np.unique(codes[CITY], return_inverse=True)
-    at = at.reshape(-1)
+    # each of the day's cities looked up once (the table is large: rows reuse what was read),
+    # found by marking them in a table as long as the cities' (no city, -1: its last row)
+    city = codes[CITY] % len(tables.city["city"])
+    seen = np.zeros(len(tables.city["city"]), dtype=bool)
+    seen[city] = True
+    cities, at = np.flatnonzero(seen), (np.cumsum(seen) - 1)[city]
     found = {field: table[cities][at].tolist() for field, table in tables.city.items()}
     found.update({field: table[codes[COUNTRY]].tolist() for field, table in tables.country.items()})
     found["country_name"] = found["country"]
