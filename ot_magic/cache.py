@@ -111,7 +111,9 @@ class DayCache:
         import pyarrow.feather as feather
 
         path = self._path(key)
-        table = pa.concat_tables([p.rows.table for p in pages], promote_options="permissive")
+        table = pa.concat_tables(  # one chunk a column: one dictionary a category to unify
+            [p.rows.table for p in pages], promote_options="permissive"
+        ).combine_chunks()
         fetched_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         kept = {
             "meta": pages[0].meta,  # a whole day or an answer: one page at least
