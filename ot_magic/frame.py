@@ -282,15 +282,15 @@ def typed_rows(
             parts.append(table)
             unreadable.update(counts)
             del joined, table
-        if len(parts) > 1:  # typed days hold their categories encoded: the others too
-            parts = [as_categories(part) for part in parts]
+        # Every category encoded before the join (typed days hold theirs so), and the frame's
+        # table the only holder of its columns.
+        parts = [as_categories(part) for part in parts]
         table = (
             parts[0]
             if len(parts) == 1
             else pa.concat_tables(parts, promote_options="permissive", memory_pool=POOL)
         )
         del parts
-        table = as_categories(table)  # the frame's own table: no other holds its columns
     meta, columns = pages[0].meta, set(table.column_names)
     attrs = dict(
         labels=_labels(meta, columns),
