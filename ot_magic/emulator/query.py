@@ -405,12 +405,8 @@ def collect(
             raise Abandoned
         rows = source(max(hour, low), min(hour + HOUR_MS, top))
         before = len(found)
-        if whole_hours:
-            found.extend(rows)
-            count += sum(part.size for part in found[before:])
-        else:
-            found.extend(islice(rows, limit - count))
-            count = len(found)
+        found.extend(rows if whole_hours else islice(rows, limit - count))
+        count += sum(part.size for part in found[before:])
         if hour <= low:
             return found, ""
         older = hour_start(hour - 1, zone)
