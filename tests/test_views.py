@@ -21,6 +21,7 @@ from ot_magic.params import PARAMS
 from ot_magic.request import SessionsRequest
 from ot_magic.result import SessionsResult
 from ot_magic.views.basemap import base_layers, world_outlines
+from ot_magic.views.columns import short_url
 from ot_magic.views.map import PLACE_DECIMALS, build_map
 from ot_magic.views.table import DATETIME_FORMAT, build_table
 from ot_magic.views.tree import widget_tree
@@ -179,6 +180,17 @@ def test_country_is_a_flag_and_a_name(result):
     row = int(np.flatnonzero(df["country_code"].eq("US").fillna(False).to_numpy())[0])
     assert country.iloc[row] == "\U0001f1fa\U0001f1f8 United States"
     assert not country.str.fullmatch(r"[a-z]{2}").any()
+
+
+def test_a_subset_keeping_every_category_shows_only_its_own_values(result):
+    df = result.df
+    us = df[df["country_code"].eq("US").fillna(False)].reset_index(drop=True)
+    us.attrs = df.attrs
+    assert len(us.country_code.cat.categories) > 1  # the other countries are unused categories
+    shown = build_table(us).grid.data
+    assert set(shown["country"]) == {"\U0001f1fa\U0001f1f8 United States"}
+    rowwise = short_url(us["currentPage"].astype(object)).tolist()  # each row on its own
+    assert shown["current page (exit page)"].tolist() == rowwise
 
 
 def test_single_page_visits_read_single_page_and_counts_have_separators(result):
@@ -528,8 +540,6 @@ def test_page_views_show_a_page_view_table_and_the_path_of_the_visit(view, resul
 
 
 def short_page(url: str) -> str:
-    from ot_magic.views.columns import short_url
-
     return short_url(pd.Series([url]), width=60).iloc[0]
 
 

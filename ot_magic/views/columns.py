@@ -114,8 +114,7 @@ def prepare_column(column: pd.Series, is_url: bool = False) -> Render:
         seconds = local.to_numpy(dtype="datetime64[s]")
         return lambda rows: _datetimes(_at(seconds, rows))
     if pd.api.types.is_timedelta64_dtype(dtype):
-        seconds = column.to_numpy(dtype="timedelta64[s]")
-        return lambda rows: _durations(_at(seconds, rows))
+        return _per_distinct(column, _durations)
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         numbers = column.astype("float64").to_numpy()  # Int64's NA → NaN, a binary buffer
         return lambda rows: _at(numbers, rows)
@@ -172,29 +171,45 @@ def _times_of_day() -> np.ndarray:
     return times.view("V36").reshape(-1)
 
 
-def _durations(seconds: np.ndarray) -> np.ndarray:
-    """``00:03:16`` (hours padded to the widest), "" for NaT."""
-    known = ~np.isnat(seconds)
-    whole = np.where(known, seconds.view(np.int64), 0)
-    where, distinct = pd.factorize(whole)
-    hours, rest = np.divmod(distinct, 3600)
+def _durations(distinct: pd.Series) -> np.ndarray:
+    """``00:03:16`` for each of these (distinct, known) durations, hours padded to the widest."""
+    seconds = distinct.to_numpy(dtype="timedelta64[s]").view(np.int64)
+    hours, rest = np.divmod(seconds, 3600)
     width = max(2, len(str(hours.max()))) if len(hours) else 2
-    text = np.array(
+    return np.array(
         [
             f"{h:0{width}d}:{m:02d}:{s:02d}"
             for h, (m, s) in zip(hours, map(divmod, rest, [60] * len(rest)), strict=True)
         ],
         dtype=object,
     )
-    return np.where(known, text[where.reshape(-1)], "")
 
 
-def _per_distinct(column: pd.Series, render: Any) -> Render:
+def factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray]:
+    """Codes (-1: missing) and the distinct values they stand for: a categorical's own codes
+    and categories (unused ones too: no row is hashed), else ``pd.factorize``'s.
+
+    >>> codes, distinct = factorize(df["browser"])       # doctest: +SKIP
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), column.cat.categories
+    return pd.factorize(column, use_na_sentinel=True)
+
+
+def _per_distinct(column: pd.Series, render: Callable[[pd.Series], np.ndarray]) -> Render:
     """``render`` applied once per distinct value (sessions repeat pages, browsers, ...),
     missing values as ""."""
-    codes, distinct = pd.factorize(column, use_na_sentinel=True)
-    texts = np.append(render(pd.Series(distinct)), "").astype(object)
-    return lambda rows: texts[_at(codes, rows)]  # code -1 (missing) picks the final ""
+    codes, texts = _coded(column, render)
+    return lambda rows: texts[_at(codes, rows)]
+
+
+def _coded(
+    column: pd.Series, render: Callable[[pd.Series], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """A code a row and the texts they pick: the distinct values rendered, then "" (which
+    code -1, missing, picks)."""
+    codes, distinct = factorize(column)
+    return codes, np.append(render(pd.Series(distinct)), "").astype(object)
 
 
 def display_frame(
@@ -283,17 +298,23 @@ def prepare(df: pd.DataFrame, name: str, is_url: bool = False) -> Render:
     if name == "flag" and ("country_code" in df or "flag" in df):
         codes = df["country_code"] if "country_code" in df else df["flag"]
         names = df["country"] if "country" in df else pd.Series(pd.NA, index=df.index)
-        keys, distinct = pd.factorize(codes, use_na_sentinel=True)
+        keys, distinct = factorize(codes)
         first = np.zeros(len(distinct) + 1, dtype=np.int64)  # a row of each code (last: -1)
         first[keys[::-1]] = np.arange(len(keys) - 1, -1, -1)
-        named = names.to_numpy(dtype=object, na_value=None)[first[:-1]]
+        named = names.iloc[first[:-1]].to_numpy(dtype=object, na_value=None)
         flags = [country_label(code, name) for code, name in zip(distinct, named, strict=True)]
         texts = np.asarray([*flags, ""], dtype=object)
         return lambda rows: texts[_at(keys, rows)]
-    render = prepare_column(_source(df, name), is_url)
+    column = _source(df, name)
     single = single_page(df) if name == "duration" else None
     if single is None:
-        return render
+        return prepare_column(column, is_url)
+    if pd.api.types.is_timedelta64_dtype(column.dtype):  # one more text, picked by code
+        codes, texts = _coded(column, _durations)
+        texts = np.append(texts, SINGLE_PAGE)
+        codes = np.where(single[0], len(texts) - 1, codes)
+        return lambda rows: texts[_at(codes, rows)]
+    render = prepare_column(column, is_url)
     return lambda rows: np.where(_at(single[0], rows), SINGLE_PAGE, render(rows))
 
 
@@ -320,7 +341,7 @@ def online(df: pd.DataFrame) -> np.ndarray:
     (``puppet_online``)."""
     for name in ("user_status", "status"):
         if name in df:  # judged once a distinct status; missing (code -1) is offline
-            codes, distinct = pd.factorize(df[name], use_na_sentinel=True)
+            codes, distinct = factorize(df[name])
             ends = pd.Series(distinct, dtype="string").str.lower().str.endswith("online")
             return np.append(ends.to_numpy(dtype=bool, na_value=False), False)[codes]
     return np.zeros(len(df), dtype=bool)
