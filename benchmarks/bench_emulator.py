@@ -286,14 +286,14 @@ def _run(script: str, code_root: Path | str, *args: str) -> dict:
 
 def _generation() -> list[dict]:
     with _baseline_tree() as old:
-        rounds = [(_run(_GENERATION, old)["us"], _run(_GENERATION, ROOT)["us"]) for _ in range(2)]
+        rounds = [(_run(_GENERATION, old)["us"], _run(_GENERATION, ROOT)["us"]) for _ in range(3)]
     before = statistics.median(r[0] for r in rounds)
     now = statistics.median(r[1] for r in rounds)
     return [
         {
             "figure": "emulator: generating a day of www.opentracker.net (every value of every "
                       "session as the emulator keeps it: 69 columns of texts, each value then "
-                      f"read once; {BASELINE}: a tuple a row; median of 10 days, 2 fresh "
+                      f"read once; {BASELINE}: a tuple a row; median of 10 days, of 3 fresh "
                       "processes)",
             "value": round(now, 2), "unit": "µs/row",
             "baseline": f"{before:.1f} µs/row: the generator of {BASELINE} (git archive), same run",

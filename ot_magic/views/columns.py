@@ -274,7 +274,9 @@ def wall_clock_ms(df: pd.DataFrame, name: str) -> np.ndarray:
     if isinstance(column.dtype, pd.DatetimeTZDtype):
         column = column.dt.tz_localize(None)
     ms = column.to_numpy(dtype="datetime64[ms]")
-    return np.where(np.isnat(ms), np.nan, ms.view(np.int64).astype(np.float64))
+    shown = ms.view(np.int64).astype(np.float64)
+    shown[np.isnat(ms)] = np.nan
+    return shown
 
 
 def _source(df: pd.DataFrame, name: str) -> pd.Series:
