@@ -112,17 +112,36 @@ def typed_columns(texts: pl.DataFrame, locale: ValueLocale) -> tuple[pl.DataFram
     columns derived from them (``visits``, ``pageviews``, ``single_event``), and how many
     non-empty texts of each field could not be read (only fields with some).
 
-    Every column is first read as the API writes by default (``42.850006``, ``20h 44m 57s``:
-    the fast way, and right for most answers); only a column with texts left unread is read
-    again in ``locale``, which also takes the API's own form."""
+    A column is read as the API writes by default (``42.850006``, ``20h 44m 57s``: the fast
+    way, and right for most answers) unless its first text is not: then in ``locale``, which
+    also takes the API's own form. A column read the default way with texts left unread is
+    read again in ``locale``."""
     names = tuple(name for name in texts.columns if name in TYPED_FIELDS)
-    typed = texts.select(_typed_exprs(names, None))
+    localized = _written_in_locale(texts, names) if locale.name != _ENGLISH else ()
+    typed = texts.select(
+        _typed_exprs(tuple(n for n in names if n not in localized), None)
+        + _typed_exprs(localized, locale, flags=True)
+    )
     unreadable = _unreadable(texts, typed, names)
-    again = tuple(name for name, count in unreadable.items() if count and name in _LOCALIZED)
+    again = tuple(
+        name
+        for name, count in unreadable.items()
+        if count and name in _LOCALIZED and name not in localized
+    )
     if again:
         typed = typed.with_columns(texts.select(_typed_exprs(again, locale)))
         unreadable.update(_unreadable(texts, typed, again))
     return typed, {name: count for name, count in unreadable.items() if count}
+
+
+def _written_in_locale(texts: pl.DataFrame, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields of ``_LOCALIZED`` whose first text the API's default form does not read."""
+    names = tuple(name for name in names if name in _LOCALIZED)
+    if not names:
+        return ()
+    first = texts.select(pl.col(name).drop_nulls().first() for name in names)
+    typed = first.select(_typed_exprs(names, None))
+    return tuple(name for name in names if first[name][0] is not None and typed[name][0] is None)
 
 
 def _unreadable(texts: pl.DataFrame, typed: pl.DataFrame, names: tuple[str, ...]) -> dict[str, int]:
@@ -146,8 +165,13 @@ def _unreadable(texts: pl.DataFrame, typed: pl.DataFrame, names: tuple[str, ...]
 
 
 @lru_cache(maxsize=32)
-def _typed_exprs(names: tuple[str, ...], locale: ValueLocale | None) -> list[pl.Expr]:
-    """How each field is read: in ``locale``, or (None) only as the API writes by default."""
+def _typed_exprs(
+    names: tuple[str, ...], locale: ValueLocale | None, *, flags: bool | None = None
+) -> list[pl.Expr]:
+    """How each field is read: in ``locale``, or (None) only as the API writes by default;
+    with ``flags`` (default: for the default form only, not when a column is read again), the
+    ``single_event`` flag after ``duration``."""
+    flags = locale is None if flags is None else flags
     exprs = []
     for name in names:
         col = pl.col(name).str.strip_chars()
@@ -166,7 +190,7 @@ def _typed_exprs(names: tuple[str, ...], locale: ValueLocale | None) -> list[pl.
             exprs.append(
                 col.str.extract(_VISITS_PAGEVIEWS, 2).cast(pl.Int64).alias(PAGEVIEWS_FIELD)
             )
-        if locale is None and SINGLE_EVENT_FIELD in DERIVED_FIELDS.get(name, ()):
+        if flags and SINGLE_EVENT_FIELD in DERIVED_FIELDS.get(name, ()):
             exprs.append((col == SINGLE_EVENT_TEXT).alias(SINGLE_EVENT_FIELD))
     return exprs
 

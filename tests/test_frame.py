@@ -369,6 +369,23 @@ def test_numbers_and_durations_are_read_in_the_requested_locale(locale, latitude
     assert df.attrs["unreadable"] == {} and df.attrs["locale"] == locale
 
 
+@pytest.mark.parametrize("first_in_english", [False, True])
+def test_a_dutch_answer_is_read_whole_whichever_form_its_first_row_takes(first_in_english):
+    doc = sample_doc()
+    field, rows = doc["field"], doc["resultsList"]
+    assert len(rows) >= 3
+    for number, row in enumerate(rows):
+        english = first_in_english and number == 0
+        row[field.index("duration")] = "20h 44m 57s" if english else "20u 44m 57s"
+        row[field.index("longitude")] = "-2.5" if english else "-2,5"
+    rows[-1][field.index("duration")] = "s.e."
+    df = parse_sessions(json.dumps(doc), request={"locale": "nl_NL"}).df
+    assert df.attrs["unreadable"] == {}
+    assert (df["duration"][:-1] == pd.Timedelta(hours=20, minutes=44, seconds=57)).all()
+    assert df["single_event"].tolist() == [False] * (len(rows) - 1) + [True]
+    assert (df["longitude"] == -2.5).all()
+
+
 def test_a_locale_cldr_does_not_know_reads_the_answer_as_english(sample):
     df = parse_sessions(SAMPLE, request={"locale": "zz"}).df
     assert df.attrs["locale"] == "en_US" and df.attrs["unreadable"] == {}
