@@ -144,6 +144,11 @@ def _written_in_locale(texts: pl.DataFrame, names: tuple[str, ...]) -> tuple[str
     return tuple(name for name in names if first[name][0] is not None and typed[name][0] is None)
 
 
+def _alternatives(words: set[str]) -> str:
+    """A regex of any of ``words``, the longest tried first (``uur`` before ``u``)."""
+    return "|".join(re.escape(word) for word in sorted(words, key=lambda w: (-len(w), w)))
+
+
 def _unreadable(texts: pl.DataFrame, typed: pl.DataFrame, names: tuple[str, ...]) -> dict[str, int]:
     """Per field, how many non-empty texts have a missing typed value."""
     if not names:
@@ -225,23 +230,18 @@ def _decimal(col: pl.Expr, locale: ValueLocale | None) -> pl.Expr:
 def _duration(col: pl.Expr, locale: ValueLocale | None) -> pl.Expr:
     """``20h 44m 57s`` (``20u 44m 57s`` in nl) → a duration; ``s.e.`` → 0 s; else null.
 
-    The locale's unit words become the API's letters (``uur``, ``u`` → ``h``) in one pass,
-    then each unit's number is taken."""
+    A unit is written as its letter or, in ``locale``, as any of its words (``uur``, ``u``:
+    the hour): one pattern checks the whole text, one a unit takes its number (each a single
+    pass over the text, which is never rewritten)."""
     units = locale.units if locale is not None else ((),) * len(_UNITS)
-    words = sorted(
-        ((word, unit[0]) for (unit, _), names in zip(_UNITS, units, strict=True) for word in names),
-        key=lambda pair: -len(pair[0]),
-    )
-    words = [(word, letter) for word, letter in words if word != letter]
-    letters = col
-    if words:
-        letters = col.str.replace_many(
-            [w for w, _ in words], [letter for _, letter in words], leftmost=True
-        )
-    valid = letters.str.contains(r"^\s*\d+\s*[dhms](?:\s+\d+\s*[dhms])*\s*$")
+    spellings = [
+        _alternatives({unit[0], *names}) for (unit, _), names in zip(_UNITS, units, strict=True)
+    ]
+    every = _alternatives({unit[0] for unit, _ in _UNITS}.union(*units))
+    valid = col.str.contains(rf"^\s*\d+\s*(?:{every})(?:\s+\d+\s*(?:{every}))*\s*$")
     seconds = pl.lit(0, pl.Int64)
-    for unit, factor in _UNITS:
-        number = letters.str.extract(rf"(\d+)\s*{unit[0]}", 1).cast(pl.Int64, strict=False)
+    for (_, factor), spelled in zip(_UNITS, spellings, strict=True):
+        number = col.str.extract(rf"(\d+)\s*(?:{spelled})", 1).cast(pl.Int64, strict=False)
         seconds = seconds + number.fill_null(0) * factor
     milliseconds = (
         pl.when(col == SINGLE_EVENT_TEXT).then(pl.lit(0, pl.Int64)).when(valid).then(seconds * 1000)
