@@ -115,12 +115,13 @@ def typed_columns(texts: pl.DataFrame, locale: ValueLocale) -> tuple[pl.DataFram
     A column is read as the API writes by default (``42.850006``, ``20h 44m 57s``: the fast
     way, and right for most answers) unless its first text is not: then in ``locale``, which
     also takes the API's own form. A column read the default way with texts left unread is
-    read again in ``locale``."""
+    read again in ``locale``. Durations and ``visits_pageviews`` repeat (a few thousand
+    distinct texts in a year): each distinct text of theirs is read once."""
     names = tuple(name for name in texts.columns if name in TYPED_FIELDS)
     localized = _written_in_locale(texts, names) if locale.name != _ENGLISH else ()
-    typed = texts.select(
-        _typed_exprs(tuple(n for n in names if n not in localized), None)
-        + _typed_exprs(localized, locale, flags=True)
+    typed = _joined(
+        _read(texts, tuple(n for n in names if n not in localized), None),
+        _read(texts, localized, locale, flags=True),
     )
     unreadable = _unreadable(texts, typed, names)
     again = tuple(
@@ -129,9 +130,38 @@ def typed_columns(texts: pl.DataFrame, locale: ValueLocale) -> tuple[pl.DataFram
         if count and name in _LOCALIZED and name not in localized
     )
     if again:
-        typed = typed.with_columns(texts.select(_typed_exprs(again, locale)))
+        typed = typed.with_columns(_read(texts, again, locale))
         unreadable.update(_unreadable(texts, typed, again))
     return typed, {name: count for name, count in unreadable.items() if count}
+
+
+# Fields whose texts repeat: each distinct text is read once, then joined back to its rows.
+_READ_PER_DISTINCT = frozenset({*schema.DURATION_FIELDS, schema.VISITS_PAGEVIEWS_FIELD})
+_TEXT_KEY = "\0text"  # no field's name
+
+
+def _read(
+    texts: pl.DataFrame, names: tuple[str, ...], locale: ValueLocale | None, **how: bool
+) -> pl.DataFrame:
+    """``texts.select(_typed_exprs(names, locale, **how))``, with each distinct text of a
+    repeated field (:data:`_READ_PER_DISTINCT`) read once."""
+    direct = tuple(n for n in names if n not in _READ_PER_DISTINCT)
+    parts = [texts.select(_typed_exprs(direct, locale, **how))]
+    for name in (n for n in names if n in _READ_PER_DISTINCT):
+        column = texts.select(pl.col(name).alias(_TEXT_KEY))
+        distinct = column.unique().with_columns(pl.col(_TEXT_KEY).alias(name))
+        read = distinct.select(_TEXT_KEY, *_typed_exprs((name,), locale, **how))
+        joined = column.join(
+            read, on=_TEXT_KEY, how="left", maintain_order="left", nulls_equal=True
+        )
+        parts.append(joined.drop(_TEXT_KEY))
+    return _joined(*parts)
+
+
+def _joined(*parts: pl.DataFrame) -> pl.DataFrame:
+    """The columns of ``parts`` (frames of the same rows, or of no column) side by side."""
+    parts = tuple(part for part in parts if part.width)
+    return pl.concat(parts, how="horizontal") if parts else pl.DataFrame()
 
 
 def _written_in_locale(texts: pl.DataFrame, names: tuple[str, ...]) -> tuple[str, ...]:
