@@ -46,11 +46,14 @@ from .transport import (
 )
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    import pandas as pd
     import requests
 
     from .cache import CachedAnswer, DayCache
-    from .frame import ParsedPage
-    from .paging import DaySource
+    from .frame import ParsedPage, RequestLike
+    from .paging import DaySource, FetchPage, Pull
     from .request import SessionsRequest
     from .result import SessionsResult
     from .store import SessionsDataset
@@ -283,9 +286,9 @@ class OpenTrackerClient:
         self,
         uid: str,
         *,
-        date: Any = None,
+        date: str | dt.date | None = None,
         limit: int | None = None,
-        site: Any = None,
+        site: str | None = None,
         timeZone: str | None = None,
         all_pages: bool = False,
         cancel: threading.Event | None = None,
@@ -312,7 +315,7 @@ class OpenTrackerClient:
         self,
         visit_id: str,
         *,
-        site: Any = None,
+        site: str | None = None,
         timeZone: str | None = None,
         cancel: threading.Event | None = None,
     ) -> SessionsResult:
@@ -329,7 +332,7 @@ class OpenTrackerClient:
         self,
         endpoint: str,
         params: dict[str, str],
-        request: Any,
+        request: RequestLike,
         started: float,
         cancel: threading.Event | None,
         answers: CachedAnswer | None = None,
@@ -356,7 +359,7 @@ class OpenTrackerClient:
         return self._result(df, request, resume, more, 1, started)
 
     def _pulled(
-        self, pull: Any, request: Any, params: Mapping[str, str], started: float
+        self, pull: Pull, request: SessionsRequest | None, params: Mapping[str, str], started: float
     ) -> SessionsResult:
         """The result of a pull; a ``PartialResultError`` holding it if a page failed."""
         from .frame import to_dataframe
@@ -388,8 +391,8 @@ class OpenTrackerClient:
 
     def _result(
         self,
-        df: Any,
-        request: Any,
+        df: pd.DataFrame,
+        request: RequestLike,
         resume: dict[str, str] | None,
         more: bool,
         pages: int,
@@ -411,7 +414,7 @@ class OpenTrackerClient:
             more=more,
         )
 
-    def _page_fetcher(self, endpoint: str, cancel: threading.Event | None) -> Any:
+    def _page_fetcher(self, endpoint: str, cancel: threading.Event | None) -> FetchPage:
         """``fetch_page(params) -> ParsedPage`` for :mod:`ot_magic.paging`, over the transport."""
 
         def fetch_page(params: Mapping[str, str]) -> ParsedPage:
@@ -503,7 +506,9 @@ def _is_uuid(text: str) -> bool:
 TYPED_DAYS_AFTER = 62
 
 
-def _typed_day(pages: list[ParsedPage], *, request: Any, time_zone: str | None) -> list[ParsedPage]:
+def _typed_day(
+    pages: list[ParsedPage], *, request: RequestLike, time_zone: str | None
+) -> list[ParsedPage]:
     """A complete day as a pull keeps it: one page of rows already typed, smaller than their
     text, so a long pull holds about its frame (and builds it without a second copy)."""
     from .frame import typed_page
@@ -511,7 +516,7 @@ def _typed_day(pages: list[ParsedPage], *, request: Any, time_zone: str | None) 
     return [typed_page(pages, request=request, time_zone=time_zone)]
 
 
-def _zone_of(request: Any, params: Mapping[str, str]) -> str | None:
+def _zone_of(request: RequestLike, params: Mapping[str, str]) -> str | None:
     params_of_request = getattr(request, "params", None) or {}
     return params_of_request.get("timeZone") or params.get("timeZone") or params.get("timezone")
 

@@ -32,12 +32,12 @@ import gc
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -56,6 +56,12 @@ from .values import (
     ValueLocale,
     typed_columns,
 )
+
+if TYPE_CHECKING:
+    from .request import SessionsRequest
+
+# What the frame is read for: a request, or its API parameters (``{"locale": "nl_NL"}``).
+RequestLike: TypeAlias = "SessionsRequest | Mapping[str, object] | None"
 
 # Derived flags the table keeps among the hidden columns: the duration already says it (0 s).
 _FLAGS = (SINGLE_EVENT_FIELD,)
@@ -148,7 +154,7 @@ class ParsedPage:
 
 
 def parse_sessions(
-    body: bytes | str, *, request: Any = None, time_zone: str | None = None
+    body: bytes | str, *, request: RequestLike = None, time_zone: str | None = None
 ) -> ParsedAnswer:
     """Read a sessions answer (JSON or JSONP; rows as arrays or objects) into a typed frame.
 
@@ -184,7 +190,7 @@ def read_page(body: bytes | str) -> ParsedPage:
 def to_dataframe(
     pages: list[ParsedPage],
     *,
-    request: Any = None,
+    request: RequestLike = None,
     time_zone: str | None = None,
     release: bool = False,
 ) -> pd.DataFrame:
@@ -206,7 +212,7 @@ def to_dataframe(
 
 
 def typed_page(
-    pages: list[ParsedPage], *, request: Any = None, time_zone: str | None = None
+    pages: list[ParsedPage], *, request: RequestLike = None, time_zone: str | None = None
 ) -> ParsedPage:
     """Pages (a complete day of a pull) as one page of rows already typed: what a long pull
     keeps of each day, smaller than its text; :func:`to_dataframe` joins it as it is::
@@ -251,7 +257,7 @@ class TypedRows:
 
 
 def typed_rows(
-    pages: list[ParsedPage], *, request: Any = None, time_zone: str | None = None
+    pages: list[ParsedPage], *, request: RequestLike = None, time_zone: str | None = None
 ) -> TypedRows:
     """The pages' rows typed as the frame types them (in the request's ``locale`` and zone),
     as an Arrow table with the frame's ``attrs``::
@@ -317,7 +323,7 @@ def _labels(meta: dict[str, Any], columns: set[str]) -> dict[str, str]:
     return {name: text for name, text in labels.items() if name in columns}
 
 
-def redacted_params(request: Any) -> dict[str, str]:
+def redacted_params(request: RequestLike) -> dict[str, str]:
     """The API parameters of ``request`` without any credential (login, password, ticketId)."""
     if request is None:
         return {}

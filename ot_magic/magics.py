@@ -35,7 +35,7 @@ import shlex
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
@@ -44,6 +44,18 @@ from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from .errors import ConfigurationError, OpenTrackerError, ParameterError
 from .run import Pull, Wording, configured_secrets, interrupt_cancels, run_sessions
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+    from tqdm.auto import tqdm
+
+    from .client import OpenTrackerClient
+    from .panel import SessionsPanel
+    from .request import SessionsRequest
+    from .result import SessionsResult
+    from .store import SessionsDataset
+
+    Shown = SessionsResult | SessionsDataset | SessionsPanel | None
 
 DEFAULT_OUT = "ot_sessions"
 
@@ -186,9 +198,9 @@ class OTMagic(Magics):
         config=True
     )
 
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+    def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        self._clients: dict[tuple[str | None, float | None], Any] = {}
+        self._clients: dict[tuple[str | None, float | None], OpenTrackerClient] = {}
 
     @validate("site", "timeZone", "locale", "limit")
     def _valid_parameter(self, proposal: Any) -> Any:
@@ -263,7 +275,7 @@ class OTMagic(Magics):
     )
     @no_var_expand
     @line_cell_magic
-    def otsessions(self, line: str, cell: str | None = None) -> Any:
+    def otsessions(self, line: str, cell: str | None = None) -> Shown:
         """Fetch Opentracker sessions into a typed DataFrame bound to --out.
 
         In a cell, one parameter a line (``name = value`` or ``name: value``; ``#`` comments;
@@ -288,7 +300,7 @@ class OTMagic(Magics):
                 raise
             raise _as_usage_error(error) from None
 
-    def _sessions(self, args: argparse.Namespace, line: str, cell: str | None) -> Any:
+    def _sessions(self, args: argparse.Namespace, line: str, cell: str | None) -> Shown:
         request = self._request(args, line, cell)
         if args.panel:
             return self._panel(request, args.out, args.demo)
@@ -319,7 +331,7 @@ class OTMagic(Magics):
             outcome.value.show_views = not args.no_display and self.display
         return outcome.value
 
-    def _request(self, args: argparse.Namespace, line: str, cell: str | None) -> Any:
+    def _request(self, args: argparse.Namespace, line: str, cell: str | None) -> SessionsRequest:
         from .request import SessionsRequest
 
         namespace = self.shell.user_ns
@@ -364,7 +376,7 @@ class OTMagic(Magics):
             return os.environ[env], f"environment variable {env}"
         return None, ""
 
-    def _client(self, demo: bool) -> Any:
+    def _client(self, demo: bool) -> OpenTrackerClient:
         """One client per API URL and timeout, so its connection pool is reused."""
         from .client import OpenTrackerClient
 
@@ -392,7 +404,7 @@ class OTMagic(Magics):
             client.close()
         self._clients.clear()
 
-    def _dry_run(self, request: Any, args: argparse.Namespace) -> str:
+    def _dry_run(self, request: SessionsRequest, args: argparse.Namespace) -> str:
         """What a run would send (secrets as ***) and the equivalent cell; nothing is sent."""
         from .params import ENDPOINT_PATHS, PARAMS
 
@@ -413,7 +425,7 @@ class OTMagic(Magics):
         lines += ["", request.to_cell(magic_line=_magic_line(args)).rstrip("\n")]
         return "\n".join(lines)
 
-    def _panel(self, request: Any, out: str, demo: bool) -> Any:
+    def _panel(self, request: SessionsRequest, out: str, demo: bool) -> SessionsPanel:
         from .panel import SessionsPanel
 
         return SessionsPanel.from_request(request, out=out, demo=demo, client=self._client(demo))
@@ -444,7 +456,7 @@ class OTMagic(Magics):
                     refresh=args.refresh or bool(args.record),
                     cache=DayCache() if use_cache else None)  # fmt: skip
 
-    def _run_client(self, args: argparse.Namespace) -> Any:
+    def _run_client(self, args: argparse.Namespace) -> OpenTrackerClient:
         """The cell's client; with ``--record``, one that also saves the raw answers."""
         client = self._client(args.demo)
         if not args.record:
@@ -478,7 +490,7 @@ class OTMagic(Magics):
     @_DEMO_OPTION
     @no_var_expand
     @line_magic
-    def otpanel(self, line: str) -> Any:
+    def otpanel(self, line: str) -> SessionsPanel | None:
         """Show the widget panel, whose Run binds its DataFrame to --out."""
         args = _parse_options(self.otpanel, line)
         from .panel import SessionsPanel
@@ -536,7 +548,7 @@ class _Progress:
     by days counts days against their total (so the bar shows an ETA), rows and pages beside."""
 
     def __init__(self) -> None:
-        self.bar: Any = None
+        self.bar: tqdm | None = None
         self.by_days = False
         self.rows = self.pages = 0
 
@@ -562,7 +574,7 @@ class _Progress:
         self.bar.update(done - self.bar.n)
 
     @staticmethod
-    def _new(**options: Any) -> Any:
+    def _new(**options: Any) -> tqdm:
         from tqdm.auto import tqdm
 
         return tqdm(desc="otsessions", leave=False, mininterval=0, miniters=1, **options)
@@ -595,7 +607,7 @@ def _wording(out: str) -> Wording:
     return Wording(every="run the cell with --all", rest=rest, cancelled="Interrupted")
 
 
-def register(ipython: Any) -> OTMagic:
+def register(ipython: InteractiveShell) -> OTMagic:
     """Register the magics, ``OTMagic``'s configuration and Tab completion
     (``%load_ext ot_magic`` calls this)."""
     stale = [c for c in ipython.configurables if type(c).__name__ == "OTMagic"]  # %reload_ext

@@ -35,6 +35,7 @@ from .params import PARAMS
 
 if TYPE_CHECKING:
     from .frame import ParsedPage
+    from .request import SessionsRequest
 
 FetchPage = Callable[[Mapping[str, str]], "ParsedPage"]
 Progress = Callable[[int, int], Any]
@@ -412,7 +413,7 @@ def _complete_prefix(pagers: list[Pager]) -> list[Pager]:
     return prefix
 
 
-def covered_days(request: Any) -> list[dt.date]:
+def covered_days(request: SessionsRequest | None) -> list[dt.date]:
     """The days a request's ``date`` and ``period`` cover, newest first (``date`` is the last
     day of ``period``; no period: that day), whatever else it sets; ``[]`` without a date or
     for a period in months: ``covered_days(SessionsRequest(date="2011-11-16", period="1w"))``."""
@@ -426,7 +427,7 @@ def covered_days(request: Any) -> list[dt.date]:
     return [date - dt.timedelta(days=n) for n in range(period.count * per_unit)] if per_unit else []
 
 
-def days_of(request: Any) -> list[dt.date]:
+def days_of(request: SessionsRequest | None) -> list[dt.date]:
     """The days of a request that can be fetched a day at a time, newest first: those it
     covers (:func:`covered_days`, at most ``MAX_SPLIT_DAYS``), unless ``nextToken``,
     ``orderCriteria`` or ``session_id`` make it one piece; else ``[]``::
@@ -440,7 +441,7 @@ def days_of(request: Any) -> list[dt.date]:
     return days if len(days) <= MAX_SPLIT_DAYS else []
 
 
-def split_days(request: Any) -> list[dt.date]:
+def split_days(request: SessionsRequest | None) -> list[dt.date]:
     """The days of a ``date`` + ``period`` request that the day split fetches, newest first:
     exactly the days the request covers without a split (:func:`days_of`); ``[]`` without a
     ``period``::

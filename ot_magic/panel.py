@@ -24,7 +24,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import anywidget
 import ipywidgets as widgets
@@ -45,6 +45,13 @@ from .run import (
 )
 from .schema import FIELDS
 from .views.tree import close_tree, shared, shared_look
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from .client import OpenTrackerClient
+    from .result import SessionsResult
+    from .store import SessionsDataset
 
 DEFAULT_OUT = "ot_sessions"
 _NAME = "190px"  # the width of the column of parameter names
@@ -359,13 +366,13 @@ class SessionsPanel(widgets.VBox):
         *,
         out: str = DEFAULT_OUT,
         demo: bool = False,
-        client: Any = None,
+        client: OpenTrackerClient | None = None,
         namespace: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         self.out = out
         self.demo = demo
-        self.result: Any = None
+        self.result: SessionsResult | SessionsDataset | None = None
         self._client = client
         self._namespace = namespace
         self._future: Future | None = None
@@ -564,7 +571,7 @@ class SessionsPanel(widgets.VBox):
             self.cancel_button.disabled = True
             self.status.value = _status_html("cancelling after this page…")
 
-    def wait(self, timeout: float | None = None) -> Any:
+    def wait(self, timeout: float | None = None) -> SessionsResult | SessionsDataset | None:
         """Wait for the last Run: its ``SessionsResult`` (the rows kept, if a later page failed),
         or ``None`` if nothing came (the panel's status line says why).
 
@@ -577,7 +584,9 @@ class SessionsPanel(widgets.VBox):
         except FutureTimeout:
             raise TimeoutError(f"the panel's run is still going after {timeout} s") from None
 
-    def _fetch(self, request: SessionsRequest, pull: Pull) -> Any:
+    def _fetch(
+        self, request: SessionsRequest, pull: Pull
+    ) -> SessionsResult | SessionsDataset | None:
         """The background half of Run (:func:`ot_magic.run.run_sessions`): every outcome ends
         as one line in the status, and the result's display under it."""
         outcome = run_call(self._make_client, catch_all=True)  # OT_API_URL is read here
@@ -602,7 +611,7 @@ class SessionsPanel(widgets.VBox):
             self.run_button.disabled = self._request is None
         return result
 
-    def _view(self, result: Any) -> widgets.Widget:
+    def _view(self, result: SessionsResult | SessionsDataset) -> widgets.Widget:
         """The result's own display (summary, overview, table, drill-down, map), its "Save as"
         binding where Run binds; a line when no session matched."""
         if not len(result.df):
@@ -616,7 +625,7 @@ class SessionsPanel(widgets.VBox):
         self.status.value = _status_html(f"page {pages}: {rows} rows so far…")
         self.progress.value = min(rows, self.progress.max)
 
-    def _make_client(self) -> Any:
+    def _make_client(self) -> OpenTrackerClient:
         """The client given, else one made at the first Run (the demo, or ``OT_API_URL``)."""
         if self._client is None:
             from .client import OpenTrackerClient
@@ -688,7 +697,7 @@ class SessionsPanel(widgets.VBox):
         return ok, text
 
 
-def _shell() -> Any:
+def _shell() -> InteractiveShell | None:
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython is a dependency

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .paging import OnDays, Progress
     from .request import SessionsRequest
     from .result import SessionsResult
+    from .store import SessionsDataset
 
 T = TypeVar("T")
 
@@ -87,7 +88,7 @@ class Outcome:
     says what went wrong or what was left (the rows read are bound all the same); ``error``
     the original exception (for ``%config OTMagic.short_errors = False``)."""
 
-    value: Any = None
+    value: SessionsResult | SessionsDataset | None = None
     line: str = ""
     ok: bool = True
     error: BaseException | None = None
@@ -129,7 +130,11 @@ def check(request: SessionsRequest, client: OpenTrackerClient | None, out: str |
 # --- binding ---------------------------------------------------------------------------------
 
 
-def bind(namespace: MutableMapping[str, Any] | None, name: str, value: Any) -> str | None:
+def bind(
+    namespace: MutableMapping[str, Any] | None,
+    name: str,
+    value: SessionsResult | SessionsDataset,
+) -> str | None:
     """Bind ``value`` (a ``SessionsResult``'s DataFrame, or a dataset) to ``name``: ``None``
     when done, else why not (one line), the same check as ``--out``::
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import numpy as np
@@ -40,6 +40,9 @@ from .columns import (
 )
 from .gridcompat import StreamingGrid
 from .tree import shared_look
+
+if TYPE_CHECKING:
+    from ..result import SessionsResult
 
 CHAR_PX = 7
 MIN_COLUMN_PX, MAX_COLUMN_PX = 56, 340
@@ -269,7 +272,7 @@ def _link(url: str) -> str:
     return safe
 
 
-def build_table(result: Any, **kwargs: Any) -> SessionsTable:
+def build_table(result: SessionsResult | pd.DataFrame, **kwargs: Any) -> SessionsTable:
     """The table of ``result`` (a :class:`~ot_magic.result.SessionsResult` or a DataFrame)."""
     df = result if isinstance(result, pd.DataFrame) else result.df
     with gc_paused():  # many new objects, all kept: the collector would only walk the heap
