@@ -248,7 +248,8 @@ print(json.dumps({"us": statistics.median(per_row), "rows": rows}))
 _PULL = """
 import json, os, resource, sys, time
 import psutil
-from ot_magic import OpenTrackerClient, SessionsRequest
+from ot_magic import OpenTrackerClient, SessionsRequest, schema
+UNIQUE = getattr(schema, "UNIQUE_TEXT_FIELDS", ())  # the text that does not repeat
 days = int(sys.argv[1])
 client = OpenTrackerClient("demo")  # starts the demo emulator (in its own process, or in-kernel)
 kernel = psutil.Process()
@@ -263,7 +264,10 @@ elapsed = time.perf_counter() - started
 print(json.dumps({"s": elapsed, "rows": len(result.df), "pages": result.pages,
                   "kernel_cpu": cpu(kernel) - before[0], "server_cpu": cpu(server) - before[1],
                   "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-                  "frame": int(result.df.memory_usage(deep=True).sum())}))
+                  "frame": int(result.df.memory_usage(deep=True).sum()),
+                  "unique_text": int(result.df[[c for c in result.df if c in UNIQUE]]
+                                     .memory_usage(deep=True, index=False).sum()),
+                  "unique_columns": sum(c in UNIQUE for c in result.df)}))
 """
 
 
@@ -328,7 +332,9 @@ def _pulls() -> list[dict]:
     rows += [
         {
             "figure": f"frame of the {days}-day pull: df.memory_usage(deep=True) per session "
-                      "(repeated text as categoricals; ids, referrer links, IPs as strings)",
+                      "(repeated text as categoricals; ids, referrer links, IPs as strings: "
+                      f"{now['unique_columns']} columns of them alone take "
+                      f"{now['unique_text'] / now['rows']:.0f} B/session)",
             "value": round(per_session), "unit": "B/session",
             "baseline": f"{before['frame'] / before['rows']:.0f} B/session: {BASELINE}'s frame "
                         "of the 30-day pull (every text column a string)",
