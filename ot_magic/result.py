@@ -15,9 +15,16 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Container
+
     import pandas as pd
 
+    from .client import OpenTrackerClient
     from .request import SessionsRequest
+    from .views.map import SessionsMap
+    from .views.overview import Overview
+    from .views.results import ResultsView
+    from .views.table import SessionsTable
 
 
 @dataclass(eq=False)
@@ -43,7 +50,7 @@ class SessionsResult:
     elapsed: float = 0.0
     fetched_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     api_url: str = ""
-    client: Any = field(default=None, repr=False)
+    client: OpenTrackerClient | None = field(default=None, repr=False)
     show_views: bool = field(default=True, repr=False)
     resume: dict[str, str] | None = field(default=None, repr=False)
     more: bool = field(default=False, repr=False)
@@ -63,21 +70,21 @@ class SessionsResult:
         return resume_text(self.resume) if self.resume else ""
 
     @cached_property
-    def table(self) -> Any:
+    def table(self) -> SessionsTable:
         """The interactive table (ipydatagrid), built on first use."""
         from .views.table import build_table
 
         return build_table(self)
 
     @cached_property
-    def map(self) -> Any:
+    def map(self) -> SessionsMap:
         """The map of visitors (ipyleaflet), built on first use."""
         from .views.map import build_map
 
         return build_map(self)
 
     @cached_property
-    def overview(self) -> Any:
+    def overview(self) -> Overview:
         """The charts of the sessions, linked as a crossfilter (bqplot), built on first use."""
         from .views.overview import build_overview
 
@@ -92,7 +99,7 @@ class SessionsResult:
         return self.overview.filtered
 
     @cached_property
-    def view(self) -> Any:
+    def view(self) -> ResultsView:
         """Summary line, overview, table, drill-down and map, linked; built once, shown."""
         from .views.results import build_view
 
@@ -134,7 +141,9 @@ class SessionsResult:
             parts.append("more sessions exist (fetch them with --all or --max-rows)")
         return " · ".join(parts)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    def _repr_mimebundle_(
+        self, include: Container[str] | None = None, exclude: Container[str] | None = None
+    ) -> dict[str, Any]:
         """The summary line, then the linked table and map (no widgets when no session);
         beside the widgets, a static ``text/html`` (summary, first rows, the map as SVG) for
         where they cannot run (nbconvert's HTML, GitHub, VS Code without widgets)."""

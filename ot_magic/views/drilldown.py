@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
@@ -28,17 +28,25 @@ from .table import SessionsTable
 from .tree import close_tree, shared_look
 from .visit import JourneyView, PageViewsView, drill_view
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..result import SessionsResult
+
 
 class DrillDown(widgets.VBox):
     """Buttons acting on the first selected session of ``table``, and what they fetched."""
 
     def __init__(
-        self, source: Any, table: SessionsTable, namespace: MutableMapping | None = None
+        self,
+        source: SessionsResult | pd.DataFrame,
+        table: SessionsTable,
+        namespace: MutableMapping | None = None,
     ) -> None:
         self.client = getattr(source, "client", None)
         self.table = table
         self.namespace = namespace
-        self.result: Any = None
+        self.result: SessionsResult | None = None
         self.result_view: PageViewsView | JourneyView | None = None
         button = shared_look(widgets.Button)
         self.page_views_button = widgets.Button(description="Page views", icon="list", **button)
@@ -127,7 +135,7 @@ class DrillDown(widgets.VBox):
             button.disabled = reason is not None
             button.tooltip = reason or ""
 
-    def _on_selected(self, _change: Any = None) -> None:
+    def _on_selected(self, _change: object = None) -> None:
         self._enable_buttons()
         if self.result is None:
             row = self.session_row()
@@ -147,7 +155,7 @@ class DrillDown(widgets.VBox):
         row = self.session_row()
         self.page_views_button.disabled = self.visitor_button.disabled = True
 
-        def fetch() -> Any:
+        def fetch() -> SessionsResult:
             if what == "page_views":
                 return self.client.page_views(self._value("visit_id"), **self.carried())
             return self.client.sessions_by_user(
@@ -167,7 +175,7 @@ class DrillDown(widgets.VBox):
         counted = plural(len(result.df), "page view" if what == "page_views" else "session")
         self._show(result, f"{counted} of {noun.split(' of ', 1)[1]} of row {row}", default, what)
 
-    def _show(self, result: Any, caption: str, default_name: str, what: str) -> None:
+    def _show(self, result: SessionsResult, caption: str, default_name: str, what: str) -> None:
         self.result = result
         if self.result_view is not None:
             close_tree(self.result_view)

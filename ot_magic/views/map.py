@@ -29,7 +29,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import numpy as np
@@ -41,6 +41,9 @@ from ..frame import gc_paused
 from .basemap import base_layers
 from .columns import as_text, coordinates, online, plural
 from .tree import shared_look
+
+if TYPE_CHECKING:
+    from ..result import SessionsResult
 
 PLACE_DECIMALS = 4
 ONLINE_COLOR, OFFLINE_COLOR, SELECTED_COLOR = "#e6550d", "#3182bd", "#ffd400"
@@ -432,7 +435,7 @@ def _pages_text(k: int) -> str:
     return f"{low}+" if math.isinf(high) else f"{low}–{high}"
 
 
-def build_map(result: Any, **kwargs: Any) -> SessionsMap:
+def build_map(result: SessionsResult | pd.DataFrame, **kwargs: Any) -> SessionsMap:
     """The map of ``result`` (a :class:`~ot_magic.result.SessionsResult` or a DataFrame)."""
     df = result if isinstance(result, pd.DataFrame) else result.df
     with gc_paused():  # many new objects, all kept: the collector would only walk the heap

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import numpy as np
@@ -40,6 +40,9 @@ from ..frame import gc_paused
 from .columns import plural
 from .crossfilter import Crossfilter, Facet
 from .tree import shared, shared_look
+
+if TYPE_CHECKING:
+    from ..result import SessionsResult
 
 BAR_COLOR, CHOSEN_COLOR = "#3182bd", "#e6550d"
 CHART_HEIGHT, TIME_HEIGHT = "230px", "210px"
@@ -292,7 +295,9 @@ def _cut(label: str) -> str:
     return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
 
 
-def build_overview(result: Any, charts: Iterable[str] | None = None, **kwargs: Any) -> Overview:
+def build_overview(
+    result: SessionsResult | pd.DataFrame, charts: Iterable[str] | None = None, **kwargs: Any
+) -> Overview:
     """The overview of ``result`` (a :class:`~ot_magic.result.SessionsResult` or a DataFrame);
     ``charts``: some of ``time``, ``country``, ``referrer``, ``search``, ``entry``,
     ``browser``, ``platform``, ``visitors``, ``duration`` (default: all), e.g.

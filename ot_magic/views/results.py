@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
@@ -19,11 +19,14 @@ from .drilldown import DrillDown
 from .linking import crossfilter, link
 from .tree import shared_look
 
+if TYPE_CHECKING:
+    from ..result import SessionsResult
+
 
 class ResultsView(widgets.VBox):
     """Summary, overview, table, drill-down and map of one result, linked."""
 
-    def __init__(self, result: Any, namespace: MutableMapping | None = None) -> None:
+    def __init__(self, result: SessionsResult, namespace: MutableMapping | None = None) -> None:
         self.overview = result.overview
         self.table = result.table
         self.map = result.map
@@ -36,7 +39,7 @@ class ResultsView(widgets.VBox):
         super().__init__([self.summary, self.overview, self.table, self.drilldown, self.map])
 
 
-def build_view(result: Any, namespace: MutableMapping | None = None) -> ResultsView:
+def build_view(result: SessionsResult, namespace: MutableMapping | None = None) -> ResultsView:
     """The linked views of ``result`` (``namespace``: where "Save as" binds names; default the
     IPython shell's)."""
     return ResultsView(result, namespace)
