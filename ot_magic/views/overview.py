@@ -105,7 +105,7 @@ class Overview(widgets.VBox):
                     grid_lines="none",
                     tick_format="%H:%M" if facet.bin_ms < 86_400_000 else "%b %d",
                 ),
-                Axis(scale=y_scale, orientation="vertical", tick_format=",d", grid_lines="dashed"),
+                Axis(scale=y_scale, side="left", tick_format=",d", grid_lines="dashed"),
             ]
             figure = Figure(
                 marks=[bars], axes=axes, interaction=self.brush, title=facet.title,
@@ -122,10 +122,10 @@ class Overview(widgets.VBox):
             )  # fmt: skip
             bars.observe(self._on_bars(facet.name), "selected")
             axes = [
-                Axis(scale=x_scale, orientation="vertical", tick_style={"font-size": "10px"}),
+                Axis(scale=x_scale, side="left", tick_style={"font-size": "10px"}),
                 Axis(
                     scale=y_scale,
-                    orientation="horizontal",
+                    side="bottom",
                     tick_format=",d",
                     num_ticks=COUNT_TICKS + 1,
                 ),

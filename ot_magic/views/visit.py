@@ -153,7 +153,7 @@ class JourneyView(widgets.VBox):
             marks=[self.path, self.segments, self.points],
             axes=[
                 Axis(scale=x_scale, label="session start → end", tick_format=_time_format(starts)),
-                Axis(scale=y_scale, orientation="vertical", label="pages viewed", tick_format="d"),
+                Axis(scale=y_scale, side="left", label="pages viewed", tick_format="d"),
             ],
             title=f"The visitor's {plural(len(df), 'session')}"
             + (f", {first} → {last}" if len(starts) > 1 else ""),
