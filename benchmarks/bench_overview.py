@@ -60,10 +60,9 @@ def value_counts_per_chart(df: Any) -> list:
 
 
 def _packed(widgets: list) -> int:
-    from ipywidgets.widgets.widget import _remove_buffers
-    from jupyter_client.session import json_packer
+    from tests.widgetstate import sent_state
 
-    return sum(len(json_packer(_remove_buffers(w.get_state())[0])) for w in widgets)
+    return sum(len(sent_state(w)[0]) for w in widgets)
 
 
 def measure() -> list[dict]:

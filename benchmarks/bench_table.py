@@ -118,16 +118,10 @@ def browser_figures() -> dict[str, float]:
 
 def state_bytes(table: object) -> int:
     """Every widget of ``table``: its state packed as the kernel sends it, plus its buffers."""
-    from ipywidgets.widgets.widget import _remove_buffers
-    from jupyter_client.session import json_packer
-
     from ot_magic.views.tree import widget_tree
+    from tests.widgetstate import sent_bytes
 
-    total = 0
-    for widget in widget_tree(table):
-        state, _, buffers = _remove_buffers(widget.get_state())
-        total += len(json_packer(state)) + sum(len(memoryview(b).cast("B")) for b in buffers)
-    return total
+    return sent_bytes(widget_tree(table))
 
 
 def kernel_figures() -> dict[str, float]:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import gc
 import statistics
 import time
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -50,26 +49,23 @@ def sessions(rows: int = ROWS) -> Any:
 
 
 def _widgets() -> dict:
-    import ipywidgets
+    from tests.widgetstate import live_widgets
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return dict(ipywidgets.Widget.widgets)
+    return {widget.model_id: widget for widget in live_widgets()}
 
 
 def _encoded(widget: Any) -> bytes:
-    from ipywidgets.widgets.widget import _remove_buffers
-    from jupyter_client.session import json_packer
+    from tests.widgetstate import sent_state
 
-    state, _, _ = _remove_buffers(widget.get_state())
-    return json_packer(state)
+    return sent_state(widget)[0]
 
 
 def built(make: Callable[[], Any]) -> tuple[float, Any, list]:
     """Seconds to make a view, plus the JSON packing of every widget it created (the state
     itself was already produced when each widget opened its comm, as in a kernel)."""
-    from ipywidgets.widgets.widget import _remove_buffers
     from jupyter_client.session import json_packer
+
+    from tests.widgetstate import split_state
 
     before = _widgets()
     gc.collect()  # no collection owed by an earlier run lands in this one
@@ -77,7 +73,7 @@ def built(make: Callable[[], Any]) -> tuple[float, Any, list]:
     view = make()
     made = time.perf_counter() - start
     new = [w for key, w in _widgets().items() if key not in before]
-    states = [_remove_buffers(w.get_state())[0] for w in new]
+    states = [split_state(w)[0] for w in new]
     start = time.perf_counter()
     for state in states:
         json_packer(state)

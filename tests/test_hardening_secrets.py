@@ -25,8 +25,8 @@ from typing import ClassVar
 import nbformat
 import pytest
 from IPython.core.error import UsageError
-from ipywidgets.widgets.widget import _instances, _remove_buffers
 from nbclient import NotebookClient
+from widgetstate import live_widgets, sent_state  # tests/ is on sys.path
 
 from ot_magic import credentials
 from ot_magic.client import OpenTrackerClient
@@ -78,9 +78,9 @@ class Watch:
 
     def widgets(self) -> str:
         states = []
-        for widget in list(_instances.values()):
-            state, _, buffers = _remove_buffers(widget.get_state())
-            states.append(json.dumps(state, default=str))
+        for widget in live_widgets():
+            text, buffers = sent_state(widget)
+            states.append(text.decode())
             states += [bytes(buffer).decode("latin-1") for buffer in buffers]
         return "\n".join(states)
 

@@ -7,10 +7,10 @@ import re
 import signal
 import threading
 
-import ipywidgets
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
+from widgetstate import live_widgets  # tests/ is on sys.path
 
 from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD
 from ot_magic.errors import ParameterError
@@ -86,14 +86,14 @@ def test_no_display_binds_the_frame_and_shows_only_the_summary_without_building_
     if how == "config":
         api.run_line_magic("config", "OTMagic.display = False")
     option = " --no-display" if how == "option" else ""
-    widgets_before = len(ipywidgets.Widget.widgets)
+    widgets_before = len(live_widgets())
     got = run(api, f"%%otsessions --out quiet{option}\ndate = 2011-11-16\nlimit = 3\n")
     bundle = got._repr_mimebundle_()
     assert got.df is api.user_ns["quiet"] and len(got.df) == 3
     assert set(bundle) == {"text/plain", "text/html"}
     assert bundle["text/plain"].startswith("3 sessions")
     assert "table" not in got.__dict__ and "map" not in got.__dict__
-    assert len(ipywidgets.Widget.widgets) == widgets_before
+    assert len(live_widgets()) == widgets_before
 
 
 def test_max_rows_stops_after_that_many_rows(api):

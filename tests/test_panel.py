@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import os
 import re
 import socket
@@ -15,6 +14,7 @@ import ipywidgets as widgets
 import pytest
 from hypothesis import HealthCheck, given, settings
 from test_request import requests as valid_requests  # strategies built from the parameter table
+from widgetstate import live_widgets, sent_state  # tests/ is on sys.path
 
 from ot_magic.panel import SessionsPanel
 from ot_magic.params import USER_PARAMS
@@ -676,9 +676,9 @@ def test_a_demo_panel_runs_against_the_built_in_emulator():
 
 
 def every_widget_state() -> str:
-    from ipywidgets.widgets.widget import _instances
-
-    return json.dumps([w.get_state() for w in list(_instances.values())], default=str)
+    sent = [sent_state(w) for w in live_widgets()]
+    return "\n".join(text.decode() + "".join(bytes(b).decode("latin-1") for b in buffers)
+                     for text, buffers in sent)  # fmt: skip
 
 
 @pytest.mark.parametrize("secret", ["right password", "wrong password", "ticket"])

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import warnings
 
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 import pytest
 from ipyleaflet import AttributionControl, GeoJSON, Heatmap, TileLayer, ZoomControl
-from ipywidgets.widgets.widget import _remove_buffers
-from jupyter_client.session import json_packer
+from widgetstate import live_widgets, sent_state  # tests/ is on sys.path
 
 from ot_magic.client import OpenTrackerClient
 from ot_magic.emulator import DEMO_LOGIN, DEMO_PASSWORD, Emulator
@@ -63,9 +61,7 @@ def view(result):
 
 
 def widget_count() -> int:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return len(widgets.Widget.widgets)
+    return len(live_widgets())
 
 
 def located_rows(df) -> set[int]:
@@ -644,13 +640,11 @@ def test_no_credential_in_any_widget_state(view, client):
     view.drilldown.page_views_button.click()
     view.map.heatmap_toggle.value = True
     ticket = client.login_ticket()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        every = list(widgets.Widget.widgets.values())
+    every = live_widgets()
     assert len(every) > 30
     for widget in every:
-        state, _, buffers = _remove_buffers(widget.get_state())
-        text = json_packer(state).decode() + "".join(bytes(b).decode("latin-1") for b in buffers)
+        packed, buffers = sent_state(widget)
+        text = packed.decode() + "".join(bytes(b).decode("latin-1") for b in buffers)
         assert DEMO_PASSWORD not in text
         assert ticket not in text
 
