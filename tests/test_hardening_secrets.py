@@ -26,7 +26,7 @@ import nbformat
 import pytest
 from IPython.core.error import UsageError
 from nbclient import NotebookClient
-from widgetstate import live_widgets, sent_state  # tests/ is on sys.path
+from widgetstate import live_widgets, sent_text  # tests/ is on sys.path
 
 from ot_magic import credentials
 from ot_magic.client import OpenTrackerClient
@@ -77,12 +77,7 @@ class Watch:
             self.seen.append(repr(vars(error)) if hasattr(error, "__dict__") else "")
 
     def widgets(self) -> str:
-        states = []
-        for widget in live_widgets():
-            text, buffers = sent_state(widget)
-            states.append(text.decode())
-            states += [bytes(buffer).decode("latin-1") for buffer in buffers]
-        return "\n".join(states)
+        return "\n".join(sent_text(widget) for widget in live_widgets())
 
     def everything(self) -> str:
         self.output()

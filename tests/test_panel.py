@@ -14,7 +14,7 @@ import ipywidgets as widgets
 import pytest
 from hypothesis import HealthCheck, given, settings
 from test_request import requests as valid_requests  # strategies built from the parameter table
-from widgetstate import live_widgets, sent_state  # tests/ is on sys.path
+from widgetstate import live_widgets, sent_text  # tests/ is on sys.path
 
 from ot_magic.panel import SessionsPanel
 from ot_magic.params import USER_PARAMS
@@ -676,9 +676,7 @@ def test_a_demo_panel_runs_against_the_built_in_emulator():
 
 
 def every_widget_state() -> str:
-    sent = [sent_state(w) for w in live_widgets()]
-    return "\n".join(text.decode() + "".join(bytes(b).decode("latin-1") for b in buffers)
-                     for text, buffers in sent)  # fmt: skip
+    return "\n".join(sent_text(widget) for widget in live_widgets())
 
 
 @pytest.mark.parametrize("secret", ["right password", "wrong password", "ticket"])

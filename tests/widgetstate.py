@@ -32,6 +32,13 @@ def sent_state(widget: ipywidgets.Widget) -> tuple[bytes, list[memoryview]]:
     return json_packer(state), buffers
 
 
+def sent_text(widget: ipywidgets.Widget) -> str:
+    """Everything the kernel sends of ``widget``'s state as one text (buffers read byte for
+    byte), to search for what must never be sent, a secret say."""
+    packed, buffers = sent_state(widget)
+    return packed.decode() + "".join(bytes(b).decode("latin-1") for b in buffers)
+
+
 def sent_bytes(widgets: list[ipywidgets.Widget]) -> int:
     """Bytes the kernel sends for ``widgets``' states, binary buffers included."""
     total = 0
