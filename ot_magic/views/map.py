@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -240,7 +241,7 @@ class SessionsMap(Map):
 
     # --- places under the pointer -----------------------------------------------------------
 
-    def place_at(self, properties: dict[str, Any], coordinates: Any) -> int | None:
+    def place_at(self, properties: dict[str, Any], coordinates: Sequence[float]) -> int | None:
         """The place of the feature with ``properties`` nearest to ``coordinates`` (lat, lon)."""
         try:
             members = self._feature_places[int(properties["k"])]
@@ -369,7 +370,7 @@ class SessionsMap(Map):
 
     # --- selection and heatmap --------------------------------------------------------------
 
-    def highlight(self, rows: Any) -> None:
+    def highlight(self, rows: Iterable[int]) -> None:
         """Ring the places of these rows of df and fit the view to them (nothing: clear)."""
         rows = np.asarray(list(rows), dtype=np.int64)
         rows = rows[(rows >= 0) & (rows < len(self.df))]
