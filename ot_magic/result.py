@@ -186,7 +186,12 @@ class SessionsResult:
             publish_display_data({"text/html": static})
 
     def __repr__(self) -> str:
-        return f"<SessionsResult {len(self.df)} sessions, next_token={self.next_token!r}>"
+        more = f", more from {self.resume_text()}" if self.resume else ", more exist" * self.more
+        rows = len(self.df)
+        return (
+            f"<SessionsResult {rows:,} session{'s' * (rows != 1)}{more}, "
+            f"next_token={self.next_token!r}>"
+        )
 
 
 _START_COLUMNS = ("session_start_unix_timestamp", "eventUnixTimestamp")
