@@ -135,11 +135,19 @@ class SessionsResult:
             total = sum(unreadable.values())
             named = ", ".join(f"{count:,} in {name}" for name, count in unreadable.items())
             parts.append(f"{total:,} unreadable value{'s' * (total != 1)} ({named})")
-        if self.resume:
-            parts.append(f"more from {self.resume_text()}")
-        elif self.more:
-            parts.append("more sessions exist (fetch them with --all or --max-rows)")
+        beyond = self._beyond()
+        if beyond and not self.resume:
+            beyond += " (fetch them with --all or --max-rows)"
+        if beyond:
+            parts.append(beyond)
         return " · ".join(parts)
+
+    def _beyond(self) -> str:
+        """What lies past these rows: ``more from <the lines that fetch them>``, ``more
+        sessions exist`` (no request goes on exactly), or ``""`` (nothing)."""
+        if self.resume:
+            return f"more from {self.resume_text()}"
+        return "more sessions exist" if self.more else ""
 
     def _repr_mimebundle_(
         self, include: Container[str] | None = None, exclude: Container[str] | None = None
@@ -186,10 +194,9 @@ class SessionsResult:
             publish_display_data({"text/html": static})
 
     def __repr__(self) -> str:
-        more = f", more from {self.resume_text()}" if self.resume else ", more exist" * self.more
-        rows = len(self.df)
+        rows, beyond = len(self.df), self._beyond()
         return (
-            f"<SessionsResult {rows:,} session{'s' * (rows != 1)}{more}, "
+            f"<SessionsResult {rows:,} session{'s' * (rows != 1)}{', ' + beyond if beyond else ''}, "
             f"next_token={self.next_token!r}>"
         )
 

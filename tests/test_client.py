@@ -410,7 +410,7 @@ def test_sessions_by_user_asks_for_the_whole_history_and_says_when_more_exist(cl
     some = client.sessions_by_user(regular, limit=1)
     assert some.more and len(some.df) == 1
     assert "more sessions exist" in some.summary()
-    assert "1 session, more exist, next_token=None" in repr(some)  # no token, yet more
+    assert "1 session, more sessions exist, next_token=None" in repr(some)  # no token, yet more
     assert "more" not in repr(whole)
 
 

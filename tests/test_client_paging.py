@@ -167,6 +167,7 @@ def test_a_day_not_yet_read_is_resumed_by_date_and_period_never_by_a_made_up_tok
     assert capped.next_token is None and "more from date = 2011-11-15; period = 2d" in (
         capped.summary()
     )
+    assert "more from date = 2011-11-15; period = 2d, next_token=None>" in repr(capped)
     rest = client.sessions(capped.resume_request, all_pages=True)
     assert ids(capped) + ids(rest) == ids(sequential)
 
